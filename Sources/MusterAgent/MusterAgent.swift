@@ -1,0 +1,1 @@
+// MusterAgent: filled by later issues.

@@ -1,0 +1,1 @@
+// MusterBroker: filled by later issues.

@@ -1,0 +1,1 @@
+// MusterClient: filled by later issues.

@@ -1,0 +1,1 @@
+// MusterConsole: filled by later issues.

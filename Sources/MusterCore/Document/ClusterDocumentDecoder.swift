@@ -1,0 +1,512 @@
+/// Where the parts of a decoded document were written, for diagnostics found after decoding.
+struct ClusterSourceMap: Sendable {
+    struct Workspace: Sendable {
+        var element: SourcePosition
+        var name: SourcePosition
+        var requiredRoles: [SourcePosition] = []
+        var providedRoles: [SourcePosition] = []
+        var data: [SourcePosition] = []
+    }
+
+    var root: SourcePosition
+    var workspaces: [Workspace] = []
+}
+
+/// Turns a well-formed XML tree into a ``ClusterDocument``, reporting every structural problem it finds.
+///
+/// It is lenient about element order (Nimbus's schema fixes one, but people write others) and strict about
+/// everything that changes meaning: unknown or misplaced elements, missing required parts, values that do not
+/// parse. It decodes as much as it can even after errors, so that one run reports every problem.
+struct ClusterDocumentDecoder {
+    private let xml: XMLTree
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(_ xml: XMLTree) {
+        self.xml = xml
+    }
+
+    /// Nimbus's quantity is an `xs:short`; more than this in one workspace is a typo, not a plan.
+    static let maximumQuantity = 32_767
+
+    /// Where each element of the format belongs, for "misplaced element" messages.
+    private static let homes: [String: String] = [
+        "cluster": "the document root",
+        "workspace": "<cluster>",
+        "active": "<workspace>",
+        "name": "<workspace>",
+        "image": "<workspace> or <deploy>",
+        "quantity": "<workspace> or <deploy>",
+        "nic": "<workspace>",
+        "ctx": "<workspace>",
+        "deploy": "<workspace>",
+        "cloud": "<deploy>",
+        "provides": "<ctx>",
+        "requires": "<ctx>",
+        "identity": "<provides> or <requires>",
+        "role": "<provides> or <requires>",
+        "data": "<requires>",
+        "interface": "<provides><identity>",
+        "_interface": "<provides><identity>",
+        "ip": "<identity>",
+        "hostname": "<identity>",
+        "pubkey": "<identity>",
+    ]
+
+    // MARK: Entry
+
+    mutating func decode() -> (ClusterDocument, ClusterSourceMap) {
+        let root = xml.root
+        var map = ClusterSourceMap(root: location(root.offset))
+        guard root.name.local == "cluster", isNimbus(root) else {
+            error(
+                "unexpected-root",
+                "the root element is <\(root.name.qualified)>, expected <cluster> (optionally in the Nimbus namespace \(ClusterNamespace.logistics))",
+                at: root.offset
+            )
+            return (ClusterDocument(workspaces: []), map)
+        }
+        checkAttributes(of: root, allowed: [])
+        rejectText(in: root)
+        var workspaces: [WorkspaceSpec] = []
+        for child in children(of: root, allowed: ["workspace"]) {
+            let (workspace, source) = decodeWorkspace(child, position: workspaces.count + 1)
+            workspaces.append(workspace)
+            map.workspaces.append(source)
+        }
+        if workspaces.isEmpty {
+            error("no-workspaces", "the cluster has no <workspace>; add at least one", at: root.offset)
+        }
+        return (ClusterDocument(workspaces: workspaces), map)
+    }
+
+    // MARK: Workspace
+
+    private mutating func decodeWorkspace(_ element: XMLTree.Element, position: Int) -> (WorkspaceSpec, ClusterSourceMap.Workspace) {
+        checkAttributes(of: element, allowed: [])
+        rejectText(in: element)
+        let parts = children(of: element, allowed: ["active", "name", "image", "quantity", "nic", "ctx", "deploy"])
+        let single = singles(parts, names: ["active", "name", "image", "quantity", "ctx"], in: element)
+
+        var source = ClusterSourceMap.Workspace(element: location(element.offset), name: location(element.offset))
+        var name = "workspace\(position)"
+        if let nameElement = single["name"] {
+            checkAttributes(of: nameElement, allowed: [])
+            source.name = location(textOffset(nameElement))
+            if let text = requiredText(nameElement, what: "the workspace name") {
+                name = text
+            }
+        } else {
+            warning(
+                "missing-name",
+                "workspace has no <name>; Muster calls it '\(name)' and its nodes '\(name)-0', '\(name)-1', …",
+                at: element.offset
+            )
+        }
+
+        var image = ""
+        if let imageElement = single["image"] {
+            checkAttributes(of: imageElement, allowed: [])
+            image = requiredText(imageElement, what: "the image") ?? ""
+        } else {
+            error("missing-image", "workspace '\(name)' has no <image>; say which image its nodes boot from", at: element.offset)
+        }
+
+        var quantity = 1
+        if let quantityElement = single["quantity"] {
+            checkAttributes(of: quantityElement, allowed: [])
+            quantity = decodeQuantity(quantityElement, workspace: name) ?? 1
+        } else {
+            error("missing-quantity", "workspace '\(name)' has no <quantity>; say how many nodes to start", at: element.offset)
+        }
+
+        var active: Bool?
+        if let activeElement = single["active"] {
+            checkAttributes(of: activeElement, allowed: [])
+            active = decodeBoolean(activeElement.text, at: textOffset(activeElement), what: "<active>")
+        }
+
+        var nics: [NICSpec] = []
+        for nicElement in parts where nicElement.name.local == "nic" {
+            nics.append(decodeNIC(nicElement))
+        }
+        if nics.isEmpty {
+            error("missing-nic", "workspace '\(name)' has no <nic>; give each node at least one network, e.g. <nic>public</nic>", at: element.offset)
+        }
+        checkDistinctLabels(nics, in: parts.filter { $0.name.local == "nic" })
+
+        var deployments: [DeploySpec] = []
+        for deployElement in parts where deployElement.name.local == "deploy" {
+            deployments.append(decodeDeploy(deployElement, workspace: name))
+        }
+
+        var provides = ProvidesSpec()
+        var requires = RequiresSpec()
+        if let ctx = single["ctx"] {
+            checkAttributes(of: ctx, allowed: [])
+            rejectText(in: ctx)
+            let sections = children(of: ctx, allowed: ["provides", "requires"])
+            let ctxSingle = singles(sections, names: ["provides", "requires"], in: ctx)
+            if let providesElement = ctxSingle["provides"] {
+                provides = decodeProvides(providesElement, nics: nics, source: &source)
+            }
+            if let requiresElement = ctxSingle["requires"] {
+                requires = decodeRequires(requiresElement, source: &source)
+            }
+            if ctxSingle["provides"] == nil && ctxSingle["requires"] == nil {
+                error(
+                    "empty-ctx",
+                    "the <ctx> of workspace '\(name)' has neither <provides> nor <requires>; "
+                        + "add <provides><identity/></provides>",
+                    at: ctx.offset
+                )
+            }
+        } else {
+            error(
+                "missing-ctx",
+                "workspace '\(name)' has no <ctx>; add at least <ctx><provides><identity/></provides></ctx>",
+                at: element.offset
+            )
+        }
+
+        let workspace = WorkspaceSpec(
+            name: name,
+            image: image,
+            quantity: quantity,
+            nics: nics,
+            active: active,
+            deployments: deployments,
+            provides: provides,
+            requires: requires
+        )
+        return (workspace, source)
+    }
+
+    private mutating func decodeQuantity(_ element: XMLTree.Element, workspace: String) -> Int? {
+        let text = trimmed(element.text)
+        let at = textOffset(element)
+        guard !text.isEmpty else {
+            error("invalid-quantity", "<quantity> of workspace '\(workspace)' is empty; write a whole number of at least 1", at: at)
+            return nil
+        }
+        guard text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            error("invalid-quantity", "quantity '\(text)' of workspace '\(workspace)' is not a whole number of at least 1", at: at)
+            return nil
+        }
+        guard let value = Int(text), value <= Self.maximumQuantity else {
+            error(
+                "quantity-too-large",
+                "quantity \(text) of workspace '\(workspace)' is larger than \(Self.maximumQuantity), the most one workspace may start",
+                at: at
+            )
+            return nil
+        }
+        guard value >= 1 else {
+            error("invalid-quantity", "quantity of workspace '\(workspace)' is 0; it must be at least 1", at: at)
+            return nil
+        }
+        return value
+    }
+
+    private mutating func decodeNIC(_ element: XMLTree.Element) -> NICSpec {
+        checkAttributes(of: element, allowed: ["interface", "_interface", "wantlogin"])
+        let network = requiredText(element, what: "the network name of <nic>") ?? ""
+        var wantLogin = false
+        if let attribute = element.attribute("wantlogin", namespaces: ClusterNamespace.nimbus) {
+            wantLogin = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "wantlogin") ?? false
+        }
+        return NICSpec(network: network, interface: interfaceAttribute(of: element), wantLogin: wantLogin)
+    }
+
+    private mutating func checkDistinctLabels(_ nics: [NICSpec], in elements: [XMLTree.Element]) {
+        var seen: Set<String> = []
+        for (nic, element) in zip(nics, elements) where !nic.label.isEmpty {
+            if !seen.insert(nic.label).inserted {
+                error(
+                    "duplicate-nic",
+                    "two NICs of this workspace are labelled '\(nic.label)'; give each an interface=\"…\" label of its own",
+                    at: element.offset
+                )
+            }
+        }
+    }
+
+    private mutating func decodeDeploy(_ element: XMLTree.Element, workspace: String) -> DeploySpec {
+        checkAttributes(of: element, allowed: [])
+        rejectText(in: element)
+        let parts = children(of: element, allowed: ["cloud", "image", "quantity"])
+        let single = singles(parts, names: ["cloud", "image", "quantity"], in: element)
+        var cloud = ""
+        if let cloudElement = single["cloud"] {
+            cloud = requiredText(cloudElement, what: "the cloud of <deploy>") ?? ""
+        } else {
+            error("missing-cloud", "<deploy> has no <cloud>", at: element.offset)
+        }
+        var quantity = 1
+        if let quantityElement = single["quantity"] {
+            quantity = decodeQuantity(quantityElement, workspace: workspace) ?? 1
+        } else {
+            error("missing-quantity", "<deploy> has no <quantity>", at: element.offset)
+        }
+        let image = single["image"].flatMap { requiredText($0, what: "the image of <deploy>") }
+        return DeploySpec(cloud: cloud, image: image, quantity: quantity)
+    }
+
+    // MARK: ctx
+
+    private mutating func decodeProvides(_ element: XMLTree.Element, nics: [NICSpec], source: inout ClusterSourceMap.Workspace) -> ProvidesSpec {
+        checkAttributes(of: element, allowed: [])
+        rejectText(in: element)
+        var provides = ProvidesSpec()
+        let labels = Set(nics.map(\.label))
+        for child in children(of: element, allowed: ["identity", "role"]) {
+            switch child.name.local {
+            case "identity":
+                checkAttributes(of: child, allowed: [])
+                rejectText(in: child)
+                var interface: String?
+                let parts = children(of: child, allowed: ["interface", "_interface", "ip", "hostname", "pubkey"])
+                for part in parts {
+                    checkAttributes(of: part, allowed: [])
+                    if part.name.local == "interface" || part.name.local == "_interface" {
+                        interface = requiredText(part, what: "the interface of <identity>")
+                        if let interface { checkInterface(interface, labels: labels, at: textOffset(part)) }
+                    }
+                }
+                provides.identities.append(ProvidedIdentity(interface: interface))
+            default:
+                checkAttributes(of: child, allowed: ["interface", "_interface"])
+                let interface = interfaceAttribute(of: child)
+                if let interface, let attribute = child.attribute("interface") ?? child.attribute("_interface") {
+                    checkInterface(interface, labels: labels, at: attribute.valueOffset)
+                }
+                let name = requiredText(child, what: "the role name") ?? ""
+                if !name.isEmpty { checkFileName(name, what: "role name", at: textOffset(child)) }
+                provides.roles.append(ProvidedRole(name: name, interface: interface))
+                source.providedRoles.append(location(textOffset(child)))
+            }
+        }
+        return provides
+    }
+
+    private mutating func checkInterface(_ interface: String, labels: Set<String>, at offset: Int) {
+        guard !labels.isEmpty, !labels.contains(interface) else { return }
+        error(
+            "unknown-interface",
+            "interface '\(interface)' is not a NIC of this workspace (NICs: \(labels.sorted().joined(separator: ", ")))",
+            at: offset
+        )
+    }
+
+    private mutating func decodeRequires(_ element: XMLTree.Element, source: inout ClusterSourceMap.Workspace) -> RequiresSpec {
+        checkAttributes(of: element, allowed: [])
+        rejectText(in: element)
+        var requires = RequiresSpec()
+        var dataNames: [String: Int] = [:]
+        var roleNames: Set<String> = []
+        for child in children(of: element, allowed: ["identity", "role", "data"]) {
+            switch child.name.local {
+            case "identity":
+                checkAttributes(of: child, allowed: [])
+                rejectText(in: child)
+                for part in children(of: child, allowed: ["ip", "hostname", "pubkey"]) {
+                    checkAttributes(of: part, allowed: [])
+                }
+                requires.allIdentities = true
+            case "role":
+                checkAttributes(of: child, allowed: ["name", "hostname", "pubkey"], muster: ["wait"])
+                rejectText(in: child)
+                guard let nameAttribute = child.attribute("name", namespaces: ClusterNamespace.nimbus) else {
+                    error("missing-role-name", "<role> in <requires> needs a name=\"…\" attribute naming the role it needs", at: child.offset)
+                    continue
+                }
+                let name = trimmed(nameAttribute.value)
+                if name.isEmpty {
+                    error("missing-role-name", "the name of a required <role> is empty", at: nameAttribute.valueOffset)
+                    continue
+                }
+                checkFileName(name, what: "role name", at: nameAttribute.valueOffset)
+                if !roleNames.insert(name).inserted {
+                    warning("duplicate-required-role", "role '\(name)' is required twice; the second has no effect", at: child.offset)
+                }
+                var role = RequiredRole(name: name)
+                if let attribute = child.attribute("hostname", namespaces: ClusterNamespace.nimbus) {
+                    role.hostname = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "hostname") ?? false
+                }
+                if let attribute = child.attribute("pubkey", namespaces: ClusterNamespace.nimbus) {
+                    role.pubkey = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "pubkey") ?? false
+                }
+                if let attribute = child.attribute("wait", namespaces: [ClusterNamespace.muster]) {
+                    if let wait = WaitCondition(rawValue: trimmed(attribute.value)) {
+                        role.wait = wait
+                    } else {
+                        error(
+                            "invalid-wait",
+                            "muster:wait is '\(attribute.value)'; expected 'registered' (the default) or 'ready'",
+                            at: attribute.valueOffset
+                        )
+                    }
+                }
+                requires.roles.append(role)
+                source.requiredRoles.append(location(nameAttribute.valueOffset))
+            default:
+                checkAttributes(of: child, allowed: ["name"])
+                for nested in child.children {
+                    error("unexpected-element", "<data> holds text only; put markup in <![CDATA[ … ]]>", at: nested.offset)
+                }
+                guard let nameAttribute = child.attribute("name", namespaces: ClusterNamespace.nimbus), !trimmed(nameAttribute.value).isEmpty
+                else {
+                    error("missing-data-name", "<data> needs a name=\"…\" attribute; the agent runs 3-data/<name> with the value", at: child.offset)
+                    continue
+                }
+                let name = trimmed(nameAttribute.value)
+                checkFileName(name, what: "data name", at: nameAttribute.valueOffset)
+                if dataNames[name] != nil {
+                    error("duplicate-data", "data '\(name)' is given twice in this workspace", at: child.offset)
+                    continue
+                }
+                dataNames[name] = child.offset
+                requires.data.append(DataSpec(name: name, value: child.text))
+                source.data.append(location(child.offset))
+            }
+        }
+        return requires
+    }
+
+    // MARK: Generic checks
+
+    /// The children of `element` that are Nimbus elements it may hold, diagnosing every other child.
+    private mutating func children(of element: XMLTree.Element, allowed: Set<String>) -> [XMLTree.Element] {
+        var result: [XMLTree.Element] = []
+        for child in element.children {
+            if child.name.namespace == ClusterNamespace.muster {
+                error("unknown-element", "Muster defines no element <\(child.name.qualified)>", at: child.offset)
+            } else if !isNimbus(child) {
+                warning(
+                    "foreign-element",
+                    "ignoring <\(child.name.qualified)> in namespace \(child.name.namespace ?? "none"), which Muster does not know",
+                    at: child.offset
+                )
+            } else if allowed.contains(child.name.local) {
+                result.append(child)
+            } else if let home = Self.homes[child.name.local] {
+                error(
+                    "misplaced-element",
+                    "<\(child.name.local)> is not allowed in <\(element.name.local)>; it belongs in \(home)",
+                    at: child.offset
+                )
+            } else {
+                error(
+                    "unknown-element",
+                    "unknown element <\(child.name.local)> in <\(element.name.local)>; expected \(allowed.sorted().map { "<\($0)>" }.joined(separator: ", "))",
+                    at: child.offset
+                )
+            }
+        }
+        return result
+    }
+
+    /// The first of each element that may appear once, diagnosing repeats.
+    private mutating func singles(_ elements: [XMLTree.Element], names: Set<String>, in parent: XMLTree.Element) -> [String: XMLTree.Element] {
+        var found: [String: XMLTree.Element] = [:]
+        for element in elements where names.contains(element.name.local) {
+            if found[element.name.local] != nil {
+                error(
+                    "duplicate-element",
+                    "<\(element.name.local)> appears more than once in <\(parent.name.local)>; only one is allowed",
+                    at: element.offset
+                )
+            } else {
+                found[element.name.local] = element
+            }
+        }
+        return found
+    }
+
+    private mutating func checkAttributes(of element: XMLTree.Element, allowed: Set<String>, muster: Set<String> = []) {
+        for attribute in element.attributes {
+            if attribute.name.namespace == ClusterNamespace.muster {
+                if !muster.contains(attribute.name.local) {
+                    error(
+                        "unknown-attribute",
+                        "Muster defines no attribute '\(attribute.name.local)' on <\(element.name.local)>"
+                            + (muster.isEmpty ? "" : "; expected \(muster.sorted().map { "muster:\($0)" }.joined(separator: ", "))"),
+                        at: attribute.offset
+                    )
+                }
+            } else if ClusterNamespace.nimbus.contains(attribute.name.namespace) {
+                if !allowed.contains(attribute.name.local) {
+                    warning(
+                        "unknown-attribute",
+                        "unknown attribute '\(attribute.name.qualified)' on <\(element.name.local)> is ignored",
+                        at: attribute.offset
+                    )
+                }
+            }
+            // Attributes in other namespaces belong to other tools: ignored on purpose.
+        }
+    }
+
+    private mutating func rejectText(in element: XMLTree.Element) {
+        if let offset = element.significantTextOffset {
+            error("unexpected-text", "<\(element.name.local)> holds elements, not text", at: offset)
+        }
+    }
+
+    private mutating func requiredText(_ element: XMLTree.Element, what: String) -> String? {
+        for nested in element.children {
+            error("unexpected-element", "<\(element.name.local)> holds text only, not <\(nested.name.qualified)>", at: nested.offset)
+        }
+        let text = trimmed(element.text)
+        if text.isEmpty {
+            error("empty-value", "<\(element.name.local)> is empty; it must give \(what)", at: element.offset)
+            return nil
+        }
+        return text
+    }
+
+    private mutating func decodeBoolean(_ raw: String, at offset: Int, what: String) -> Bool? {
+        switch trimmed(raw) {
+        case "true", "1": return true
+        case "false", "0": return false
+        default:
+            error("invalid-boolean", "\(what) is '\(raw)'; expected true or false", at: offset)
+            return nil
+        }
+    }
+
+    private mutating func checkFileName(_ name: String, what: String, at offset: Int) {
+        if name.contains("/") || name == "." || name == ".." || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            error("invalid-name", "\(what) '\(name)' cannot contain '/' or control characters, or be '.' or '..'; agents use it as a file name", at: offset)
+        }
+    }
+
+    private func interfaceAttribute(of element: XMLTree.Element) -> String? {
+        let attribute = element.attribute("interface", namespaces: ClusterNamespace.nimbus) ?? element.attribute("_interface", namespaces: ClusterNamespace.nimbus)
+        return attribute.map { trimmed($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private func isNimbus(_ element: XMLTree.Element) -> Bool { ClusterNamespace.nimbus.contains(element.name.namespace) }
+
+    private func textOffset(_ element: XMLTree.Element) -> Int { element.significantTextOffset ?? element.offset }
+
+    private func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !Self.isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !Self.isSpace($0) })!
+        return String(scalars[first...last])
+    }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r"
+    }
+
+    private func location(_ offset: Int) -> SourcePosition { xml.location(of: offset) }
+
+    private mutating func error(_ code: String, _ message: String, at offset: Int) {
+        diagnostics.append(Diagnostic(.error, code: code, message, at: location(offset)))
+    }
+
+    private mutating func warning(_ code: String, _ message: String, at offset: Int) {
+        diagnostics.append(Diagnostic(.warning, code: code, message, at: location(offset)))
+    }
+}

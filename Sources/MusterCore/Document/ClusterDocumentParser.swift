@@ -1,0 +1,82 @@
+/// What reading a cluster document found: the document when it is usable, and every diagnostic.
+public struct ClusterDocumentCheck: Sendable {
+    /// The document, or `nil` when any diagnostic is an error.
+    public var document: ClusterDocument?
+    /// Every problem found, in document order.
+    public var diagnostics: [Diagnostic]
+
+    /// Whether the document can be used (no errors; warnings allowed).
+    public var isValid: Bool { document != nil }
+}
+
+/// A cluster document that could not be used, with every reason.
+public struct InvalidClusterDocument: Error, Sendable, CustomStringConvertible {
+    /// The diagnostics; at least one is an error.
+    public var diagnostics: [Diagnostic]
+
+    public var description: String {
+        diagnostics.filter { $0.severity == .error }.map { "\($0.location): \($0.message)" }.joined(separator: "\n")
+    }
+}
+
+/// Reads and validates cluster documents.
+///
+/// ```swift
+/// let check = ClusterDocumentParser.parse(Array(xmlData))
+/// for diagnostic in check.diagnostics { print(diagnostic.formatted(file: "cluster.xml")) }
+/// ```
+public enum ClusterDocumentParser {
+    /// The largest document accepted, in bytes. Cluster documents are small; this bounds memory on bad input.
+    public static let maximumSize = 32 * 1024 * 1024
+
+    /// Reads, decodes and validates a document, reporting every problem it can find in one pass.
+    ///
+    /// Malformed XML stops at the first syntax error (nothing after it can be trusted); every other problem is
+    /// reported, one diagnostic each.
+    public static func parse(_ bytes: [UInt8]) -> ClusterDocumentCheck {
+        if bytes.count > maximumSize {
+            let diagnostic = Diagnostic(
+                .error,
+                code: "too-large",
+                "the document is \(bytes.count) bytes; at most \(maximumSize) are accepted",
+                at: SourcePosition(line: 1, column: 1)
+            )
+            return ClusterDocumentCheck(document: nil, diagnostics: [diagnostic])
+        }
+        let xml: XMLTree
+        switch XMLReader.parse(bytes) {
+        case .success(let document): xml = document
+        case .failure(let error):
+            return ClusterDocumentCheck(
+                document: nil,
+                diagnostics: [Diagnostic(.error, code: error.code, error.message, at: error.location)]
+            )
+        }
+        var decoder = ClusterDocumentDecoder(xml)
+        let (document, map) = decoder.decode()
+        var diagnostics = decoder.diagnostics
+        diagnostics += ClusterValidator.validate(document, map: map)
+        diagnostics = orderedForReading(diagnostics)
+        return ClusterDocumentCheck(document: diagnostics.containsErrors ? nil : document, diagnostics: diagnostics)
+    }
+
+    /// Parses a document or throws every reason it cannot be used.
+    public static func document(from bytes: [UInt8]) throws(InvalidClusterDocument) -> ClusterDocument {
+        let check = parse(bytes)
+        guard let document = check.document else { throw InvalidClusterDocument(diagnostics: check.diagnostics) }
+        return document
+    }
+
+    /// Sorts by position, keeping each note right after the diagnostic it explains.
+    private static func orderedForReading(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var groups: [[Diagnostic]] = []
+        for diagnostic in diagnostics {
+            if diagnostic.severity == .note, !groups.isEmpty {
+                groups[groups.count - 1].append(diagnostic)
+            } else {
+                groups.append([diagnostic])
+            }
+        }
+        return groups.enumerated().sorted { ($0.element[0].location, $0.offset) < ($1.element[0].location, $1.offset) }.flatMap(\.element)
+    }
+}

@@ -1,0 +1,1 @@
+// MusterLaunch: filled by later issues.

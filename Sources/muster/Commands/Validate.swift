@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import MusterCore
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check cluster documents and report every problem, compiler-style.",
+        discussion: """
+            Each problem is printed as FILE:LINE:COL: error: MESSAGE (or warning:), followed by the line and a \
+            caret, and all problems of all files are reported in one run. Malformed XML stops at the first \
+            syntax error. DTDs and entity declarations are refused outright.
+
+            Exit status: 0 when every document is valid (warnings allowed), 65 when any is invalid, 66 when a \
+            file cannot be read.
+
+            Examples:
+              muster validate Examples/cpe/cluster.xml
+              muster validate clusters/*.xml --json | jq '.files[] | select(.valid == false)'
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Cluster documents to check ('-' reads standard input).", valueName: "file"))
+    var files: [String]
+
+    @Flag(help: "Print one JSON object with every file's diagnostics instead of text.")
+    var json = false
+
+    @Flag(name: .customLong("quiet"), help: "Print only problems, not a line per valid file.")
+    var quiet = false
+
+    struct Report: Encodable {
+        struct File: Encodable {
+            var file: String
+            var valid: Bool
+            var readable: Bool
+            var workspaces: Int?
+            var nodes: Int?
+            var diagnostics: [Entry]
+        }
+
+        struct Entry: Encodable {
+            var severity: String
+            var code: String
+            var message: String
+            var line: Int
+            var column: Int
+        }
+
+        var valid: Bool
+        var files: [File]
+    }
+
+    func run() throws {
+        var report = Report(valid: true, files: [])
+        var unreadable = false
+        let color = !json && Terminal.wantsColor(fileDescriptor: STDOUT_FILENO)
+        for path in files {
+            let file: DocumentFile
+            do {
+                file = try DocumentFile.load(path)
+            } catch {
+                unreadable = true
+                report.valid = false
+                report.files.append(.init(file: path, valid: false, readable: false, diagnostics: []))
+                if !json { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
+                continue
+            }
+            let check = file.check
+            report.valid = report.valid && check.isValid
+            report.files.append(
+                .init(
+                    file: file.path,
+                    valid: check.isValid,
+                    readable: true,
+                    workspaces: check.document?.workspaces.count,
+                    nodes: check.document?.nodeCount,
+                    diagnostics: check.diagnostics.map {
+                        .init(severity: $0.severity.rawValue, code: $0.code, message: $0.message, line: $0.location.line, column: $0.location.column)
+                    }
+                )
+            )
+            guard !json else { continue }
+            if !check.diagnostics.isEmpty { print(file.renderedDiagnostics(color: color)) }
+            if let document = check.document {
+                if !quiet {
+                    let warnings = check.diagnostics.filter { $0.severity == .warning }.count
+                    print(
+                        "\(file.path): valid, \(document.workspaces.count) workspaces, \(document.nodeCount) nodes"
+                            + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
+                    )
+                }
+            } else {
+                let errors = check.diagnostics.filter { $0.severity == .error }.count
+                print("\(file.path): invalid, \(errors) error\(errors == 1 ? "" : "s")")
+            }
+        }
+        if json { try JSONOutput.print(report) }
+        if unreadable { throw ExitCodes.unreadableInput }
+        if !report.valid { throw ExitCodes.invalidDocument }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// `muster`: bring up clusters whose nodes depend on each other, and watch and steer the boot.
+@main
+struct Muster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "muster",
+        abstract: "Bring up clusters whose nodes depend on each other.",
+        discussion: """
+            A cluster document (the Nimbus context broker's XML format) describes groups of nodes that provide \
+            and require roles. Muster checks it, plans it, and boots it: each node is held until the nodes it \
+            depends on have checked in, then handed their addresses, host names and SSH host keys.
+
+            Examples:
+              muster validate cluster.xml           check a document, compiler-style
+              muster plan cluster.xml               show every node and what it waits on
+            """,
+        version: MusterVersion.current,
+        subcommands: [Validate.self, Plan.self]
+    )
+}
+
+/// The version `muster --version` prints.
+enum MusterVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+@Suite("muster validate and muster plan")
+struct ValidateCommandTests {
+    static let fixtures = CommandRunner.repository.appendingPathComponent("Tests/MusterCoreTests/Fixtures/nimbus")
+
+    static var fixturePaths: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []).filter { $0.hasSuffix(".xml") }.sorted().map {
+            fixtures.appendingPathComponent($0).path
+        }
+    }
+
+    @Test func `validate exits 0 on every Nimbus fixture`() throws {
+        let result = try CommandRunner.muster(["validate"] + Self.fixturePaths)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.components(separatedBy: ": valid,").count - 1 == Self.fixturePaths.count)
+    }
+
+    @Test func `validate prints the one right diagnostic for a missing role and exits 65`() throws {
+        let path = try CommandRunner.temporaryFile(
+            named: "missing-role.xml",
+            """
+            <cluster>
+              <workspace><name>a</name><image>i</image><quantity>1</quantity><nic>n</nic>
+                <ctx><requires><role name="ghost"/></requires></ctx></workspace>
+            </cluster>
+            """
+        )
+        let result = try CommandRunner.muster(["validate", path])
+        #expect(result.status == 65)
+        let diagnostics = result.stdout.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(diagnostics == ["\(path):3:32: error: workspace 'a' requires role 'ghost', which no workspace provides; add <role>ghost</role> to the <provides> of the workspace that plays it"])
+    }
+
+    @Test func `validate reports a bad quantity at its line and column`() throws {
+        let path = try CommandRunner.temporaryFile(
+            named: "quantity.xml",
+            "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>n</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
+        )
+        let result = try CommandRunner.muster(["validate", path])
+        #expect(result.status == 65)
+        #expect(result.stdout.hasPrefix("\(path):3:15: error: quantity '-3' of workspace 'a' is not a whole number of at least 1\n"))
+        // The source line and a caret under the column follow the diagnostic.
+        #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>n</nic>\n                  ^\n"))
+    }
+
+    @Test func `validate reports a syntax error at its line and column`() throws {
+        let path = try CommandRunner.temporaryFile(named: "syntax.xml", "<cluster>\n  <workspace>\n    <name>a</nam>\n  </workspace>\n</cluster>\n")
+        let result = try CommandRunner.muster(["validate", path])
+        #expect(result.status == 65)
+        #expect(result.stdout.hasPrefix("\(path):3:12: error: end tag </nam> does not match the open element <name>"))
+    }
+
+    @Test func `validate --json lists every file's diagnostics`() throws {
+        let bad = try CommandRunner.temporaryFile(named: "bad.xml", "<cluster><workspace><name>a</name></workspace></cluster>")
+        let result = try CommandRunner.muster(["validate", "--json", Self.fixturePaths[0], bad])
+        #expect(result.status == 65)
+        struct Report: Decodable {
+            struct File: Decodable {
+                var file: String
+                var valid: Bool
+                var diagnostics: [Entry]
+            }
+            struct Entry: Decodable {
+                var severity: String
+                var code: String
+                var line: Int
+                var column: Int
+            }
+            var valid: Bool
+            var files: [File]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        #expect(!report.valid)
+        #expect(report.files.map(\.valid) == [true, false])
+        #expect(report.files[1].diagnostics.map(\.code) == ["missing-image", "missing-quantity", "missing-nic", "missing-ctx"])
+        #expect(report.files[1].diagnostics.allSatisfy { $0.line == 1 && $0.column == 10 && $0.severity == "error" })
+    }
+
+    @Test func `validate exits 66 for a file that does not exist`() throws {
+        let result = try CommandRunner.muster(["validate", "/nonexistent/cluster.xml"])
+        #expect(result.status == 66)
+        #expect(result.stderr.contains("cannot read /nonexistent/cluster.xml: no such file"))
+    }
+
+    @Test func `validate reads standard input`() throws {
+        let document = try String(contentsOf: CommandRunner.repository.appendingPathComponent("Examples/cpe/cluster.xml"), encoding: .utf8)
+        let result = try CommandRunner.muster(["validate", "-"], stdin: document)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("<stdin>: valid, 4 workspaces, 4 nodes"))
+    }
+
+    @Test func `plan shows the seed's dependents waiting on rabbitmq-head`() throws {
+        let result = try CommandRunner.muster(["plan", "Examples/cpe/cluster.xml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("  rabbitmq-head-0") && $0.hasSuffix("released as soon as it checks in") })
+        for dependent in ["provisioner-0", "scheduler-0", "aggregator-0"] {
+            let line = try #require(lines.first { $0.hasPrefix("  \(dependent)") })
+            #expect(line.contains("rabbitmq-head registered (rabbitmq-head-0)"))
+            #expect(line.contains("every identity (4 nodes)"))
+        }
+    }
+
+    @Test func `plan --json gives each node's waits`() throws {
+        let result = try CommandRunner.muster(["plan", "--json", "Examples/cpe/cluster.xml"])
+        #expect(result.status == 0)
+        struct Plan: Decodable {
+            struct Workspace: Decodable {
+                var name: String
+                var nodes: [Node]
+            }
+            struct Node: Decodable {
+                var name: String
+                var waitsOn: [Wait]
+            }
+            struct Wait: Decodable {
+                var role: String?
+                var wait: String
+                var nodes: [String]
+            }
+            var workspaces: [Workspace]
+        }
+        let plan = try JSONDecoder().decode(Plan.self, from: Data(result.stdout.utf8))
+        #expect(plan.workspaces.map(\.name) == ["rabbitmq-head", "provisioner", "scheduler", "aggregator"])
+        #expect(plan.workspaces[0].nodes[0].waitsOn.isEmpty)
+        let roleWait = try #require(plan.workspaces[1].nodes[0].waitsOn.first { $0.role == "rabbitmq-head" })
+        #expect(roleWait.nodes == ["rabbitmq-head-0"])
+        #expect(roleWait.wait == "registered")
+    }
+
+    @Test func `plan of an invalid document prints its diagnostics and exits 65`() throws {
+        let path = try CommandRunner.temporaryFile(named: "p.xml", "<cluster/>")
+        let result = try CommandRunner.muster(["plan", path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(path):1:1: error: the cluster has no <workspace>"))
+    }
+
+    @Test func `every command explains itself with an example`() throws {
+        for command in ["validate", "plan"] {
+            let result = try CommandRunner.muster([command, "--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Examples:"))
+            #expect(result.stdout.contains("muster \(command) "))
+        }
+    }
+}
