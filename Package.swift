@@ -1,11 +1,15 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-let strict: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
+/// CI (`.ci/run`) sets MUSTER_WARNINGS_AS_ERRORS=1: the project's own targets must build without a warning.
+let warningsAsErrors = Context.environment["MUSTER_WARNINGS_AS_ERRORS"] == "1"
+
+let strict: [SwiftSetting] =
+    [
+        .swiftLanguageMode(.v6),
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ] + (warningsAsErrors ? [.treatAllWarnings(as: .error)] : [])
 
 let package = Package(
     name: "muster",
@@ -114,5 +118,6 @@ let package = Package(
         ),
         .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster"], swiftSettings: strict),
+        .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], swiftSettings: strict),
     ]
 )

@@ -30,7 +30,11 @@ struct ValidateCommandTests {
         let result = try CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         let diagnostics = result.stdout.split(separator: "\n").filter { $0.contains(": error: ") }
-        #expect(diagnostics == ["\(path):3:32: error: workspace 'a' requires role 'ghost', which no workspace provides; add <role>ghost</role> to the <provides> of the workspace that plays it"])
+        #expect(
+            diagnostics == [
+                "\(path):3:32: error: workspace 'a' requires role 'ghost', which no workspace provides; add <role>ghost</role> to the <provides> of the workspace that plays it"
+            ]
+        )
     }
 
     @Test func `validate reports a bad quantity at its line and column`() throws {

@@ -52,9 +52,15 @@ struct ClusterDocumentTests {
     @Test func `ec2basecluster reads _interface labels on NICs, identities and roles`() throws {
         let document = try ClusterDocumentParser.document(from: try Fixtures.nimbus("ec2basecluster.xml"))
         let head = try #require(document.workspace(named: "head-node"))
-        #expect(head.nics == [NICSpec(network: "public", interface: "publicnic", wantLogin: true), NICSpec(network: "private", interface: "localnic")])
+        #expect(
+            head.nics == [NICSpec(network: "public", interface: "publicnic", wantLogin: true), NICSpec(network: "private", interface: "localnic")]
+        )
         #expect(head.provides.identities == [ProvidedIdentity(interface: "publicnic"), ProvidedIdentity(interface: "localnic")])
-        #expect(head.provides.roles == [ProvidedRole(name: "torquemaster", interface: "localnic"), ProvidedRole(name: "nfsserver", interface: "localnic")])
+        #expect(
+            head.provides.roles == [
+                ProvidedRole(name: "torquemaster", interface: "localnic"), ProvidedRole(name: "nfsserver", interface: "localnic"),
+            ]
+        )
         #expect(head.requires.data.map(\.name) == ["gridmap", "ssh"])
         #expect(document.workspace(named: "compute-nodes")?.nics.map(\.label) == ["localnic"])
     }
@@ -120,7 +126,9 @@ struct ClusterDocumentTests {
 
     @Test func `a missing name gets a default and a warning`() throws {
         let check = ClusterDocumentParser.parse(
-            Array(cluster("<workspace><image>i</image><quantity>1</quantity><nic>n</nic><ctx><provides><identity/></provides></ctx></workspace>").utf8)
+            Array(
+                cluster("<workspace><image>i</image><quantity>1</quantity><nic>n</nic><ctx><provides><identity/></provides></ctx></workspace>").utf8
+            )
         )
         #expect(check.document?.workspaces[0].name == "workspace1")
         #expect(check.diagnostics.map(\.code) == ["missing-name"])

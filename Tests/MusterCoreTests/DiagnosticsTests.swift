@@ -55,7 +55,10 @@ struct DiagnosticsTests {
         #expect(diagnostic.message.contains("did you mean 'master'?"))
     }
 
-    @Test(arguments: [("0", "invalid-quantity"), ("two", "invalid-quantity"), ("-1", "invalid-quantity"), ("1.5", "invalid-quantity"), ("99999999", "quantity-too-large"), ("40000", "quantity-too-large")])
+    @Test(arguments: [
+        ("0", "invalid-quantity"), ("two", "invalid-quantity"), ("-1", "invalid-quantity"), ("1.5", "invalid-quantity"),
+        ("99999999", "quantity-too-large"), ("40000", "quantity-too-large"),
+    ])
     func `a bad quantity is reported at its value`(value: String, code: String) throws {
         let xml = document().replacingOccurrences(of: "<quantity>1</quantity>", with: "<quantity>\(value)</quantity>")
         let diagnostic = try only(xml)
@@ -64,7 +67,10 @@ struct DiagnosticsTests {
         #expect(diagnostic.message.contains(value) || value == "0")
     }
 
-    @Test(arguments: [("    <image>head.img</image>", "missing-image"), ("    <quantity>1</quantity>", "missing-quantity"), ("    <nic>public</nic>", "missing-nic")])
+    @Test(arguments: [
+        ("    <image>head.img</image>", "missing-image"), ("    <quantity>1</quantity>", "missing-quantity"),
+        ("    <nic>public</nic>", "missing-nic"),
+    ])
     func `a missing required part is reported at its workspace`(line: String, code: String) throws {
         let xml = document().replacingOccurrences(of: line + "\n", with: "")
         let diagnostic = try only(xml)

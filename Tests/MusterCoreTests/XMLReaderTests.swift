@@ -169,7 +169,9 @@ struct XMLReaderTests {
             let theirs = parser.parse() && parser.parserError == nil
             if ours != theirs {
                 let context = String(decoding: bytes[max(0, position - 30)..<min(bytes.count, position + 30)], as: UTF8.self)
-                disagreements.append("\(ours ? "we accept" : "we reject") what libxml2 \(theirs ? "accepts" : "rejects") near \(context.debugDescription)")
+                disagreements.append(
+                    "\(ours ? "we accept" : "we reject") what libxml2 \(theirs ? "accepts" : "rejects") near \(context.debugDescription)"
+                )
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements; first: \(disagreements.prefix(3).joined(separator: "\n"))")

@@ -476,12 +476,18 @@ struct ClusterDocumentDecoder {
 
     private mutating func checkFileName(_ name: String, what: String, at offset: Int) {
         if name.contains("/") || name == "." || name == ".." || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-            error("invalid-name", "\(what) '\(name)' cannot contain '/' or control characters, or be '.' or '..'; agents use it as a file name", at: offset)
+            error(
+                "invalid-name",
+                "\(what) '\(name)' cannot contain '/' or control characters, or be '.' or '..'; agents use it as a file name",
+                at: offset
+            )
         }
     }
 
     private func interfaceAttribute(of element: XMLTree.Element) -> String? {
-        let attribute = element.attribute("interface", namespaces: ClusterNamespace.nimbus) ?? element.attribute("_interface", namespaces: ClusterNamespace.nimbus)
+        let attribute =
+            element.attribute("interface", namespaces: ClusterNamespace.nimbus)
+            ?? element.attribute("_interface", namespaces: ClusterNamespace.nimbus)
         return attribute.map { trimmed($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 

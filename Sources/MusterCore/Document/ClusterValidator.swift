@@ -40,7 +40,9 @@ struct ClusterValidator {
         }
         for (index, workspace) in document.workspaces.enumerated() {
             for (roleIndex, role) in workspace.requires.roles.enumerated() where !provided.contains(role.name) {
-                let suggestion = closest(to: role.name, in: provided).map { "; did you mean '\($0)'?" } ?? "; add <role>\(role.name)</role> to the <provides> of the workspace that plays it"
+                let suggestion =
+                    closest(to: role.name, in: provided).map { "; did you mean '\($0)'?" }
+                    ?? "; add <role>\(role.name)</role> to the <provides> of the workspace that plays it"
                 diagnostics.append(
                     Diagnostic(
                         .error,
@@ -60,9 +62,12 @@ struct ClusterValidator {
             }
             let first = cycle.members[0]
             let roleIndex = document.workspaces[first.workspace].requires.roles.firstIndex { $0.name == first.role && $0.wait == .ready } ?? 0
-            let where_ = map.workspaces[first.workspace].requiredRoles.indices.contains(roleIndex)
+            let where_ =
+                map.workspaces[first.workspace].requiredRoles.indices.contains(roleIndex)
                 ? map.workspaces[first.workspace].requiredRoles[roleIndex] : map.workspaces[first.workspace].element
-            let members = names.count == 1 ? "'\(names[0])' waits for itself" : "cycle: " + names.map { "'\($0)'" }.joined(separator: " → ") + " → '\(names[0])'"
+            let members =
+                names.count == 1
+                ? "'\(names[0])' waits for itself" : "cycle: " + names.map { "'\($0)'" }.joined(separator: " → ") + " → '\(names[0])'"
             diagnostics.append(
                 Diagnostic(
                     .error,

@@ -109,7 +109,9 @@ public struct ContextState: Sendable {
             guard names.insert(workspace.name).inserted else {
                 throw EngineError(.invalidInput, "workspace name '\(workspace.name)' is used twice")
             }
-            guard workspace.quantity >= 1 else { throw EngineError(.invalidInput, "workspace '\(workspace.name)' has quantity \(workspace.quantity)") }
+            guard workspace.quantity >= 1 else {
+                throw EngineError(.invalidInput, "workspace '\(workspace.name)' has quantity \(workspace.quantity)")
+            }
             guard !workspace.nics.isEmpty else { throw EngineError(.invalidInput, "workspace '\(workspace.name)' has no NIC") }
         }
         guard document.nodeCount <= ClusterValidator.maximumNodes else {
@@ -662,7 +664,8 @@ public struct ContextState: Sendable {
                 let provides = workspaces[nodes[other].workspace].spec.provides
                 guard provides.sharesIdentity else { continue }
                 let wanted = Set(provides.identities.compactMap(\.interface))
-                let shared = provides.identities.contains { $0.interface == nil }
+                let shared =
+                    provides.identities.contains { $0.interface == nil }
                     ? nodes[other].identities : nodes[other].identities.filter { wanted.contains($0.interface) }
                 identities.append(NodeIdentities(node: nodes[other].name, identities: shared))
             }

@@ -146,7 +146,11 @@ struct XMLScanner {
                 }
             case "encoding":
                 guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(value.lowercased()) else {
-                    throw Failure(code: "unsupported-encoding", message: "encoding '\(value)' is not supported; save the document as UTF-8", offset: start)
+                    throw Failure(
+                        code: "unsupported-encoding",
+                        message: "encoding '\(value)' is not supported; save the document as UTF-8",
+                        offset: start
+                    )
                 }
             default:
                 guard value == "yes" || value == "no" else {
@@ -309,7 +313,11 @@ struct XMLScanner {
             } else if qualified.hasPrefix("xmlns:") {
                 let prefix = String(qualified.dropFirst(6))
                 if value.isEmpty {
-                    throw Failure(code: "empty-namespace", message: "namespace prefix '\(prefix)' cannot be bound to an empty URI", offset: valueOffset)
+                    throw Failure(
+                        code: "empty-namespace",
+                        message: "namespace prefix '\(prefix)' cannot be bound to an empty URI",
+                        offset: valueOffset
+                    )
                 }
                 bind(prefix: prefix, to: value)
                 declared.append(prefix)
@@ -468,7 +476,11 @@ struct XMLScanner {
     private mutating func parseReference() throws(Failure) -> [UInt8] {
         let start = index
         guard let semicolon = bytes[index...].prefix(40).firstIndex(of: UInt8(ascii: ";")) else {
-            throw Failure(code: "invalid-reference", message: "'&' must start a reference like '&amp;'; write '&amp;' for a literal '&'", offset: start)
+            throw Failure(
+                code: "invalid-reference",
+                message: "'&' must start a reference like '&amp;'; write '&amp;' for a literal '&'",
+                offset: start
+            )
         }
         let body = string(bytes[(index + 1)..<semicolon])
         index = semicolon + 1
@@ -503,7 +515,11 @@ struct XMLScanner {
         var value: [UInt8] = []
         while true {
             guard index < bytes.count else {
-                throw Failure(code: "unclosed-attribute", message: "the attribute value is not closed with \(quote == 0x22 ? "'\"'" : "\"'\"")", offset: start)
+                throw Failure(
+                    code: "unclosed-attribute",
+                    message: "the attribute value is not closed with \(quote == 0x22 ? "'\"'" : "\"'\"")",
+                    offset: start
+                )
             }
             let byte = bytes[index]
             if byte == quote {

@@ -42,7 +42,9 @@ struct Plan: ParsableCommand {
             try JSONOutput.print(plan)
         } else {
             if !loaded.check.diagnostics.isEmpty {
-                FileHandle.standardError.write(Data((loaded.renderedDiagnostics(color: Terminal.wantsColor(fileDescriptor: STDERR_FILENO)) + "\n").utf8))
+                FileHandle.standardError.write(
+                    Data((loaded.renderedDiagnostics(color: Terminal.wantsColor(fileDescriptor: STDERR_FILENO)) + "\n").utf8)
+                )
             }
             print(plan.rendered(title: loaded.path))
         }
