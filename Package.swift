@@ -11,6 +11,9 @@ let strict: [SwiftSetting] =
         .enableUpcomingFeature("MemberImportVisibility"),
     ] + (warningsAsErrors ? [.treatAllWarnings(as: .error)] : [])
 
+/// For quick local runs: MUSTER_ONLY_TESTS=MusterCoreTests,MusterBrokerTests builds only those test targets.
+let onlyTests = Context.environment["MUSTER_ONLY_TESTS"].map { Set($0.split(separator: ",").map(String.init)) }
+
 let package = Package(
     name: "muster",
     platforms: [.macOS(.v15)],
@@ -25,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -41,7 +45,9 @@ let package = Package(
             dependencies: [
                 "MusterCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -103,6 +109,8 @@ let package = Package(
                 "MusterConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -117,7 +125,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "MusterBrokerTests",
+            dependencies: [
+                "MusterBroker",
+                "MusterCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], swiftSettings: strict),
+        .testTarget(name: "MusterClientTests", dependencies: ["MusterClient", "MusterCore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
     ]
 )
+
+if let onlyTests {
+    package.targets.removeAll { $0.type == .test && !onlyTests.contains($0.name) }
+}

@@ -16,7 +16,7 @@ struct Muster: AsyncParsableCommand {
               muster plan cluster.xml               show every node and what it waits on
             """,
         version: MusterVersion.current,
-        subcommands: [Validate.self, Plan.self]
+        subcommands: [Validate.self, Plan.self, BrokerCommand.self]
     )
 }
 

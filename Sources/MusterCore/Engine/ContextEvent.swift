@@ -2,7 +2,7 @@ import Foundation
 
 /// One change in a context, numbered. Sequence numbers increase by one across all contexts of an engine, so a
 /// follower that has seen event N knows exactly what it has missed.
-public struct ContextEvent: Sendable, Hashable, Codable {
+public struct ContextEvent: Sendable, Hashable {
     /// The event's position in the engine's history, starting at 1.
     public var sequence: UInt64
     /// When it happened (the time passed in with the command).
@@ -22,7 +22,7 @@ public struct ContextEvent: Sendable, Hashable, Codable {
 }
 
 /// What a ``ContextEvent`` reports.
-public enum ContextChange: Sendable, Hashable, Codable {
+public enum ContextChange: Sendable, Hashable {
     /// A context was created with these workspaces and nodes.
     case contextCreated(name: String, workspaces: [String], nodes: [String])
     /// A node slot was added to a workspace.

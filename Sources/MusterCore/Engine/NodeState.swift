@@ -2,7 +2,7 @@
 ///
 /// `pending` → `launching` → `booted` → `registered` → `waiting` → `configuring` → `ok` | `failed` | `killed` |
 /// `timedOut`. Retry puts a failed, killed or timed-out node back to `launching` in the same slot.
-public enum NodeState: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+public enum NodeState: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable, Comparable {
     /// The slot exists; nothing has been started for it.
     case pending
     /// The launcher was asked to start the node.

@@ -3,29 +3,33 @@ import Foundation
 /// One requirement of a node and how far it is from being met.
 public struct RequirementStatus: Sendable, Hashable, Codable {
     /// What is required.
-    public enum Kind: Sendable, Hashable, Codable {
+    public enum Kind: Sendable, Hashable {
         /// The providers of a role.
         case role(String)
         /// Every node's identity (`<requires><identity/>`).
         case allIdentities
     }
 
-    /// What is required.
-    public var kind: Kind
+    /// The required role, or `nil` for every node's identity (`<requires><identity/>`).
+    public var role: String?
     /// Registration or readiness.
     public var wait: WaitCondition
     /// Providers (or nodes) present.
     public var filled: Int
     /// Providers (or nodes) expected.
     public var expected: Int
-    /// Nodes still missing (not present under ``wait``), in slot order.
+    /// The first few nodes still missing (not present under ``wait``), in slot order; at most
+    /// ``ContextState/missingNamesLimit`` are named.
     public var missing: [String]
     /// Since when the requirement is met, if it is.
     public var metSince: Date?
 
     /// Creates a requirement status.
     public init(kind: Kind, wait: WaitCondition, filled: Int, expected: Int, missing: [String], metSince: Date?) {
-        self.kind = kind
+        switch kind {
+        case .role(let name): self.role = name
+        case .allIdentities: self.role = nil
+        }
         self.wait = wait
         self.filled = filled
         self.expected = expected
@@ -33,16 +37,14 @@ public struct RequirementStatus: Sendable, Hashable, Codable {
         self.metSince = metSince
     }
 
+    /// What is required.
+    public var kind: Kind { role.map(Kind.role) ?? .allIdentities }
+
     /// Whether the requirement is met.
     public var isMet: Bool { expected > 0 && filled >= expected }
 
     /// The requirement's label: the role name, or `*` for all identities.
-    public var label: String {
-        switch kind {
-        case .role(let name): name
-        case .allIdentities: "*"
-        }
-    }
+    public var label: String { role ?? "*" }
 }
 
 /// One ctx-script run on a node: the phase timeline the console shows.

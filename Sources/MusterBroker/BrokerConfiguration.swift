@@ -1,0 +1,58 @@
+import Foundation
+
+/// How a broker serves: where it listens, where it keeps state, how it authenticates, TLS.
+public struct BrokerConfiguration: Sendable {
+    /// The address to listen on (`127.0.0.1` by default: reachable from this machine only).
+    public var host: String
+    /// The port; 0 picks a free one (the real address is reported once listening).
+    public var port: Int
+    /// The folder for `state.sqlite` and `operator-token`; `nil` keeps state in memory only.
+    public var stateDirectory: String?
+    /// The operator token to use; when `nil`, the one set at first start is kept, or a new one is minted.
+    public var operatorToken: String?
+    /// A PEM certificate chain and private key to serve HTTPS.
+    public var tls: TLSFiles?
+    /// The longest an agent's long-poll is held (seconds).
+    public var longPollSeconds: Int
+    /// How often idle event streams get a heartbeat.
+    public var heartbeat: Duration
+
+    /// Paths of a TLS certificate chain and its private key, both PEM.
+    public struct TLSFiles: Sendable {
+        /// The certificate chain.
+        public var certificate: String
+        /// The private key.
+        public var key: String
+
+        /// Creates TLS file paths.
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// Creates a configuration.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 7077,
+        stateDirectory: String? = nil,
+        operatorToken: String? = nil,
+        tls: TLSFiles? = nil,
+        longPollSeconds: Int = 30,
+        heartbeat: Duration = .seconds(15)
+    ) {
+        self.host = host
+        self.port = port
+        self.stateDirectory = stateDirectory
+        self.operatorToken = operatorToken
+        self.tls = tls
+        self.longPollSeconds = longPollSeconds
+        self.heartbeat = heartbeat
+    }
+
+    /// The state database in ``stateDirectory``.
+    public var databasePath: String? { stateDirectory.map { ($0 as NSString).appendingPathComponent("state.sqlite") } }
+
+    /// Where the operator token is written at first start.
+    public var operatorTokenPath: String? { stateDirectory.map { ($0 as NSString).appendingPathComponent("operator-token") } }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MusterCore
+import NIOCore
+
+/// Small helpers the route handlers share: JSON bodies, bearer tokens, query parameters, body limits.
+enum HTTPSupport {
+    /// Body limits by kind of request.
+    enum Limit {
+        /// A cluster document.
+        static let document = ClusterDocumentParser.maximumSize
+        /// A batch of output lines.
+        static let output = 1024 * 1024
+        /// Any other JSON body.
+        static let json = 64 * 1024
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try WireFormat.encoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func noContent() -> Response { Response(status: .noContent) }
+
+    /// The bearer token of a request, if any.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes with 413.
+    static func body(_ request: inout Request, limit: Int) async throws(BrokerError) -> [UInt8] {
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw BrokerError(.contentTooLarge, code: "too-large", "the request body is larger than \(limit) bytes")
+        } catch {
+            throw BrokerError.badRequest("could not read the request body: \(error)")
+        }
+    }
+
+    /// Decodes a JSON body, refusing malformed JSON with 400 and a message that says where.
+    static func decode<T: Decodable>(_ type: T.Type, from request: inout Request, limit: Int = Limit.json) async throws(BrokerError) -> T {
+        let bytes = try await body(&request, limit: limit)
+        do {
+            return try WireFormat.decoder().decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw BrokerError.badRequest("the JSON body is not a valid \(T.self): \(describe(error))")
+        } catch {
+            throw BrokerError.badRequest("the JSON body is not valid: \(error)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return keys.isEmpty ? "" : " at '\(keys)'"
+        }
+        switch error {
+        case .dataCorrupted(let context): return "malformed\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)'\(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// An integer query parameter within `range`, or `fallback` when absent; 400 when malformed or out of range.
+    static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(BrokerError) -> Int {
+        guard let raw = request.uri.queryParameters.get(name) else { return fallback }
+        guard let value = Int(raw), range.contains(value) else {
+            throw BrokerError.badRequest(
+                "query parameter '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw)'"
+            )
+        }
+        return value
+    }
+
+    /// A boolean query parameter (`true`/`false`/`1`/`0`), or `fallback` when absent.
+    static func boolean(_ request: Request, _ name: String, default fallback: Bool) throws(BrokerError) -> Bool {
+        guard let raw = request.uri.queryParameters.get(name) else { return fallback }
+        switch raw.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw BrokerError.badRequest("query parameter '\(name)' must be true or false, not '\(raw)'")
+        }
+    }
+
+    /// A path parameter, percent-decoded.
+    static func parameter(_ context: some RequestContext, _ name: String) throws(BrokerError) -> String {
+        guard let raw = context.parameters.get(name) else { throw BrokerError.badRequest("missing path parameter '\(name)'") }
+        return raw.removingPercentEncoding ?? raw
+    }
+}

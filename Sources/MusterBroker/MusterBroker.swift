@@ -1,1 +1,0 @@
-// MusterBroker: filled by later issues.

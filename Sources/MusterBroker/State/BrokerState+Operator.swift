@@ -1,0 +1,201 @@
+import Foundation
+import HTTPTypes
+import Logging
+import MusterCore
+
+/// What operators do: create and list contexts, read them, and act on nodes.
+extension BrokerState {
+    // MARK: Tokens
+
+    /// Sets the operator token's hash (first start, or a token given with `--token-file`/`MUSTER_TOKEN`).
+    public func setOperatorToken(_ token: String) throws(StoreError) {
+        let hash = Token.hash(token)
+        guard operatorTokenHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else { return }
+        var batch = StoreBatch()
+        batch.operatorTokenHash = hash
+        try store.commit(batch)
+        operatorTokenHash = hash
+    }
+
+    /// Whether an operator token has been set.
+    public var hasOperatorToken: Bool { operatorTokenHash != nil }
+
+    /// Whether `token` is the operator token.
+    func isOperator(_ token: String) -> Bool {
+        guard let operatorTokenHash else { return false }
+        return Token.matches(token, hash: operatorTokenHash)
+    }
+
+    // MARK: Contexts
+
+    /// Creates a context from a cluster document; optionally launches every node at once.
+    func createContext(name: String?, document bytes: [UInt8], launch: Bool) throws(BrokerError) -> CreatedContext {
+        let check = ClusterDocumentParser.parse(bytes)
+        guard let document = check.document else {
+            let errors = check.diagnostics.filter { $0.severity == .error }
+            throw BrokerError(
+                .unprocessableContent,
+                code: "invalid-document",
+                "the cluster document is invalid: \(errors.count) error\(errors.count == 1 ? "" : "s"), first at \(errors.first.map { "\($0.location): \($0.message)" } ?? "?")",
+                diagnostics: check.diagnostics
+            )
+        }
+        let contextName = Self.cleanName(name) ?? "cluster"
+        let id = newContextID(for: contextName)
+        var commands: [EngineCommand] = [.createContext(id: id, name: contextName, document: document)]
+        if launch {
+            for workspace in document.workspaces {
+                for slot in 0..<workspace.quantity { commands.append(.launch(context: id, node: workspace.nodeName(slot))) }
+            }
+        }
+        let performed = try perform(commands, mint: .newSlots(id))
+        logger.info("context created", metadata: ["context": "\(id)", "nodes": "\(document.nodeCount)", "launch": "\(launch)"])
+        return CreatedContext(
+            context: try snapshot(of: id),
+            credentials: performed.credentials.sorted { $0.node < $1.node },
+            warnings: check.diagnostics.filter { $0.severity != .error }
+        )
+    }
+
+    private static func cleanName(_ name: String?) -> String? {
+        guard let name else { return nil }
+        let cleaned = String(
+            name.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+        )
+        return cleaned.isEmpty ? nil : String(cleaned.prefix(40))
+    }
+
+    /// A short, readable id: the name's slug and four random hexadecimal digits (`cpe-3f9a`).
+    private func newContextID(for name: String) -> ContextID {
+        let slug = name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(24)
+        while true {
+            let suffix = String(UInt16.random(in: .min ... .max), radix: 16)
+            let id = ContextID("\(String(slug))-\(String(repeating: "0", count: 4 - suffix.count))\(suffix)")
+            if engine.contexts[id] == nil { return id }
+        }
+    }
+
+    /// Every context, oldest first.
+    func listContexts() -> ContextList {
+        ContextList(
+            contexts: engine.contextOrder.compactMap { id in
+                engine.contexts[id].map { ContextSummary(id: id, name: $0.name, createdAt: $0.createdAt, status: $0.status) }
+            }
+        )
+    }
+
+    func snapshot(of id: ContextID) throws(BrokerError) -> ContextSnapshot {
+        do {
+            return try engine.snapshot(of: id)
+        } catch {
+            throw BrokerError(error)
+        }
+    }
+
+    /// One context with its data values masked (name, size, short hash).
+    func detail(of id: ContextID) throws(BrokerError) -> ContextDetail {
+        let snapshot = try snapshot(of: id)
+        var data: [String: [MaskedData]] = [:]
+        for spec in engine.contexts[id]?.workspaceSpecs ?? [] where !spec.requires.data.isEmpty {
+            data[spec.name] = spec.requires.data.map { MaskedData(name: $0.name, size: $0.value.utf8.count, sha256: Token.shortDigest($0.value)) }
+        }
+        return ContextDetail(context: snapshot, data: data)
+    }
+
+    /// Every context (or one) at the current event sequence number.
+    func brokerSnapshot(context: ContextID?) throws(BrokerError) -> BrokerSnapshot {
+        if let context {
+            return BrokerSnapshot(sequence: engine.lastSequence, contexts: [try snapshot(of: context)])
+        }
+        return BrokerSnapshot(sequence: engine.lastSequence, contexts: engine.contextOrder.compactMap { try? engine.snapshot(of: $0) })
+    }
+
+    func node(_ key: NodeKey) throws(BrokerError) -> NodeSnapshot {
+        do {
+            return try engine.context(key.context).node(key.node)
+        } catch {
+            throw BrokerError(error)
+        }
+    }
+
+    private func nodes(_ id: ContextID, _ names: [String]) throws(BrokerError) -> [NodeSnapshot] {
+        var result: [NodeSnapshot] = []
+        for name in names { result.append(try node(NodeKey(context: id, node: name))) }
+        return result
+    }
+
+    // MARK: Actions
+
+    /// Launches every pending node of a context.
+    func launchPending(_ id: ContextID) throws(BrokerError) -> ActionResult {
+        let snapshot = try snapshot(of: id)
+        let pending = snapshot.nodes.filter { $0.state == .pending }.map(\.name)
+        guard !pending.isEmpty else { return ActionResult(nodes: []) }
+        let performed = try perform(pending.map { .launch(context: id, node: $0) })
+        return ActionResult(nodes: try nodes(id, pending), credentials: performed.credentials)
+    }
+
+    /// Adds nodes to a workspace, launching them unless told not to.
+    func addNodes(_ id: ContextID, workspace: String, count: Int, launch: Bool) throws(BrokerError) -> ActionResult {
+        guard (1...1_000).contains(count) else {
+            throw BrokerError(.unprocessableContent, code: "invalid-input", "count must be between 1 and 1000, not \(count)")
+        }
+        let before = Set(try snapshot(of: id).nodes.map(\.name))
+        let added = try perform([.addNodes(context: id, workspace: workspace, count: count)], mint: .newSlots(id))
+        let names = try snapshot(of: id).nodes.map(\.name).filter { !before.contains($0) }
+        var credentials = added.credentials
+        if launch {
+            let launched = try perform(names.map { .launch(context: id, node: $0) })
+            for credential in launched.credentials {
+                credentials.removeAll { $0.node == credential.node }
+                credentials.append(credential)
+            }
+        }
+        return ActionResult(nodes: try nodes(id, names), credentials: credentials)
+    }
+
+    /// Retries a failed, killed or timed-out node in its slot (a new agent, a new token).
+    func retry(_ key: NodeKey) throws(BrokerError) -> ActionResult {
+        let performed = try perform([.retry(context: key.context, node: key.node)])
+        logger.info("node retried", metadata: ["node": "\(key)"])
+        return ActionResult(nodes: [try node(key)], credentials: performed.credentials)
+    }
+
+    /// Kills a node (its whole process group, on the local launcher).
+    func kill(_ key: NodeKey) throws(BrokerError) -> ActionResult {
+        _ = try perform([.kill(context: key.context, node: key.node)])
+        logger.info("node killed", metadata: ["node": "\(key)"])
+        return ActionResult(nodes: [try node(key)])
+    }
+
+    /// Terminates a context: every unfinished node is killed, and the context accepts no more changes.
+    func terminate(_ id: ContextID) throws(BrokerError) -> ContextSummary {
+        _ = try perform([.terminate(context: id)])
+        logger.info("context terminated", metadata: ["context": "\(id)"])
+        let state = engine.contexts[id]!
+        return ContextSummary(id: id, name: state.name, createdAt: state.createdAt, status: state.status)
+    }
+
+    /// One page of a node's output (current generation), at most `limit` lines and about `maxBytes` of text.
+    func outputPage(_ key: NodeKey, after: Int, limit: Int, maxBytes: Int) throws(BrokerError) -> OutputPage {
+        let node = try node(key)
+        let total = outputCounts[key] ?? 0
+        let lines: [OutputLine]
+        do {
+            lines = try store.output(context: key.context, node: key.node, generation: node.generation, from: after, limit: limit, maxBytes: maxBytes)
+        } catch {
+            throw BrokerError(error)
+        }
+        return OutputPage(lines: lines, next: lines.last.map { $0.index + 1 } ?? max(after, 0), total: total)
+    }
+
+    /// Counts for metrics: nodes by state across contexts, and open streams.
+    func metricsSample() -> (nodes: [NodeState: Int], streams: Int, waiters: Int) {
+        var nodes: [NodeState: Int] = [:]
+        for state in engine.contexts.values {
+            for (key, value) in state.status.counts { nodes[key, default: 0] += value }
+        }
+        let streams = eventSubscribers.count + outputSubscribers.values.reduce(0) { $0 + $1.count }
+        return (nodes, streams, answerWaiters.values.reduce(0) { $0 + $1.count })
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import HTTPTypes
+import Logging
+import MusterCore
+
+/// The broker's state: the context engine, the tokens, who is waiting, who is following. One actor, so every
+/// change happens in one order.
+///
+/// Each change follows the same path (``perform(_:mint:)``): apply the commands to the engine, write the
+/// commands, events and token hashes to the store in one transaction, and only then publish the events, wake
+/// long-polls and call the launcher. A request is answered after its change is on disk; a refused request
+/// changes nothing.
+public actor BrokerState: LaunchReporter {
+    let store: any BrokerStore
+    let logger: Logger
+    let clock: @Sendable () -> Date
+    var launcher: (any NodeLauncher)?
+    /// The URL agents use to reach this broker (handed to the launcher).
+    var brokerURL: String
+
+    var engine = ContextEngine()
+    var operatorTokenHash: [UInt8]?
+    /// The current generation's token hash of every node.
+    var nodeTokens: [NodeKey: NodeTokenRecord] = [:]
+    /// Tokens minted for slots that have not been launched yet; handed to the launcher, never stored.
+    var unlaunchedTokens: [NodeKey: (generation: Int, token: String)] = [:]
+    /// How many output lines each node's current generation has.
+    var outputCounts: [NodeKey: Int] = [:]
+
+    var answerWaiters: [NodeKey: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    var eventSubscribers: [UUID: EventSubscriber] = [:]
+    var outputSubscribers: [NodeKey: [UUID: AsyncStream<OutputLine>.Continuation]] = [:]
+    var isShuttingDown = false
+
+    struct EventSubscriber {
+        var context: ContextID?
+        var continuation: AsyncStream<ContextEvent>.Continuation
+    }
+
+    /// Opens the broker's state from a store, replaying every stored command.
+    public init(
+        store: any BrokerStore,
+        brokerURL: String = "",
+        launcher: (any NodeLauncher)? = nil,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = BrokerState.millisecondClock
+    ) throws(StoreError) {
+        self.store = store
+        self.brokerURL = brokerURL
+        self.launcher = launcher
+        self.logger = logger
+        self.clock = clock
+        let stored = try store.load()
+        var engine = ContextEngine()
+        for command in stored.commands {
+            do {
+                _ = try engine.apply(command.command, at: command.time)
+            } catch {
+                // A stored command was accepted once; refusing it now means the engine changed incompatibly.
+                throw StoreError("replaying the stored state failed at \(command.command.context): \(error)")
+            }
+        }
+        if engine.lastSequence != stored.lastSequence {
+            logger.warning(
+                "replayed state does not end at the stored event sequence",
+                metadata: ["replayed": "\(engine.lastSequence)", "stored": "\(stored.lastSequence)"]
+            )
+        }
+        self.engine = engine
+        self.operatorTokenHash = stored.operatorTokenHash
+        var tokens: [NodeKey: NodeTokenRecord] = [:]
+        for record in stored.nodeTokens { tokens[NodeKey(context: record.context, node: record.node)] = record }
+        self.nodeTokens = tokens
+        var counts: [NodeKey: Int] = [:]
+        for count in stored.outputCounts {
+            let key = NodeKey(context: count.context, node: count.node)
+            if (try? engine.contexts[count.context]?.generation(of: count.node)) == count.generation { counts[key] = count.count }
+        }
+        self.outputCounts = counts
+        if !stored.commands.isEmpty {
+            logger.info("state restored", metadata: ["contexts": "\(engine.contexts.count)", "events": "\(engine.lastSequence)"])
+        }
+    }
+
+    /// Sets the launcher and the URL agents use (known only once the server listens).
+    public func attach(launcher: (any NodeLauncher)?, brokerURL: String) {
+        self.launcher = launcher
+        self.brokerURL = brokerURL
+    }
+
+    /// The current time rounded to the millisecond, the precision of the wire format, so that a time read
+    /// back from the store or a response is exactly the time the engine recorded.
+    public static let millisecondClock: @Sendable () -> Date = {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1_000).rounded() / 1_000)
+    }
+
+    // MARK: The one path for changes
+
+    /// What a change produced, for the caller to answer with.
+    struct Performed {
+        var outcome = EngineOutcome()
+        /// Tokens minted for launches or new slots, by node.
+        var credentials: [NodeCredential] = []
+    }
+
+    /// Which new slots get a token at once (their creation) besides those being launched.
+    enum Minting {
+        case launchesOnly
+        case newSlots(ContextID)
+    }
+
+    /// Applies commands, commits them with their events and any tokens they need, then publishes.
+    ///
+    /// Every command is applied before anything is written; if one is refused, the ones before it are rolled
+    /// back by restoring the engine from the store. Callers pass several commands only where none can be
+    /// refused once the first is accepted (for example create-then-launch).
+    func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly) throws(BrokerError) -> Performed {
+        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        let now = clock()
+        var performed = Performed()
+        var batch = StoreBatch()
+        for (offset, command) in commands.enumerated() {
+            do {
+                let outcome = try engine.apply(command, at: now)
+                performed.outcome.events += outcome.events
+                performed.outcome.actions += outcome.actions
+                batch.commands.append(StoredCommand(command: command, time: now))
+            } catch {
+                if offset > 0 { restoreFromStore() }
+                throw BrokerError(error)
+            }
+        }
+        batch.events = performed.outcome.events
+        if case .newSlots(let context) = mint {
+            for event in performed.outcome.events where event.context == context {
+                switch event.change {
+                case .contextCreated(_, _, let nodes):
+                    for node in nodes { performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch)) }
+                case .nodeAdded(let node, _):
+                    performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch))
+                default:
+                    break
+                }
+            }
+        }
+        var launches: [LaunchRequest] = []
+        for action in performed.outcome.actions {
+            guard case .launch(let context, let node, let generation) = action else { continue }
+            let key = NodeKey(context: context, node: node)
+            if generation > 0 { outputCounts[key] = 0 }
+            // A new generation needs a new token. A launcher needs the token itself, which is kept only until
+            // launch: after a restart it gets a fresh one. Without a launcher (nodes started elsewhere, e.g. from
+            // EC2 userdata) the token handed out at creation stays valid.
+            var token = unlaunchedTokens[key].flatMap { $0.generation == generation ? $0.token : nil }
+            if nodeTokens[key]?.generation != generation || (launcher != nil && token == nil) {
+                let credential = mintToken(context: context, node: node, generation: generation, into: &batch)
+                performed.credentials.removeAll { $0.node == node }
+                performed.credentials.append(credential)
+                token = credential.token
+            }
+            guard launcher != nil, let token else { continue }
+            unlaunchedTokens[key] = nil
+            if let request = launchRequest(context: context, node: node, generation: generation, token: token) { launches.append(request) }
+        }
+        do {
+            try store.commit(batch)
+        } catch {
+            logger.error("commit failed; restoring state from the store", metadata: ["error": "\(error.message)"])
+            restoreFromStore()
+            throw BrokerError(error)
+        }
+        publish(performed.outcome, launches: launches)
+        return performed
+    }
+
+    /// Mints a token for a slot generation: records its hash (in memory and in the batch), keeps the token for
+    /// an unlaunched slot, and returns it once.
+    private func mintToken(context: ContextID, node: String, generation: Int, into batch: inout StoreBatch) -> NodeCredential {
+        let token = Token.mint(prefix: Token.nodePrefix)
+        let record = NodeTokenRecord(context: context, node: node, generation: generation, hash: Token.hash(token))
+        let key = NodeKey(context: context, node: node)
+        nodeTokens[key] = record
+        unlaunchedTokens[key] = (generation, token)
+        batch.nodeTokens.removeAll { $0.context == context && $0.node == node }
+        batch.nodeTokens.append(record)
+        return NodeCredential(node: node, generation: generation, token: token)
+    }
+
+    private func launchRequest(context: ContextID, node: String, generation: Int, token: String) -> LaunchRequest? {
+        guard let state = engine.contexts[context], let spec = try? state.workspaceSpec(ofNode: node) else { return nil }
+        return LaunchRequest(
+            context: context,
+            contextName: state.name,
+            node: node,
+            workspace: spec.name,
+            image: spec.image,
+            nics: spec.nics,
+            generation: generation,
+            token: token,
+            brokerURL: brokerURL
+        )
+    }
+
+    /// Rebuilds the engine from the store after a failed write, so memory never runs ahead of the disk.
+    private func restoreFromStore() {
+        do {
+            let stored = try store.load()
+            var engine = ContextEngine()
+            for command in stored.commands { _ = try? engine.apply(command.command, at: command.time) }
+            self.engine = engine
+        } catch {
+            logger.critical("cannot reload the state after a failed write; the broker must be restarted", metadata: ["error": "\(error)"])
+            isShuttingDown = true
+        }
+    }
+
+    /// Sends committed events to followers, wakes long-polls, and hands launches and stops to the launcher.
+    private func publish(_ outcome: EngineOutcome, launches: [LaunchRequest]) {
+        if !outcome.events.isEmpty && !eventSubscribers.isEmpty {
+            for (id, subscriber) in eventSubscribers {
+                for event in outcome.events where subscriber.context == nil || subscriber.context == event.context {
+                    if case .dropped = subscriber.continuation.yield(event) {
+                        // The follower fell too far behind: close its stream; it resumes from its last event id.
+                        subscriber.continuation.finish()
+                        eventSubscribers[id] = nil
+                        break
+                    }
+                }
+            }
+        }
+        for action in outcome.actions {
+            switch action {
+            case .release(let context, let node):
+                wakeAnswerWaiters(NodeKey(context: context, node: node))
+            case .notify(let context, let nodes):
+                for node in nodes { wakeAnswerWaiters(NodeKey(context: context, node: node)) }
+            case .stop(let context, let node):
+                wakeAnswerWaiters(NodeKey(context: context, node: node))
+                if let launcher {
+                    Task { await launcher.stop(context: context, node: node) }
+                }
+            case .launch:
+                break
+            }
+        }
+        if let launcher {
+            for request in launches {
+                Task { await launcher.launch(request, reporter: self) }
+            }
+        }
+    }
+
+    // MARK: Launch reports
+
+    public func booted(context: ContextID, node: String, generation: Int) async {
+        guard isCurrent(context: context, node: node, generation: generation) else { return }
+        do {
+            _ = try perform([.booted(context: context, node: node)])
+        } catch {
+            logger.debug("ignored a boot report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
+        }
+    }
+
+    public func launchFailed(context: ContextID, node: String, generation: Int, message: String) async {
+        guard isCurrent(context: context, node: node, generation: generation) else { return }
+        logger.warning("launch failed", metadata: ["node": "\(context)/\(node)", "reason": "\(message)"])
+        do {
+            _ = try perform([.launchFailed(context: context, node: node, message: message)])
+        } catch {
+            logger.debug("ignored a launch failure report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
+        }
+    }
+
+    private func isCurrent(context: ContextID, node: String, generation: Int) -> Bool {
+        (try? engine.contexts[context]?.generation(of: node)) == generation
+    }
+
+    // MARK: Shutdown
+
+    /// Closes every stream and answers every long-poll, so that a graceful shutdown can finish its requests.
+    public func shutdown() {
+        isShuttingDown = true
+        for subscriber in eventSubscribers.values { subscriber.continuation.finish() }
+        eventSubscribers = [:]
+        for subscribers in outputSubscribers.values {
+            for continuation in subscribers.values { continuation.finish() }
+        }
+        outputSubscribers = [:]
+        for key in Array(answerWaiters.keys) { wakeAnswerWaiters(key) }
+    }
+
+    /// Whether the broker stopped accepting changes.
+    public var stopping: Bool { isShuttingDown }
+}

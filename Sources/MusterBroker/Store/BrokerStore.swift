@@ -1,0 +1,165 @@
+import Foundation
+import MusterCore
+
+/// Where a broker keeps everything that must survive a restart.
+///
+/// The broker is event-sourced: the engine's inputs (``EngineCommand`` with the time they were applied) are
+/// the source of truth, and replaying them rebuilds the engine exactly, event sequence numbers included. The
+/// events themselves are stored too, so that followers can resume from any sequence number without a replay.
+///
+/// All writes come from the broker's single state actor, in order. ``commit(_:)`` must make the whole batch
+/// durable atomically (one transaction) before it returns: the broker answers a request only after its batch
+/// is committed. Reads may come from any task concurrently with writes.
+public protocol BrokerStore: Sendable {
+    /// Everything needed to rebuild the broker's state at start-up.
+    func load() throws(StoreError) -> StoredState
+
+    /// Writes one batch atomically.
+    func commit(_ batch: StoreBatch) throws(StoreError)
+
+    /// Events with a sequence number greater than `after`, oldest first, at most `limit`, optionally only one
+    /// context's.
+    func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent]
+
+    /// Output lines of one node's generation with index ≥ `from`, oldest first, at most `limit` lines and about
+    /// `maxBytes` of text (always at least one line when one exists).
+    func output(context: ContextID, node: String, generation: Int, from: Int, limit: Int, maxBytes: Int) throws(StoreError) -> [OutputLine]
+}
+
+/// What ``BrokerStore/load()`` returns.
+public struct StoredState: Sendable {
+    /// The engine inputs in the order they were applied, with their times.
+    public var commands: [StoredCommand]
+    /// The SHA-256 of the operator token, once set.
+    public var operatorTokenHash: [UInt8]?
+    /// The SHA-256 of each node's current token, by context and node.
+    public var nodeTokens: [NodeTokenRecord]
+    /// How many output lines each node's current generation has, by context and node.
+    public var outputCounts: [OutputCount]
+    /// The highest event sequence number stored (0 if none); replaying the commands must reach it.
+    public var lastSequence: UInt64
+
+    /// Creates a stored state.
+    public init(
+        commands: [StoredCommand] = [],
+        operatorTokenHash: [UInt8]? = nil,
+        nodeTokens: [NodeTokenRecord] = [],
+        outputCounts: [OutputCount] = [],
+        lastSequence: UInt64 = 0
+    ) {
+        self.commands = commands
+        self.operatorTokenHash = operatorTokenHash
+        self.nodeTokens = nodeTokens
+        self.outputCounts = outputCounts
+        self.lastSequence = lastSequence
+    }
+}
+
+/// One engine input with the time it was applied.
+public struct StoredCommand: Sendable, Hashable {
+    /// The input.
+    public var command: EngineCommand
+    /// When it was applied.
+    public var time: Date
+
+    /// Creates a stored command.
+    public init(command: EngineCommand, time: Date) {
+        self.command = command
+        self.time = time
+    }
+}
+
+/// The hash of a node's bearer token for one generation of its slot.
+public struct NodeTokenRecord: Sendable, Hashable {
+    /// The context.
+    public var context: ContextID
+    /// The node.
+    public var node: String
+    /// The slot generation the token belongs to.
+    public var generation: Int
+    /// SHA-256 of the token.
+    public var hash: [UInt8]
+
+    /// Creates a record.
+    public init(context: ContextID, node: String, generation: Int, hash: [UInt8]) {
+        self.context = context
+        self.node = node
+        self.generation = generation
+        self.hash = hash
+    }
+}
+
+/// How many output lines a node's generation has.
+public struct OutputCount: Sendable, Hashable {
+    /// The context.
+    public var context: ContextID
+    /// The node.
+    public var node: String
+    /// The generation.
+    public var generation: Int
+    /// The number of lines (the next index).
+    public var count: Int
+
+    /// Creates a count.
+    public init(context: ContextID, node: String, generation: Int, count: Int) {
+        self.context = context
+        self.node = node
+        self.generation = generation
+        self.count = count
+    }
+}
+
+/// Output lines of one node's generation, to append.
+public struct OutputBatch: Sendable, Hashable {
+    /// The context.
+    public var context: ContextID
+    /// The node.
+    public var node: String
+    /// The generation.
+    public var generation: Int
+    /// The lines, with consecutive indexes continuing the stored ones.
+    public var lines: [OutputLine]
+
+    /// Creates a batch.
+    public init(context: ContextID, node: String, generation: Int, lines: [OutputLine]) {
+        self.context = context
+        self.node = node
+        self.generation = generation
+        self.lines = lines
+    }
+}
+
+/// Everything one broker step writes, committed in one transaction.
+public struct StoreBatch: Sendable {
+    /// Engine inputs applied, in order.
+    public var commands: [StoredCommand] = []
+    /// The events they produced, in sequence order.
+    public var events: [ContextEvent] = []
+    /// Node token hashes to insert or replace (one per context, node: the current generation's).
+    public var nodeTokens: [NodeTokenRecord] = []
+    /// Output lines to append.
+    public var output: [OutputBatch] = []
+    /// A new operator token hash.
+    public var operatorTokenHash: [UInt8]?
+
+    /// Creates an empty batch.
+    public init() {}
+
+    /// Whether there is nothing to write.
+    public var isEmpty: Bool {
+        commands.isEmpty && events.isEmpty && nodeTokens.isEmpty && output.isEmpty && operatorTokenHash == nil
+    }
+}
+
+/// Why the store failed. The broker answers 503 and changes nothing in memory.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// What failed, for a person (never containing data values).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import MusterCore
+import Synchronization
+
+/// A ``BrokerStore`` that keeps everything in memory, for tests and throwaway brokers.
+///
+/// It behaves like the SQLite store (same ordering, same paging), so a broker test can run on either.
+public final class MemoryStore: BrokerStore {
+    private struct Contents {
+        var state = StoredState()
+        var events: [ContextEvent] = []
+        var output: [String: [OutputLine]] = [:]
+    }
+
+    private let contents = Mutex(Contents())
+
+    /// Creates an empty store.
+    public init() {}
+
+    private static func key(_ context: ContextID, _ node: String, _ generation: Int) -> String {
+        "\(context.rawValue)\u{0}\(node)\u{0}\(generation)"
+    }
+
+    public func load() throws(StoreError) -> StoredState {
+        contents.withLock { contents in
+            var state = contents.state
+            state.lastSequence = contents.events.last?.sequence ?? 0
+            return state
+        }
+    }
+
+    public func commit(_ batch: StoreBatch) throws(StoreError) {
+        contents.withLock { contents in
+            contents.state.commands += batch.commands
+            contents.events += batch.events
+            for token in batch.nodeTokens {
+                contents.state.nodeTokens.removeAll { $0.context == token.context && $0.node == token.node }
+                contents.state.nodeTokens.append(token)
+            }
+            for group in batch.output {
+                let key = Self.key(group.context, group.node, group.generation)
+                contents.output[key, default: []] += group.lines
+                let count = contents.output[key]!.count
+                contents.state.outputCounts.removeAll { $0.context == group.context && $0.node == group.node && $0.generation == group.generation }
+                contents.state.outputCounts.append(OutputCount(context: group.context, node: group.node, generation: group.generation, count: count))
+            }
+            if let hash = batch.operatorTokenHash { contents.state.operatorTokenHash = hash }
+        }
+    }
+
+    public func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent] {
+        contents.withLock { contents in
+            let start = contents.events.partitionPoint { $0.sequence <= after }
+            var result: [ContextEvent] = []
+            for event in contents.events[start...] where context == nil || event.context == context {
+                result.append(event)
+                if result.count == limit { break }
+            }
+            return result
+        }
+    }
+
+    public func output(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int,
+        maxBytes: Int
+    ) throws(StoreError) -> [OutputLine] {
+        contents.withLock { contents in
+            let lines = contents.output[Self.key(context, node, generation)] ?? []
+            var result: [OutputLine] = []
+            var bytes = 0
+            for line in lines where line.index >= from {
+                if result.count == limit || (!result.isEmpty && bytes + line.text.utf8.count > maxBytes) { break }
+                bytes += line.text.utf8.count
+                result.append(line)
+            }
+            return result
+        }
+    }
+}
+
+extension Array {
+    /// The index of the first element for which `belongsToFirstPart` is false, in a partitioned array.
+    fileprivate func partitionPoint(_ belongsToFirstPart: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongsToFirstPart(self[mid]) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GRDB
+import MusterCore
+
+/// The broker's embedded state: one SQLite file in WAL mode, written through GRDB.
+///
+/// WAL with `synchronous=NORMAL` makes each commit durable against a crash of the broker process (even
+/// `kill -9`) without an fsync per request; a power loss may lose the last commits, never corrupt the file.
+/// The file holds the cluster documents, data values included, so it is created readable by its owner only.
+public final class SQLiteStore: BrokerStore {
+    private let pool: DatabasePool
+    private let encoder = WireFormat.encoder()
+    private let decoder = WireFormat.decoder()
+    /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact.
+    private let commandEncoder = JSONEncoder()
+    private let commandDecoder = JSONDecoder()
+
+    /// Opens (creating if needed) the state file at `path`.
+    public init(path: String) throws(StoreError) {
+        do {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if !FileManager.default.fileExists(atPath: path) {
+                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            var configuration = Configuration()
+            configuration.label = "muster-broker"
+            configuration.busyMode = .timeout(5)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("cannot open the state database \(path): \(error)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                    CREATE TABLE commands (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, body BLOB NOT NULL);
+                    CREATE TABLE events (sequence INTEGER PRIMARY KEY, context TEXT NOT NULL, body BLOB NOT NULL);
+                    CREATE INDEX events_by_context ON events(context, sequence);
+                    CREATE TABLE node_tokens (
+                        context TEXT NOT NULL, node TEXT NOT NULL, generation INTEGER NOT NULL, hash BLOB NOT NULL,
+                        PRIMARY KEY (context, node)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE output (
+                        context TEXT NOT NULL, node TEXT NOT NULL, generation INTEGER NOT NULL, idx INTEGER NOT NULL,
+                        time REAL NOT NULL, phase INTEGER NOT NULL, script TEXT NOT NULL, stream TEXT NOT NULL, text TEXT NOT NULL,
+                        PRIMARY KEY (context, node, generation, idx)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        return migrator
+    }
+
+    public func load() throws(StoreError) -> StoredState {
+        do {
+            return try pool.read { db in
+                var state = StoredState()
+                for row in try Row.fetchAll(db, sql: "SELECT time, body FROM commands ORDER BY id") {
+                    let body: Data = row["body"]
+                    let command = try commandDecoder.decode(EngineCommand.self, from: body)
+                    state.commands.append(StoredCommand(command: command, time: Date(timeIntervalSince1970: row["time"])))
+                }
+                if let hash = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'operator-token-hash'") {
+                    state.operatorTokenHash = [UInt8](hash)
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT context, node, generation, hash FROM node_tokens") {
+                    let hash: Data = row["hash"]
+                    state.nodeTokens.append(
+                        NodeTokenRecord(
+                            context: ContextID(row["context"] as String),
+                            node: row["node"],
+                            generation: row["generation"],
+                            hash: [UInt8](hash)
+                        )
+                    )
+                }
+                let counts = try Row.fetchAll(
+                    db,
+                    sql: "SELECT context, node, generation, MAX(idx) + 1 AS count FROM output GROUP BY context, node, generation"
+                )
+                for row in counts {
+                    state.outputCounts.append(
+                        OutputCount(
+                            context: ContextID(row["context"] as String),
+                            node: row["node"],
+                            generation: row["generation"],
+                            count: row["count"]
+                        )
+                    )
+                }
+                state.lastSequence = UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0)
+                return state
+            }
+        } catch {
+            throw StoreError("cannot read the state database: \(error)")
+        }
+    }
+
+    public func commit(_ batch: StoreBatch) throws(StoreError) {
+        guard !batch.isEmpty else { return }
+        do {
+            try pool.write { db in
+                if !batch.commands.isEmpty {
+                    let statement = try db.cachedStatement(sql: "INSERT INTO commands (time, body) VALUES (?, ?)")
+                    for stored in batch.commands {
+                        try statement.execute(arguments: [stored.time.timeIntervalSince1970, try commandEncoder.encode(stored.command)])
+                    }
+                }
+                if !batch.events.isEmpty {
+                    let statement = try db.cachedStatement(sql: "INSERT INTO events (sequence, context, body) VALUES (?, ?, ?)")
+                    for event in batch.events {
+                        try statement.execute(arguments: [Int64(event.sequence), event.context.rawValue, try encoder.encode(event)])
+                    }
+                }
+                if !batch.nodeTokens.isEmpty {
+                    let statement = try db.cachedStatement(
+                        sql: "INSERT OR REPLACE INTO node_tokens (context, node, generation, hash) VALUES (?, ?, ?, ?)"
+                    )
+                    for token in batch.nodeTokens {
+                        try statement.execute(arguments: [token.context.rawValue, token.node, token.generation, Data(token.hash)])
+                    }
+                }
+                if !batch.output.isEmpty {
+                    let statement = try db.cachedStatement(
+                        sql: """
+                            INSERT INTO output (context, node, generation, idx, time, phase, script, stream, text)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """
+                    )
+                    for group in batch.output {
+                        for line in group.lines {
+                            try statement.execute(arguments: [
+                                group.context.rawValue, group.node, group.generation, line.index, line.time.timeIntervalSince1970, line.phase,
+                                line.script, line.stream.rawValue, line.text,
+                            ])
+                        }
+                    }
+                }
+                if let hash = batch.operatorTokenHash {
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('operator-token-hash', ?)", arguments: [Data(hash)])
+                }
+            }
+        } catch {
+            throw StoreError("cannot write the state database: \(error)")
+        }
+    }
+
+    public func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent] {
+        do {
+            return try pool.read { db in
+                let rows: [Data]
+                if let context {
+                    rows = try Data.fetchAll(
+                        db,
+                        sql: "SELECT body FROM events WHERE context = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                        arguments: [context.rawValue, Int64(after), limit]
+                    )
+                } else {
+                    rows = try Data.fetchAll(
+                        db,
+                        sql: "SELECT body FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                        arguments: [Int64(after), limit]
+                    )
+                }
+                return try rows.map { try decoder.decode(ContextEvent.self, from: $0) }
+            }
+        } catch {
+            throw StoreError("cannot read events: \(error)")
+        }
+    }
+
+    public func output(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int,
+        maxBytes: Int
+    ) throws(StoreError) -> [OutputLine] {
+        do {
+            return try pool.read { db in
+                var lines: [OutputLine] = []
+                var bytes = 0
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT idx, time, phase, script, stream, text FROM output
+                        WHERE context = ? AND node = ? AND generation = ? AND idx >= ? ORDER BY idx LIMIT ?
+                        """,
+                    arguments: [context.rawValue, node, generation, from, limit]
+                )
+                while let row = try rows.next() {
+                    let text: String = row["text"]
+                    if !lines.isEmpty && bytes + text.utf8.count > maxBytes { break }
+                    bytes += text.utf8.count
+                    lines.append(
+                        OutputLine(
+                            index: row["idx"],
+                            time: Date(timeIntervalSince1970: row["time"]),
+                            phase: row["phase"],
+                            script: row["script"],
+                            stream: OutputStream(rawValue: row["stream"]) ?? .stdout,
+                            text: text
+                        )
+                    )
+                }
+                return lines
+            }
+        } catch {
+            throw StoreError("cannot read output: \(error)")
+        }
+    }
+}

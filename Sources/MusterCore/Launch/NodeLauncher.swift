@@ -1,0 +1,69 @@
+/// Everything a launcher needs to start one node: where it is, what it boots, and how its agent reaches the
+/// broker. Data values are not part of it: the agent fetches them from the broker once released.
+public struct LaunchRequest: Sendable, Hashable {
+    /// The context.
+    public var context: ContextID
+    /// The context's human name.
+    public var contextName: String
+    /// The node name.
+    public var node: String
+    /// The node's workspace name.
+    public var workspace: String
+    /// The image to boot (``WorkspaceSpec/image``).
+    public var image: String
+    /// The node's NICs.
+    public var nics: [NICSpec]
+    /// The slot generation (0 for the first launch, one more per retry).
+    public var generation: Int
+    /// The node's bearer token for this generation.
+    public var token: String
+    /// The broker URL the agent must use.
+    public var brokerURL: String
+
+    /// Creates a request.
+    public init(
+        context: ContextID,
+        contextName: String,
+        node: String,
+        workspace: String,
+        image: String,
+        nics: [NICSpec],
+        generation: Int,
+        token: String,
+        brokerURL: String
+    ) {
+        self.context = context
+        self.contextName = contextName
+        self.node = node
+        self.workspace = workspace
+        self.image = image
+        self.nics = nics
+        self.generation = generation
+        self.token = token
+        self.brokerURL = brokerURL
+    }
+}
+
+/// Starts and stops nodes for a broker (local processes, cloud instances, …).
+///
+/// The broker calls these when the engine asks for a launch or a stop. A launcher reports what happened
+/// through the ``LaunchReporter`` it is given; it never changes the broker's state any other way.
+public protocol NodeLauncher: Sendable {
+    /// Starts a node. Returns once the start was attempted; reports `booted` or `launchFailed`.
+    func launch(_ request: LaunchRequest, reporter: any LaunchReporter) async
+
+    /// Stops a node (its whole process group or instance); a node that is not running is not an error.
+    func stop(context: ContextID, node: String) async
+
+    /// Stops every node the launcher started (the broker is shutting down and owns its nodes).
+    func stopAll() async
+}
+
+/// How a launcher tells the broker what became of a launch.
+public protocol LaunchReporter: Sendable {
+    /// The node's process or VM is up.
+    func booted(context: ContextID, node: String, generation: Int) async
+
+    /// The node could not be started; `message` says why, for the operator.
+    func launchFailed(context: ContextID, node: String, generation: Int, message: String) async
+}

@@ -1,0 +1,312 @@
+import Foundation
+
+// The request and response bodies of the broker's HTTP API (`/v1`), shared by the broker and MusterClient.
+// The README's "Broker API" section lists the routes.
+
+/// One context in a list: its id, name and status, without its nodes.
+public struct ContextSummary: Sendable, Hashable, Codable {
+    /// The context id.
+    public var id: ContextID
+    /// Its human name.
+    public var name: String
+    /// When it was created.
+    public var createdAt: Date
+    /// Its overall status.
+    public var status: ContextStatus
+
+    /// Creates a summary.
+    public init(id: ContextID, name: String, createdAt: Date, status: ContextStatus) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.status = status
+    }
+}
+
+/// `GET /v1/contexts`.
+public struct ContextList: Sendable, Hashable, Codable {
+    /// Every context, oldest first.
+    public var contexts: [ContextSummary]
+
+    /// Creates a list.
+    public init(contexts: [ContextSummary]) {
+        self.contexts = contexts
+    }
+}
+
+/// A node's bearer token, handed out once when a slot is created or retried (only its hash is stored).
+public struct NodeCredential: Sendable, Hashable, Codable {
+    /// The node.
+    public var node: String
+    /// The slot generation the token is valid for (a retry mints a new one).
+    public var generation: Int
+    /// The token.
+    public var token: String
+
+    /// Creates a credential.
+    public init(node: String, generation: Int, token: String) {
+        self.node = node
+        self.generation = generation
+        self.token = token
+    }
+}
+
+/// A data value as operator views show it: never the value, only enough to tell two apart.
+public struct MaskedData: Sendable, Hashable, Codable {
+    /// The data name.
+    public var name: String
+    /// The value's size in bytes (UTF-8).
+    public var size: Int
+    /// The first 12 hexadecimal digits of the value's SHA-256.
+    public var sha256: String
+
+    /// Creates a masked value.
+    public init(name: String, size: Int, sha256: String) {
+        self.name = name
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// `GET /v1/contexts/{id}`: a context snapshot with its data values masked.
+public struct ContextDetail: Sendable, Hashable, Codable {
+    /// The context.
+    public var context: ContextSnapshot
+    /// Per workspace, its data values, masked.
+    public var data: [String: [MaskedData]]
+
+    /// Creates a detail.
+    public init(context: ContextSnapshot, data: [String: [MaskedData]]) {
+        self.context = context
+        self.data = data
+    }
+}
+
+/// `POST /v1/contexts`: the created context and the node tokens (shown only here).
+public struct CreatedContext: Sendable, Hashable, Codable {
+    /// The new context.
+    public var context: ContextSnapshot
+    /// One token per node.
+    public var credentials: [NodeCredential]
+    /// Warnings from validating the document.
+    public var warnings: [Diagnostic]
+
+    /// Creates a response.
+    public init(context: ContextSnapshot, credentials: [NodeCredential], warnings: [Diagnostic]) {
+        self.context = context
+        self.credentials = credentials
+        self.warnings = warnings
+    }
+}
+
+/// `POST /v1/contexts/{id}/workspaces/{workspace}/nodes`.
+public struct AddNodesRequest: Sendable, Hashable, Codable {
+    /// How many nodes to add.
+    public var count: Int
+    /// Whether to launch them at once (default true).
+    public var launch: Bool?
+
+    /// Creates a request.
+    public init(count: Int, launch: Bool? = nil) {
+        self.count = count
+        self.launch = launch
+    }
+}
+
+/// The result of an operator action on nodes (launch, add, retry, kill): the nodes as they are now, and any
+/// tokens the action minted.
+public struct ActionResult: Sendable, Hashable, Codable {
+    /// The nodes the action touched, after it.
+    public var nodes: [NodeSnapshot]
+    /// New node tokens (for retried or added nodes).
+    public var credentials: [NodeCredential]
+
+    /// Creates a result.
+    public init(nodes: [NodeSnapshot], credentials: [NodeCredential] = []) {
+        self.nodes = nodes
+        self.credentials = credentials
+    }
+}
+
+/// `GET /v1/contexts/{id}/nodes/{node}/output?from=N&limit=M`: one page of a node's output.
+public struct OutputPage: Sendable, Hashable, Codable {
+    /// Lines with index ≥ `from`, oldest first.
+    public var lines: [OutputLine]
+    /// The index to ask for next (`from` of the next page).
+    public var next: Int
+    /// How many lines the node's current generation has produced so far.
+    public var total: Int
+
+    /// Creates a page.
+    public init(lines: [OutputLine], next: Int, total: Int) {
+        self.lines = lines
+        self.next = next
+        self.total = total
+    }
+}
+
+/// `GET /v1/snapshot`: every context (or one) at one event sequence number, for a follower to start from.
+public struct BrokerSnapshot: Sendable, Hashable, Codable {
+    /// The last event included; follow the event stream from here.
+    public var sequence: UInt64
+    /// The contexts.
+    public var contexts: [ContextSnapshot]
+
+    /// Creates a snapshot.
+    public init(sequence: UInt64, contexts: [ContextSnapshot]) {
+        self.sequence = sequence
+        self.contexts = contexts
+    }
+}
+
+/// `GET /v1/healthz`.
+public struct HealthStatus: Sendable, Hashable, Codable {
+    /// `ok` while the broker serves.
+    public var status: String
+    /// The broker's version.
+    public var version: String
+
+    /// Creates a health status.
+    public init(status: String, version: String) {
+        self.status = status
+        self.version = version
+    }
+}
+
+// MARK: Agent API
+
+/// `POST /v1/contexts/{id}/nodes/{node}/checkin`: one identity per NIC.
+public struct CheckInRequest: Sendable, Hashable, Codable {
+    /// The node's identities.
+    public var identities: [Identity]
+
+    /// Creates a request.
+    public init(identities: [Identity]) {
+        self.identities = identities
+    }
+}
+
+/// `GET /v1/contexts/{id}/nodes/{node}/answer?after=V&wait=S`: the long-poll answer.
+///
+/// The request is held until the node is released with an answer newer than version `after`, or until the
+/// server's wait ends; then `released` is false (or the version is not newer) and the agent simply asks again.
+public struct AnswerResponse: Sendable, Hashable, Codable {
+    /// Whether the node is released.
+    public var released: Bool
+    /// The node's state.
+    public var state: NodeState
+    /// The node's requirements and how far each is from being met.
+    public var requirements: [RequirementStatus]
+    /// The answer, once released.
+    public var answer: NodeAnswer?
+
+    /// Creates a response.
+    public init(released: Bool, state: NodeState, requirements: [RequirementStatus], answer: NodeAnswer?) {
+        self.released = released
+        self.state = state
+        self.requirements = requirements
+        self.answer = answer
+    }
+}
+
+/// `POST /v1/contexts/{id}/nodes/{node}/output`: lines in order, numbered by the agent from 0.
+///
+/// Lines the broker already has (index below its count) are skipped, so a retried request delivers each
+/// line once; a gap is refused with 409 and the index the broker expects.
+public struct OutputAppendRequest: Sendable, Hashable, Codable {
+    /// The lines, with consecutive indexes.
+    public var lines: [OutputLine]
+
+    /// Creates a request.
+    public init(lines: [OutputLine]) {
+        self.lines = lines
+    }
+}
+
+/// The broker's reply to an output append: how many lines it now holds (the next index it expects).
+public struct OutputAppendResult: Sendable, Hashable, Codable {
+    /// The next index the broker expects.
+    public var next: Int
+
+    /// Creates a result.
+    public init(next: Int) {
+        self.next = next
+    }
+}
+
+/// `POST /v1/contexts/{id}/nodes/{node}/scripts`: a script started (no exit code) or finished.
+public struct ScriptReport: Sendable, Hashable, Codable {
+    /// The script.
+    public var script: ScriptRef
+    /// Its exit code, when it finished.
+    public var exitCode: Int?
+
+    /// Creates a report.
+    public init(script: ScriptRef, exitCode: Int? = nil) {
+        self.script = script
+        self.exitCode = exitCode
+    }
+}
+
+/// `POST /v1/contexts/{id}/nodes/{node}/report`: the node's final result.
+public struct ResultReport: Sendable, Hashable, Codable {
+    /// Whether every script finished OK.
+    public var ok: Bool
+    /// The exit code when not ok (see ``NodeExitCode``).
+    public var code: Int?
+    /// Why, when not ok.
+    public var message: String?
+
+    /// Creates a report.
+    public init(ok: Bool, code: Int? = nil, message: String? = nil) {
+        self.ok = ok
+        self.code = code
+        self.message = message
+    }
+
+    /// The report for a result.
+    public init(_ result: NodeResult) {
+        switch result {
+        case .ok: self.init(ok: true)
+        case .error(let code, let message): self.init(ok: false, code: code, message: message)
+        }
+    }
+
+    /// The result the report stands for.
+    public var result: NodeResult {
+        ok ? .ok : .error(code: code ?? NodeExitCode.execution, message: message ?? "failed")
+    }
+}
+
+// MARK: Errors
+
+/// The body of every error response: `{"error": {"code": "…", "message": "…"}}`.
+public struct APIErrorBody: Sendable, Hashable, Codable {
+    /// The error.
+    public struct Detail: Sendable, Hashable, Codable {
+        /// A stable, machine-readable code (for example `unknown-node`, `invalid-document`).
+        public var code: String
+        /// What went wrong and what to do, for a person.
+        public var message: String
+        /// For an invalid cluster document: every diagnostic.
+        public var diagnostics: [Diagnostic]?
+        /// For an output gap: the index the broker expects next.
+        public var expected: Int?
+
+        /// Creates a detail.
+        public init(code: String, message: String, diagnostics: [Diagnostic]? = nil, expected: Int? = nil) {
+            self.code = code
+            self.message = message
+            self.diagnostics = diagnostics
+            self.expected = expected
+        }
+    }
+
+    /// The error.
+    public var error: Detail
+
+    /// Creates a body.
+    public init(_ error: Detail) {
+        self.error = error
+    }
+}

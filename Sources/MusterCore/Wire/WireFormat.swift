@@ -1,0 +1,33 @@
+import Foundation
+
+/// How Muster's HTTP API encodes JSON, in one place so that the broker and every client agree.
+///
+/// Dates are ISO 8601 strings with milliseconds (`2026-11-25T20:00:52.123Z`); keys are sorted in output so
+/// that responses are stable for people and tests.
+public enum WireFormat {
+    /// A new encoder configured for the wire.
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(timestampStyle))
+        }
+        return encoder
+    }
+
+    /// A new decoder configured for the wire (it also accepts dates without fractional seconds).
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? timestampStyle.parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+        }
+        return decoder
+    }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}

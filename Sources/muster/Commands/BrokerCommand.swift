@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MusterBroker
+import ServiceLifecycle
+import UnixSignals
+
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run a context broker: the HTTP service nodes check in with and operators steer.",
+        discussion: """
+            The broker keeps its state in DIR/state.sqlite (every context, node, token hash, output line and \
+            event survives a restart, even kill -9) and writes DIR/broker.json so that `muster status`, \
+            `muster events` and the console on this machine find it without flags.
+
+            The operator token: --token-file, else $MUSTER_TOKEN, else the one set at first start. At first \
+            start without one, a token is generated, written to DIR/operator-token (mode 0600) and printed once.
+
+            SIGINT or SIGTERM stop it gracefully: in-flight requests finish, streams close, state is on disk.
+
+            Examples:
+              muster broker                                   listen on 127.0.0.1:7077, state in ./.muster
+              muster broker --listen 0.0.0.0:7077 --state /var/lib/muster
+              muster broker --listen 127.0.0.1:0              pick a free port (printed)
+              muster broker --tls-cert cert.pem --tls-key key.pem
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on, HOST:PORT; port 0 picks a free one.", valueName: "host:port"))
+    var listen = ListenAddress(host: "127.0.0.1", port: 7077)
+
+    @Option(help: ArgumentHelp("Folder for the broker's state, operator token and broker.json.", valueName: "dir"))
+    var state = ".muster"
+
+    @Option(help: ArgumentHelp("Read the operator token from this file (otherwise $MUSTER_TOKEN, then the stored one).", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("PEM certificate chain to serve HTTPS (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key for --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("Longest time an agent's long-poll is held, in seconds.", valueName: "seconds"))
+    var longPoll = 30
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if !(1...300).contains(longPoll) { throw ValidationError("--long-poll must be between 1 and 300 seconds") }
+    }
+
+    func run() async throws {
+        let logger = {
+            var logger = Logger(label: "muster.broker")
+            logger.logLevel = logLevel
+            return logger
+        }()
+        let token = try OperatorToken.given(tokenFile: tokenFile)
+        let configuration = BrokerConfiguration(
+            host: listen.host,
+            port: listen.port,
+            stateDirectory: state,
+            operatorToken: token,
+            tls: tlsCert.map { BrokerConfiguration.TLSFiles(certificate: $0, key: tlsKey!) },
+            longPollSeconds: longPoll
+        )
+        let stateFolder = state
+        let server = try await BrokerServer(configuration: configuration, logger: logger) { url in
+            do {
+                try LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: stateFolder)
+            } catch {
+                logger.warning("could not write broker.json", metadata: ["error": "\(error)"])
+            }
+            Output.line("muster broker listening on \(url.absoluteString) (state in \(stateFolder))")
+        }
+        if let minted = server.mintedOperatorToken {
+            Output.line("operator token (shown once; saved to \(configuration.operatorTokenPath ?? "?")):\n  \(minted)")
+        }
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        defer { LocalBrokerFile.remove(from: stateFolder) }
+        try await group.run()
+        Output.line("muster broker stopped")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
