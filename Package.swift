@@ -138,8 +138,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "MusterLaunchTests",
+            dependencies: ["MusterLaunch", "MusterCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster"], swiftSettings: strict),
-        .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], swiftSettings: strict),
+        .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore"], swiftSettings: strict),
         .testTarget(name: "MusterClientTests", dependencies: ["MusterClient", "MusterCore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
     ]
 )

@@ -9,6 +9,8 @@
 #endif
 
 #include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <ncursesw/curses.h>
 
 /// Macros and globals that Swift cannot see directly.
@@ -27,5 +29,46 @@ static inline mmask_t muster_all_mouse_events(void) { return ALL_MOUSE_EVENTS | 
 static inline mmask_t muster_button1_clicked(void) { return BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED; }
 static inline mmask_t muster_button4_pressed(void) { return BUTTON4_PRESSED; }
 static inline mmask_t muster_button5_pressed(void) { return BUTTON5_PRESSED; }
+
+/// Key codes (macros with octal values).
+static inline int muster_key_up(void) { return KEY_UP; }
+static inline int muster_key_down(void) { return KEY_DOWN; }
+static inline int muster_key_left(void) { return KEY_LEFT; }
+static inline int muster_key_right(void) { return KEY_RIGHT; }
+static inline int muster_key_npage(void) { return KEY_NPAGE; }
+static inline int muster_key_ppage(void) { return KEY_PPAGE; }
+static inline int muster_key_home(void) { return KEY_HOME; }
+static inline int muster_key_end(void) { return KEY_END; }
+static inline int muster_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int muster_key_enter(void) { return KEY_ENTER; }
+static inline int muster_key_dc(void) { return KEY_DC; }
+static inline int muster_key_btab(void) { return KEY_BTAB; }
+static inline int muster_key_f0(void) { return KEY_F0; }
+static inline int muster_key_code_yes(void) { return KEY_CODE_YES; }
+static inline mmask_t muster_button1_any(void) { return BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED; }
+static inline mmask_t muster_wheel_mask(void) { return BUTTON4_PRESSED | BUTTON5_PRESSED; }
+
+/// Restores the terminal if curses is active: for fatal signals and exit paths, where Swift code cannot run.
+static inline void muster_restore_terminal(void) {
+    if (!isendwin()) { endwin(); }
+}
+
+static void muster_fatal_signal(int signal_number) {
+    muster_restore_terminal();
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+/// Installs handlers that restore the terminal on a crash (then crash as before) and at exit.
+static inline void muster_install_terminal_guards(void) {
+    static int installed = 0;
+    if (installed) { return; }
+    installed = 1;
+    int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+    for (unsigned index = 0; index < sizeof(fatal) / sizeof(fatal[0]); index++) {
+        signal(fatal[index], muster_fatal_signal);
+    }
+    atexit(muster_restore_terminal);
+}
 
 #endif

@@ -271,6 +271,22 @@ public actor BrokerState: LaunchReporter {
         }
     }
 
+    public func agentExited(context: ContextID, node: String, generation: Int, status: Int32, message: String) async {
+        guard isCurrent(context: context, node: node, generation: generation),
+            let state = try? engine.contexts[context]?.node(node), !state.state.isTerminal
+        else { return }
+        logger.warning("agent exited", metadata: ["node": "\(context)/\(node)", "status": "\(status)"])
+        let command: EngineCommand =
+            [.pending, .launching, .booted].contains(state.state)
+            ? .launchFailed(context: context, node: node, message: message)
+            : .report(context: context, node: node, result: .error(code: Int(status == 0 ? 1 : status), message: message))
+        do {
+            _ = try perform([command])
+        } catch {
+            logger.debug("ignored an agent exit", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
+        }
+    }
+
     private func isCurrent(context: ContextID, node: String, generation: Int) -> Bool {
         (try? engine.contexts[context]?.generation(of: node)) == generation
     }

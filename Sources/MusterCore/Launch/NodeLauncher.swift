@@ -19,6 +19,8 @@ public struct LaunchRequest: Sendable, Hashable {
     public var token: String
     /// The broker URL the agent must use.
     public var brokerURL: String
+    /// The longest one ctx-script may run (seconds), if the context sets it.
+    public var scriptTimeoutSeconds: Int?
 
     /// Creates a request.
     public init(
@@ -30,7 +32,8 @@ public struct LaunchRequest: Sendable, Hashable {
         nics: [NICSpec],
         generation: Int,
         token: String,
-        brokerURL: String
+        brokerURL: String,
+        scriptTimeoutSeconds: Int? = nil
     ) {
         self.context = context
         self.contextName = contextName
@@ -41,6 +44,7 @@ public struct LaunchRequest: Sendable, Hashable {
         self.generation = generation
         self.token = token
         self.brokerURL = brokerURL
+        self.scriptTimeoutSeconds = scriptTimeoutSeconds
     }
 }
 
@@ -66,4 +70,8 @@ public protocol LaunchReporter: Sendable {
 
     /// The node could not be started; `message` says why, for the operator.
     func launchFailed(context: ContextID, node: String, generation: Int, message: String) async
+
+    /// The node's agent process ended on its own (not stopped by the launcher). A node that had not finished
+    /// then fails, so that a crashed agent never leaves a node waiting forever.
+    func agentExited(context: ContextID, node: String, generation: Int, status: Int32, message: String) async
 }

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+
+/// The console's UI loop: owns the terminal driver, and so every curses call, on the thread that runs it.
+///
+/// Each turn waits for terminal input, a wake-up from the ``ConsoleInbox``, or the ``FramePacer``'s
+/// deadline; applies every input and every posted update; and, when a frame is due, renders the session and
+/// writes only the cells that changed. Many updates between two frames cost one frame; a console with nothing
+/// to show blocks in `poll` and uses no CPU.
+public final class ConsoleLoop {
+    /// The console's state.
+    public private(set) var session: ConsoleSession
+    /// The theme in use.
+    public private(set) var theme: Theme
+    /// Frames written to the terminal (frames with no changed cell are not written).
+    public private(set) var framesDrawn = 0
+    /// Frames rendered (including ones that changed nothing on screen).
+    public private(set) var framesRendered = 0
+    /// Cells written to the terminal.
+    public private(set) var cellsWritten = 0
+    /// Whether the loop has finished (quit, or asked to stop).
+    public private(set) var isFinished = false
+
+    private let driver: any TerminalDriver
+    private let inbox: ConsoleInbox
+    private let loadTheme: (String) -> ThemeLoadResult
+    private let perform: (ConsoleEffect, ConsoleModel) -> Void
+    private let now: () -> Date
+    private let logger: Logger
+    private let colorsDisabled: Bool
+    private var pacer = FramePacer()
+    private var previous: CellGrid?
+
+    /// Creates a loop.
+    ///
+    /// - Parameters:
+    ///   - session: the console to run.
+    ///   - driver: the terminal.
+    ///   - inbox: where other threads post updates and action results.
+    ///   - theme: the theme to start with.
+    ///   - colorsDisabled: draw without colours (`NO_COLOR`).
+    ///   - loadTheme: loads a theme by name for `t` and `:theme`.
+    ///   - logger: where the loop logs (never the screen).
+    ///   - now: the clock (tests pass a fixed one).
+    ///   - perform: carries out an effect other than quitting and theme changes; called on the loop's thread,
+    ///     it must hand the work off and return at once (results come back through the inbox).
+    public init(
+        session: ConsoleSession,
+        driver: any TerminalDriver,
+        inbox: ConsoleInbox,
+        theme: Theme,
+        colorsDisabled: Bool = false,
+        loadTheme: @escaping (String) -> ThemeLoadResult,
+        logger: Logger,
+        now: @escaping () -> Date = Date.init,
+        perform: @escaping (ConsoleEffect, ConsoleModel) -> Void
+    ) {
+        self.session = session
+        self.driver = driver
+        self.inbox = inbox
+        self.theme = theme
+        self.colorsDisabled = colorsDisabled
+        self.loadTheme = loadTheme
+        self.logger = logger
+        self.now = now
+        self.perform = perform
+    }
+
+    /// Takes the terminal, runs turns until the console quits or is stopped, and gives the terminal back.
+    public func run() throws {
+        try driver.start()
+        defer { driver.stop() }
+        prepare()
+        while turn() {}
+    }
+
+    /// Adapts the session to the terminal (size, symbols, colours). `run()` calls it; tests may call it
+    /// before stepping with ``turn()``.
+    public func prepare() {
+        var options = session.state.options
+        if !driver.supportsUnicode { options.glyphs = .ascii }
+        session.setOptions(options)
+        _ = session.handle(.resize(driver.size), at: now())
+        driver.apply(effectiveTheme)
+        previous = nil
+        pacer.markDirty()
+    }
+
+    /// One turn of the loop; returns false once the console is finished.
+    @discardableResult
+    public func turn() -> Bool {
+        guard !isFinished else { return false }
+        let timeout = pacer.timeout(at: now())
+        let inputs = driver.waitForInput(timeout: timeout, wakeUp: inbox.wakeUp)
+        inbox.wakeUp.drain()
+        for input in inputs { handle(input) }
+        for message in inbox.drain() {
+            switch message {
+            case .update(let update):
+                let delta = session.apply(update)
+                if delta.changed || delta.structureChanged { pacer.markDirty() }
+            case .input(let input):
+                handle(input)
+            case .stop:
+                logger.info("console stopped from outside")
+                isFinished = true
+            }
+        }
+        guard !isFinished else { return false }
+        let time = now()
+        if pacer.isDue(at: time) { drawFrame(at: time) }
+        return !isFinished
+    }
+
+    private func handle(_ input: ConsoleInput) {
+        let time = now()
+        if case .resize(let size) = input {
+            logger.debug("terminal resized", metadata: ["size": "\(size)"])
+            pacer.resized(at: time)
+        } else {
+            pacer.markDirty()
+        }
+        for effect in session.handle(input, at: time) {
+            switch effect {
+            case .quit:
+                isFinished = true
+            case .setTheme(let name):
+                let result = loadTheme(name)
+                theme = result.theme
+                driver.apply(effectiveTheme)
+                previous = nil
+                if let problem = result.problem {
+                    logger.warning("theme not usable", metadata: ["problem": "\(problem)"])
+                    _ = session.handle(.actionFailed(problem.description), at: time)
+                }
+            default:
+                logger.info("effect", metadata: ["effect": "\(effect)"])
+                perform(effect, session.model)
+            }
+        }
+    }
+
+    private var effectiveTheme: Theme {
+        colorsDisabled || !driver.supportsColor ? Theme.monochrome : theme
+    }
+
+    private func drawFrame(at time: Date) {
+        let size = session.state.screen
+        var grid = CellGrid(size: size)
+        ConsoleRenderer.render(session.frame(at: time), into: &grid)
+        framesRendered += 1
+        let update = FrameDiff.update(from: previous, to: grid)
+        previous = grid
+        pacer.drew(at: time)
+        guard !update.runs.isEmpty || update.fullRepaint else { return }
+        driver.draw(update)
+        framesDrawn += 1
+        cellsWritten += update.cellCount
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import MusterCore
+
+/// What the console knows about one context: the snapshot, kept current by applying events one by one.
+///
+/// A value type with no I/O and no clock: every update carries its own time. Nodes are indexed by name and
+/// every per-workspace and per-state count is kept incrementally, so applying one event costs the same for a
+/// context of four nodes as for one of ten thousand.
+public struct ConsoleModel: Sendable {
+    /// The most output lines kept per node.
+    public static let outputLineLimit = 10_000
+    /// The most event log entries kept.
+    public static let eventLogLimit = 5_000
+
+    /// The broker address shown in the header.
+    public var broker: String
+    /// The context shown, once a snapshot (or its creation event) arrived.
+    public private(set) var contextID: ContextID?
+    /// Its human name.
+    public private(set) var contextName = ""
+    /// When it was created.
+    public private(set) var createdAt: Date?
+    /// When it last became complete (every node finished), while it is.
+    public private(set) var completedAt: Date?
+    /// The last event sequence number applied.
+    public private(set) var sequence: UInt64 = 0
+    /// Its overall status, as last reported.
+    public private(set) var status = ContextStatus(
+        complete: false,
+        allOk: false,
+        errorPresent: false,
+        registered: 0,
+        expected: 0,
+        terminated: false,
+        counts: [:]
+    )
+    /// Nodes by state, kept in step with every transition.
+    public private(set) var counts = StateCounts()
+    /// Workspaces in document order.
+    public private(set) var workspaces: [ConsoleWorkspace] = []
+    /// Nodes in workspace then slot order (nodes added later come at the end).
+    public private(set) var nodes: [ConsoleNode] = []
+    /// Roles by name.
+    public private(set) var roles: [String: RoleProgress] = [:]
+    /// How many nodes have registered.
+    public private(set) var registration = RegistrationProgress(registered: 0, expected: 0, completeSince: nil)
+    /// The connection to the broker.
+    public private(set) var connection = ConnectionState.connecting
+    /// The event log, newest last.
+    public private(set) var eventLog = RingBuffer<EventLogEntry>(capacity: eventLogLimit)
+    /// Waiting nodes by what they wait on.
+    public private(set) var waits = WaitsIndex()
+    /// The contexts the broker knows (for completion).
+    public private(set) var knownContexts: [ContextID] = []
+    /// The longest node name and the longest first-NIC address, for column widths (never shrink).
+    public private(set) var longestName = 0
+    /// The longest first-NIC address seen.
+    public private(set) var longestAddress = 0
+    /// Grows by one with every change; a renderer can skip a frame when it has not moved.
+    public private(set) var revision: UInt64 = 0
+
+    /// Roles some workspace waits on for readiness rather than registration.
+    private(set) var readyWaitRoles: Set<String> = []
+    private var outputs: [Int: NodeOutput] = [:]
+    private var nodeIndex: [String: Int] = [:]
+    private var workspaceIndex: [String: Int] = [:]
+
+    /// Creates an empty model for the broker at `broker`.
+    public init(broker: String) {
+        self.broker = broker
+    }
+
+    // MARK: Lookup
+
+    /// The index of the node named `name`.
+    public func index(ofNode name: String) -> Int? { nodeIndex[name] }
+
+    /// The index of the workspace named `name`.
+    public func index(ofWorkspace name: String) -> Int? { workspaceIndex[name] }
+
+    /// The output of node `index` (empty when none arrived).
+    public func output(of index: Int) -> RingBuffer<OutputLine> {
+        outputs[index]?.lines ?? RingBuffer(capacity: 1)
+    }
+
+    /// Whether the console has a context to show.
+    public var hasContext: Bool { contextID != nil }
+
+    // MARK: Updates
+
+    /// Applies one update and reports what changed.
+    @discardableResult
+    public mutating func apply(_ update: ConsoleUpdate) -> ModelDelta {
+        var delta = ModelDelta()
+        switch update {
+        case .snapshot(let snapshot):
+            load(snapshot)
+            delta.structureChanged = true
+            delta.changed = true
+        case .events(let events):
+            for event in events { apply(event, delta: &delta) }
+        case .output(let node, let lines):
+            guard let index = nodeIndex[node] else { break }
+            var output = outputs[index] ?? NodeOutput(capacity: Self.outputLineLimit)
+            var added = false
+            for line in lines where output.append(line) { added = true }
+            outputs[index] = output
+            if added {
+                delta.outputNodes.append(index)
+                delta.changed = true
+            }
+        case .connection(let state):
+            if state != connection {
+                connection = state
+                delta.changed = true
+            }
+        case .contexts(let ids):
+            knownContexts = ids
+        }
+        if delta.changed { revision += 1 }
+        return delta
+    }
+
+    /// Adds the console's own entry to the event log (an action's result, for example).
+    public mutating func log(_ entry: EventLogEntry) {
+        eventLog.append(entry)
+        revision += 1
+    }
+
+    /// Replaces everything known with a snapshot. O(nodes); snapshots are rare (connect, reconnect, switch).
+    private mutating func load(_ snapshot: ContextSnapshot) {
+        let sameContext = contextID == snapshot.id
+        var keptOutputs: [String: NodeOutput] = [:]
+        if sameContext {
+            for (index, output) in outputs { keptOutputs[nodes[index].name] = output }
+        } else {
+            eventLog.removeAll()
+        }
+        contextID = snapshot.id
+        contextName = snapshot.name
+        createdAt = snapshot.createdAt
+        sequence = snapshot.sequence
+        status = snapshot.status
+        counts = StateCounts(snapshot.status.counts)
+        completedAt = snapshot.status.complete ? (snapshot.nodes.map(\.since).max() ?? snapshot.createdAt) : nil
+        workspaces = snapshot.workspaces.map(ConsoleWorkspace.init)
+        readyWaitRoles = Set(workspaces.flatMap { $0.requiredRoles.filter { $0.wait == .ready }.map(\.name) })
+        workspaceIndex = Dictionary(workspaces.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        nodes = []
+        nodes.reserveCapacity(snapshot.nodes.count)
+        nodeIndex = [:]
+        nodeIndex.reserveCapacity(snapshot.nodes.count)
+        waits = WaitsIndex()
+        outputs = [:]
+        longestName = 0
+        longestAddress = 0
+        for node in snapshot.nodes {
+            guard let workspace = workspaceIndex[node.workspace] else { continue }
+            let index = nodes.count
+            nodes.append(ConsoleNode(node, workspace: workspace))
+            nodeIndex[node.name] = index
+            workspaces[workspace].nodes.append(index)
+            workspaces[workspace].counts[node.state] += 1
+            if node.state == .waiting { waits.add(index, labels: nodes[index].waitingOn) }
+            noteWidths(of: nodes[index])
+            if let output = keptOutputs[node.name] { outputs[index] = output }
+        }
+        loadRoles(snapshot)
+    }
+
+    private mutating func loadRoles(_ snapshot: ContextSnapshot) {
+        roles = [:]
+        for status in snapshot.roles {
+            let providers = workspaces.indices.filter { workspaces[$0].roles.contains(status.role) }
+            roles[status.role] = RoleProgress(status: status, registeredSince: nil, readySince: nil, providerWorkspaces: providers)
+        }
+        registration = RegistrationProgress(registered: snapshot.status.registered, expected: snapshot.status.expected, completeSince: nil)
+        // Since-dates come from the requirements of one node per workspace (they are the same for all its nodes).
+        for workspace in workspaces {
+            guard let first = workspace.nodes.first, let node = snapshot.nodes.first(where: { $0.name == nodes[first].name }) else { continue }
+            for requirement in node.requirements {
+                switch requirement.kind {
+                case .allIdentities:
+                    registration.completeSince = requirement.metSince
+                case .role(let name):
+                    if requirement.wait == .ready {
+                        roles[name]?.readySince = requirement.metSince
+                    } else {
+                        roles[name]?.registeredSince = requirement.metSince
+                    }
+                }
+            }
+        }
+    }
+
+    private mutating func noteWidths(of node: ConsoleNode) {
+        longestName = max(longestName, node.name.count)
+        if let ip = node.ip { longestAddress = max(longestAddress, ip.count) }
+    }
+
+    /// Applies one event. Events of other contexts and events the snapshot already included are ignored.
+    private mutating func apply(_ event: ContextEvent, delta: inout ModelDelta) {
+        if contextID == nil, case .contextCreated = event.change { contextID = event.context }
+        guard event.context == contextID, event.sequence > sequence else { return }
+        sequence = event.sequence
+        eventLog.append(EventLogEntry(event))
+        delta.loggedEntries += 1
+        delta.changed = true
+        switch event.change {
+        case .contextCreated(let name, let workspaceNames, let nodeNames):
+            guard nodes.isEmpty else { break }
+            create(name: name, workspaces: workspaceNames, nodes: nodeNames, at: event.time)
+            delta.structureChanged = true
+        case .nodeAdded(let name, let workspace):
+            guard nodeIndex[name] == nil, let workspaceIndex = workspaceIndex[workspace] else { break }
+            append(ConsoleNode(name: name, workspace: workspaceIndex, slot: workspaces[workspaceIndex].nodes.count, since: event.time))
+            delta.structureChanged = true
+        case .nodeState(let transition):
+            guard let index = nodeIndex[transition.node] else { break }
+            move(index, with: transition, at: event.time)
+            delta.touchedNodes.append(index)
+        case .nodeRegistered(let name, let identities):
+            guard let index = nodeIndex[name] else { break }
+            nodes[index].identities = identities
+            noteWidths(of: nodes[index])
+            delta.touchedNodes.append(index)
+        case .roleProgress(let new):
+            if roles[new.role] == nil {
+                let providers = workspaces.indices.filter { workspaces[$0].roles.contains(new.role) }
+                roles[new.role] = RoleProgress(status: new, registeredSince: nil, readySince: nil, providerWorkspaces: providers)
+            }
+            roles[new.role]?.update(new, at: event.time)
+        case .registrationProgress(let registered, let expected):
+            let complete = expected > 0 && registered >= expected
+            registration = RegistrationProgress(
+                registered: registered,
+                expected: expected,
+                completeSince: complete ? (registration.completeSince ?? event.time) : nil
+            )
+        case .scriptStarted(let name, let script):
+            guard let index = nodeIndex[name] else { break }
+            if let last = nodes[index].timeline.last, last.finished == nil, last.script == script { break }
+            nodes[index].timeline.append(ScriptRun(script: script, started: event.time))
+            delta.touchedNodes.append(index)
+        case .scriptFinished(let name, let script, let exitCode, _):
+            guard let index = nodeIndex[name], let run = nodes[index].timeline.lastIndex(where: { $0.script == script }) else { break }
+            nodes[index].timeline[run].finished = event.time
+            nodes[index].timeline[run].exitCode = exitCode
+            delta.touchedNodes.append(index)
+        case .providerJoined:
+            break
+        case .contextStatus(let new):
+            status = new
+            if new.complete {
+                completedAt = completedAt ?? event.time
+            } else {
+                completedAt = nil
+            }
+        case .contextTerminated:
+            status.terminated = true
+        }
+    }
+
+    /// Builds workspaces and pending nodes from a creation event, for a feed that sent no snapshot.
+    private mutating func create(name: String, workspaces names: [String], nodes nodeNames: [String], at time: Date) {
+        contextName = name
+        createdAt = time
+        workspaces = names.map { ConsoleWorkspace(name: $0) }
+        workspaceIndex = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var workspace = 0
+        for node in nodeNames {
+            while workspace < names.count,
+                !node.hasPrefix(names[workspace] + "-")
+                    || Int(node.dropFirst(names[workspace].count + 1)) != workspaces[workspace].nodes.count
+            {
+                workspace += 1
+            }
+            guard workspace < names.count else { break }
+            append(ConsoleNode(name: node, workspace: workspace, slot: workspaces[workspace].nodes.count, since: time))
+        }
+    }
+
+    private mutating func append(_ node: ConsoleNode) {
+        let index = nodes.count
+        nodes.append(node)
+        nodeIndex[node.name] = index
+        workspaces[node.workspace].nodes.append(index)
+        workspaces[node.workspace].counts[node.state] += 1
+        counts[node.state] += 1
+        noteWidths(of: node)
+    }
+
+    /// Moves a node to a new state, keeping counts and the waits index in step.
+    private mutating func move(_ index: Int, with transition: NodeTransition, at time: Date) {
+        let old = nodes[index].state
+        let new = transition.to
+        if old == .waiting { waits.remove(index, labels: nodes[index].waitingOn) }
+        workspaces[nodes[index].workspace].counts.move(from: old, to: new)
+        counts.move(from: old, to: new)
+        if new == .launching && old.isRetryable {
+            nodes[index].generation += 1
+            nodes[index].identities = []
+            nodes[index].timeline = []
+            nodes[index].releasedAt = nil
+            outputs[index] = nil
+        }
+        nodes[index].state = new
+        nodes[index].since = time
+        nodes[index].exitCode = transition.exitCode
+        nodes[index].message = transition.message
+        if new == .configuring { nodes[index].releasedAt = time }
+        if new == .waiting {
+            nodes[index].waitingOn = transition.waitingOn ?? unmetLabels(of: index)
+            waits.add(index, labels: nodes[index].waitingOn)
+        } else {
+            nodes[index].waitingOn = []
+        }
+    }
+}

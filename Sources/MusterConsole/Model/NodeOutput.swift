@@ -1,0 +1,23 @@
+import MusterCore
+
+/// The last lines of one node's script output, bounded so a chatty script cannot exhaust memory.
+public struct NodeOutput: Sendable {
+    /// The lines held, oldest first; absolute positions (see ``RingBuffer``) survive old lines falling out.
+    public private(set) var lines: RingBuffer<OutputLine>
+    /// The index the next new line must have at least (lines already seen are ignored).
+    public private(set) var nextIndex = 0
+
+    /// Creates an empty output holding at most `capacity` lines.
+    public init(capacity: Int) {
+        lines = RingBuffer(capacity: capacity)
+    }
+
+    /// Appends a line unless it was seen already; returns whether it was new.
+    @discardableResult
+    public mutating func append(_ line: OutputLine) -> Bool {
+        guard line.index >= nextIndex else { return false }
+        lines.append(line)
+        nextIndex = line.index + 1
+        return true
+    }
+}

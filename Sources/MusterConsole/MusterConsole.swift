@@ -1,1 +1,0 @@
-// MusterConsole: filled by later issues.

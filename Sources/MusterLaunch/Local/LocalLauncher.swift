@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import MusterCore
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The default launcher: every node is a `muster-agent` process on this machine.
+///
+/// Each node gets its own loopback address (``LoopbackAddresses``), the host name
+/// `<node>.<context>.muster.local` (never resolved by the system: nodes learn it from the broker and write it
+/// to their own `etc/hosts`), and a root folder `<work>/<context>/nodes/<node>/` into which its image's
+/// `ctx-scripts/` is copied. The agent runs as the leader of a new session, so killing the node ends every
+/// process it started, scripts and services included.
+public actor LocalLauncher: NodeLauncher {
+    /// Where a launcher finds things and puts things.
+    public struct Configuration: Sendable {
+        /// `<work>`: contexts' folders go under it.
+        public var workFolder: String
+        /// Folders that hold image folders.
+        public var images: ImageFolders
+        /// The `muster-agent` executable.
+        public var agentExecutable: String
+        /// The longest one ctx-script may run, passed to agents.
+        public var scriptTimeoutSeconds: Int?
+        /// A PEM CA certificate agents must trust (a broker with a self-signed certificate).
+        public var caCertificatePEM: String?
+
+        /// Creates a configuration.
+        public init(
+            workFolder: String,
+            images: ImageFolders,
+            agentExecutable: String,
+            scriptTimeoutSeconds: Int? = nil,
+            caCertificatePEM: String? = nil
+        ) {
+            self.workFolder = workFolder
+            self.images = images
+            self.agentExecutable = agentExecutable
+            self.scriptTimeoutSeconds = scriptTimeoutSeconds
+            self.caCertificatePEM = caCertificatePEM
+        }
+    }
+
+    private struct Running {
+        var generation: Int
+        var pid: pid_t?
+        var stopping = false
+        var task: Task<Void, Never>
+    }
+
+    private let configuration: Configuration
+    private let addresses: LoopbackAddresses
+    private let logger: Logger
+    private var running: [String: Running] = [:]
+    /// Each context's node indexes (for stable addresses), by node name.
+    private var indexes: [ContextID: [String: Int]] = [:]
+
+    /// Creates a launcher.
+    public init(configuration: Configuration, addresses: LoopbackAddresses = LoopbackAddresses(), logger: Logger) {
+        self.configuration = configuration
+        self.addresses = addresses
+        self.logger = logger
+    }
+
+    /// The root folder of a node.
+    public nonisolated func root(context: ContextID, node: String) -> String {
+        ((configuration.workFolder as NSString).appendingPathComponent(context.rawValue) as NSString)
+            .appendingPathComponent("nodes/\(node)")
+    }
+
+    /// The host name of a node.
+    public nonisolated static func hostname(context: ContextID, node: String) -> String {
+        "\(node).\(context.rawValue).muster.local"
+    }
+
+    private func key(_ context: ContextID, _ node: String) -> String { "\(context.rawValue)/\(node)" }
+
+    // MARK: NodeLauncher
+
+    public func launch(_ request: LaunchRequest, reporter: any LaunchReporter) async {
+        let key = key(request.context, request.node)
+        if let previous = running[key] {
+            // A retry replaces whatever is left of the previous generation.
+            await stopProcess(key, previous)
+        }
+        do {
+            let userdataPath = try prepareRoot(for: request)
+            let root = root(context: request.context, node: request.node)
+            let task = Task { await self.runAgent(request, userdata: userdataPath, root: root, reporter: reporter) }
+            running[key] = Running(generation: request.generation, task: task)
+        } catch {
+            logger.warning("launch failed", metadata: ["node": "\(key)", "reason": "\(error)"])
+            await reporter.launchFailed(context: request.context, node: request.node, generation: request.generation, message: "\(error)")
+        }
+    }
+
+    public func stop(context: ContextID, node: String) async {
+        let key = key(context, node)
+        guard let entry = running[key] else { return }
+        await stopProcess(key, entry)
+    }
+
+    public func stopAll() async {
+        for (key, entry) in running { await stopProcess(key, entry) }
+        addresses.releaseAll()
+    }
+
+    /// How many agent processes run now (for tests and the console's quit prompt).
+    public var runningCount: Int { running.values.filter { $0.pid != nil && !$0.stopping }.count }
+
+    // MARK: Node folders
+
+    /// Creates the node's root, copies its image's ctx-scripts, and writes its userdata (mode 0600).
+    private func prepareRoot(for request: LaunchRequest) throws -> String {
+        let image: String
+        switch configuration.images.folder(for: request.image) {
+        case .success(let folder): image = folder
+        case .failure(let error): throw LaunchError(error.description)
+        }
+        let root = root(context: request.context, node: request.node)
+        let files = FileManager.default
+        try files.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A retry gets the image's scripts as they are now (the operator may have fixed one).
+        let scripts = (root as NSString).appendingPathComponent("ctx-scripts")
+        if files.fileExists(atPath: scripts) { try files.removeItem(atPath: scripts) }
+        let source = (image as NSString).appendingPathComponent("ctx-scripts")
+        if files.fileExists(atPath: source) {
+            try files.copyItem(atPath: source, toPath: scripts)
+        } else {
+            try files.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        }
+        let nodeIndex = index(context: request.context, node: request.node)
+        let hostname = Self.hostname(context: request.context, node: request.node)
+        var nics: [AgentUserdata.NIC] = []
+        for (offset, nic) in request.nics.enumerated() {
+            // Each NIC of a node needs its own address: extra NICs take addresses from further blocks.
+            let address = try addresses.address(context: request.context.rawValue, index: nodeIndex + offset * 100_000)
+            nics.append(AgentUserdata.NIC(label: nic.label, ip: address, hostname: offset == 0 ? hostname : "\(nic.label).\(hostname)"))
+        }
+        let userdata = AgentUserdata(
+            broker: request.brokerURL,
+            context: request.context,
+            node: request.node,
+            generation: request.generation,
+            token: request.token,
+            root: root,
+            nics: nics,
+            scriptTimeoutSeconds: request.scriptTimeoutSeconds ?? configuration.scriptTimeoutSeconds,
+            caCertificatePEM: configuration.caCertificatePEM
+        )
+        let folder = (root as NSString).appendingPathComponent(".muster")
+        try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = (folder as NSString).appendingPathComponent("userdata.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(userdata)
+        _ = files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A node's stable number within its context (the order nodes were first launched).
+    private func index(context: ContextID, node: String) -> Int {
+        if let index = indexes[context]?[node] { return index }
+        let index = indexes[context]?.count ?? 0
+        indexes[context, default: [:]][node] = index
+        return index
+    }
+
+    // MARK: Processes
+
+    private func runAgent(_ request: LaunchRequest, userdata: String, root: String, reporter: any LaunchReporter) async {
+        let key = key(request.context, request.node)
+        let logPath = (root as NSString).appendingPathComponent("agent.log")
+        var platform = PlatformOptions()
+        platform.createSession = true
+        let status: TerminationStatus
+        do {
+            let output = try FileDescriptor.open(
+                FilePath(logPath),
+                .writeOnly,
+                options: [.create, .append],
+                permissions: [.ownerReadWrite]
+            )
+            let error = try FileDescriptor.open(
+                FilePath(logPath),
+                .writeOnly,
+                options: [.create, .append],
+                permissions: [.ownerReadWrite]
+            )
+            let result = try await Subprocess.run(
+                .path(FilePath(configuration.agentExecutable)),
+                arguments: ["--userdata", userdata],
+                workingDirectory: FilePath(root),
+                platformOptions: platform,
+                input: .none,
+                output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(error, closeAfterSpawningProcess: true)
+            ) { execution in
+                self.started(key, generation: request.generation, pid: execution.processIdentifier.value)
+                await reporter.booted(context: request.context, node: request.node, generation: request.generation)
+            }
+            status = result.terminationStatus
+        } catch {
+            running[key] = nil
+            logger.warning("could not start the agent", metadata: ["node": "\(key)", "error": "\(error)"])
+            await reporter.launchFailed(
+                context: request.context,
+                node: request.node,
+                generation: request.generation,
+                message: "could not start \(configuration.agentExecutable): \(error)"
+            )
+            return
+        }
+        let stopped = running[key].map { $0.generation == request.generation && $0.stopping } ?? true
+        if running[key]?.generation == request.generation { running[key] = nil }
+        guard !stopped else { return }
+        let code: Int32
+        let description: String
+        switch status {
+        case .exited(let value):
+            code = value
+            description = "exited with status \(value)"
+        case .signaled(let signal):
+            code = 128 + signal
+            description = "was killed by signal \(signal)"
+        }
+        logger.info("agent ended", metadata: ["node": "\(key)", "status": "\(description)"])
+        await reporter.agentExited(
+            context: request.context,
+            node: request.node,
+            generation: request.generation,
+            status: code,
+            message: "the agent \(description); see \(logPath)"
+        )
+    }
+
+    private func started(_ key: String, generation: Int, pid: pid_t) {
+        guard running[key]?.generation == generation else { return }
+        running[key]?.pid = pid
+    }
+
+    /// Ends a node's whole session and waits for its agent task to finish.
+    private func stopProcess(_ key: String, _ entry: Running) async {
+        running[key]?.stopping = true
+        if let pid = entry.pid {
+            await ProcessSession.terminate(pid)
+        }
+        await entry.task.value
+        if running[key]?.generation == entry.generation { running[key] = nil }
+    }
+}

@@ -1,1 +1,0 @@
-// MusterLaunch: filled by later issues.

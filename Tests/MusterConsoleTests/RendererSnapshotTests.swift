@@ -1,0 +1,102 @@
+import Foundation
+import MusterCore
+import Testing
+
+@testable import MusterConsole
+
+/// Every view rendered at 80×24 and 160×50 and compared with the text (and style map) committed under
+/// `Snapshots/`. Record with `MUSTER_RECORD_SNAPSHOTS=1 swift test --filter RendererSnapshotTests`.
+@Suite("Renderer snapshots")
+struct RendererSnapshotTests {
+    enum Scene: String, CaseIterable, Sendable {
+        case tree, detail, waits, events, help, command, confirm, banner
+    }
+
+    static let sizes = [ScreenSize(width: 80, height: 24), ScreenSize(width: 160, height: 50)]
+
+    /// Builds the session for a scene by driving keys, the way an operator gets there.
+    static func session(_ scene: Scene, size: ScreenSize) throws -> (ConsoleSession, Date) {
+        func key(_ session: inout ConsoleSession, _ keys: Key...) {
+            for key in keys { _ = session.handle(.key(key), at: Date(timeIntervalSince1970: 0)) }
+        }
+        switch scene {
+        case .tree:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .down, .down, .down, .down)
+            return (session, Scenes.now(script))
+        case .detail:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .character("3"), .character("1"))
+            let row = session.state.tree.index(of: .node(session.model.index(ofNode: "scheduler-0")!), session.model)!
+            key(&session, .character("g"))
+            for _ in 0..<row { key(&session, .down) }
+            key(&session, .enter, .character("/"))
+            for character in "rabbitmq" { key(&session, .character(character)) }
+            key(&session, .enter)
+            return (session, Scenes.now(script))
+        case .waits:
+            var (session, script) = try Scenes.stuck(size: size)
+            key(&session, .character("2"), .down)
+            return (session, Scenes.now(script))
+        case .events:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .character("3"))
+            return (session, Scenes.now(script))
+        case .help:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .character("?"))
+            return (session, Scenes.now(script))
+        case .command:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .character(":"), .character("s"), .character("c"), .tab, .tab)
+            return (session, Scenes.now(script))
+        case .confirm:
+            var (session, script) = try Scenes.progress(size: size)
+            let row = session.state.tree.index(of: .node(session.model.index(ofNode: "scheduler-0")!), session.model)!
+            for _ in 0..<row { key(&session, .down) }
+            key(&session, .character("x"))
+            return (session, Scenes.now(script))
+        case .banner:
+            var (session, script) = try Scenes.stuck(size: size)
+            session.apply(.connection(.reconnecting(attempt: 3, since: script.now - 12, reason: "connection refused")))
+            return (session, Scenes.now(script))
+        }
+    }
+
+    @Test("each view renders as recorded", arguments: Scene.allCases, sizes)
+    func viewMatchesSnapshot(scene: Scene, size: ScreenSize) throws {
+        let (session, now) = try Self.session(scene, size: size)
+        let grid = ConsoleRenderer.render(session.frame(at: now))
+        let name = "\(scene.rawValue)-\(size.width)x\(size.height)"
+        try SnapshotAssertion.assert(TextSnapshot.textWithStyles(grid), named: name + ".txt")
+        if size.width == 160 {
+            try SnapshotAssertion.assert(SVGSnapshot.svg(grid, theme: .builtInDark), named: name + ".svg")
+        }
+    }
+
+    @Test("the light theme renders the tree as recorded (SVG)")
+    func lightThemeMatchesSnapshot() throws {
+        let (session, now) = try Self.session(.tree, size: ScreenSize(width: 160, height: 50))
+        let grid = ConsoleRenderer.render(session.frame(at: now))
+        let themes = ThemeCatalog(folders: [ThemeTests.repositoryThemes])
+        let light = themes.load("light")
+        #expect(light.problem == nil)
+        try SnapshotAssertion.assert(SVGSnapshot.svg(grid, theme: light.theme), named: "tree-light-160x50.svg")
+    }
+
+    @Test("every row fits the screen width and no cell is left half of a wide character")
+    func framesAreWellFormed() throws {
+        for scene in Scene.allCases {
+            for size in Self.sizes {
+                let (session, now) = try Self.session(scene, size: size)
+                let grid = ConsoleRenderer.render(session.frame(at: now))
+                for y in 0..<size.height {
+                    #expect(TextWidth.of(grid.text(ofRow: y)) <= size.width)
+                    for x in 0..<size.width where grid[x, y].width == 0 {
+                        #expect(x > 0 && grid[x - 1, y].width == 2)
+                    }
+                }
+            }
+        }
+    }
+}
