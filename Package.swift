@@ -119,6 +119,10 @@ let package = Package(
             dependencies: [
                 "MusterAgent",
                 "MusterClient",
+                "MusterCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -143,7 +147,7 @@ let package = Package(
             dependencies: ["MusterLaunch", "MusterCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster"], swiftSettings: strict),
+        .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster", "muster-agent"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore"], swiftSettings: strict),
         .testTarget(name: "MusterClientTests", dependencies: ["MusterClient", "MusterCore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),

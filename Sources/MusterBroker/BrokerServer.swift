@@ -27,7 +27,7 @@ public final class BrokerServer: Service, Sendable {
     /// The metrics `/metrics` serves.
     public let metrics: BrokerMetrics
     /// The configuration.
-    public let configuration: BrokerConfiguration
+    public let configuration: BrokerServerConfiguration
     /// The operator token minted at this start (first start without a given token), to show once.
     public let mintedOperatorToken: String?
     private let launcher: (any NodeLauncher)?
@@ -40,7 +40,7 @@ public final class BrokerServer: Service, Sendable {
     ///   - launcher: starts and stops nodes when the engine asks; `nil` leaves launching to someone else.
     ///   - onListening: called with the broker's URL once it accepts connections (the real port when 0 was given).
     public init(
-        configuration: BrokerConfiguration,
+        configuration: BrokerServerConfiguration,
         launcher: (any NodeLauncher)? = nil,
         logger: Logger,
         onListening: @escaping @Sendable (URL) async -> Void = { _ in }

@@ -12,11 +12,19 @@ struct Muster: AsyncParsableCommand {
             depends on have checked in, then handed their addresses, host names and SSH host keys.
 
             Examples:
+              muster up Examples/cpe/cluster.xml    boot a cluster on this machine and watch it in the console
+              muster up cluster.xml --headless      the same, printing progress lines (for scripts and CI)
               muster validate cluster.xml           check a document, compiler-style
               muster plan cluster.xml               show every node and what it waits on
+              muster broker                         run a broker for nodes elsewhere
+              muster status / events / logs NODE    look at a running broker
+              muster kill NODE / retry NODE         steer it
             """,
         version: MusterVersion.current,
-        subcommands: [Validate.self, Plan.self, BrokerCommand.self]
+        subcommands: [
+            Validate.self, Plan.self, UpCommand.self, ConsoleCommand.self, BrokerCommand.self, StatusCommand.self, EventsCommand.self,
+            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, EC2ScriptCommand.self,
+        ]
     )
 }
 

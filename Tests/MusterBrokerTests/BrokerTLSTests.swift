@@ -10,7 +10,7 @@ import Testing
 @Suite("Broker over TLS")
 struct BrokerTLSTests {
     /// A throwaway self-signed certificate for 127.0.0.1, made with openssl in a temporary folder.
-    static func makeCertificate() throws -> BrokerConfiguration.TLSFiles {
+    static func makeCertificate() throws -> BrokerServerConfiguration.TLSFiles {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("muster-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let certificate = folder.appendingPathComponent("cert.pem").path
@@ -26,7 +26,7 @@ struct BrokerTLSTests {
         try openssl.run()
         openssl.waitUntilExit()
         guard openssl.terminationStatus == 0 else { throw TestFailure("openssl failed with \(openssl.terminationStatus)") }
-        return BrokerConfiguration.TLSFiles(certificate: certificate, key: key)
+        return BrokerServerConfiguration.TLSFiles(certificate: certificate, key: key)
     }
 
     @Test func `the broker serves HTTPS with a given certificate and key`() async throws {

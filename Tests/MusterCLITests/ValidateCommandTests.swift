@@ -150,3 +150,35 @@ struct ValidateCommandTests {
         }
     }
 }
+
+@Suite("muster ec2script")
+struct EC2ScriptCommandTests {
+    @Test func `ec2script creates the context and writes userdata and a run-instances script, running nothing`() async throws {
+        let state = workFolder("ec2")
+        let broker = try BackgroundCommand(["broker", "--listen", "127.0.0.1:0", "--state", state])
+        await broker.waitFor("listening on")
+        let output = state + "/out"
+        let result = try CommandRunner.muster(["ec2script", "Examples/torque/cluster.xml", "--output", output, "--state", state, "--key-name", "ops"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
+        #expect(files.contains("ec2-launch.sh"))
+        #expect(files.filter { $0.hasPrefix("userdata-") }.count == 4 + 2, "one per node and one bundle per workspace")
+        let script = try String(contentsOfFile: output + "/ec2-launch.sh", encoding: .utf8)
+        #expect(script.components(separatedBy: "aws ec2 run-instances").count == 3, "one per workspace")
+        #expect(script.contains("--count 1"))
+        #expect(script.contains("--count 3"))
+        #expect(script.contains("--image-id torque.gz"))
+        #expect(script.contains("--key-name ops"))
+        #expect(script.contains("--user-data file://userdata-compute-nodes.json"))
+        let permissions = try FileManager.default.attributesOfItem(atPath: output + "/userdata-head-node-0.json")[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let userdata = try String(contentsOfFile: output + "/userdata-head-node-0.json", encoding: .utf8)
+        #expect(userdata.contains("\"token\" : \"mst_node_"))
+        // Nothing was launched: every node is pending on the broker.
+        let status = try CommandRunner.muster(["status", "--state", state])
+        #expect(status.stdout.contains("torque-"))
+        let json = try CommandRunner.muster(["status", "--json", "--state", state])
+        #expect(json.stdout.contains("\"pending\" : 4"))
+        await broker.stop()
+    }
+}

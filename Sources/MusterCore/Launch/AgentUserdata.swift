@@ -75,3 +75,18 @@ public struct AgentUserdata: Sendable, Hashable, Codable {
         self.caCertificatePEM = caCertificatePEM
     }
 }
+
+/// Userdata for several nodes launched together (one `aws ec2 run-instances --count N` per workspace): the
+/// agent picks its own entry by the instance's `ami-launch-index` from the EC2 metadata service.
+public struct AgentUserdataBundle: Sendable, Hashable, Codable {
+    /// The format version (1).
+    public var version: Int
+    /// One entry per launch index, in order.
+    public var nodes: [AgentUserdata]
+
+    /// Creates a bundle.
+    public init(nodes: [AgentUserdata]) {
+        self.version = AgentUserdata.currentVersion
+        self.nodes = nodes
+    }
+}

@@ -60,12 +60,12 @@ struct BrokerCommand: AsyncParsableCommand {
             return logger
         }()
         let token = try OperatorToken.given(tokenFile: tokenFile)
-        let configuration = BrokerConfiguration(
+        let configuration = BrokerServerConfiguration(
             host: listen.host,
             port: listen.port,
             stateDirectory: state,
             operatorToken: token,
-            tls: tlsCert.map { BrokerConfiguration.TLSFiles(certificate: $0, key: tlsKey!) },
+            tls: tlsCert.map { BrokerServerConfiguration.TLSFiles(certificate: $0, key: tlsKey!) },
             longPollSeconds: longPoll
         )
         let stateFolder = state

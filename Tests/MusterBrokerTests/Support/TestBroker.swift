@@ -25,14 +25,14 @@ final class TestBroker: Sendable {
         operatorToken: String? = "mst_op_test-operator-token",
         longPollSeconds: Int = 30,
         heartbeat: Duration = .seconds(15),
-        tls: BrokerConfiguration.TLSFiles? = nil,
+        tls: BrokerServerConfiguration.TLSFiles? = nil,
         launcher: (any NodeLauncher)? = nil,
         http: HTTPClient = .shared
     ) async throws -> TestBroker {
         let logs = LogCapture()
         let logger = Logger(label: "test-broker") { _ in logs.handler() }
         let (urls, continuation) = AsyncStream.makeStream(of: URL.self)
-        let configuration = BrokerConfiguration(
+        let configuration = BrokerServerConfiguration(
             host: "127.0.0.1",
             port: 0,
             stateDirectory: stateDirectory,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a broker serves: where it listens, where it keeps state, how it authenticates, TLS.
-public struct BrokerConfiguration: Sendable {
+public struct BrokerServerConfiguration: Sendable {
     /// The address to listen on (`127.0.0.1` by default: reachable from this machine only).
     public var host: String
     /// The port; 0 picks a free one (the real address is reported once listening).

@@ -1,1 +1,0 @@
-// MusterAgent: filled by later issues.

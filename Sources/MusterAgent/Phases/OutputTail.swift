@@ -1,0 +1,30 @@
+import MusterCore
+
+/// The last lines a script printed, for the message of a failed node.
+struct OutputTail {
+    /// How many lines are kept.
+    let capacity: Int
+    private var lines: [ScriptOutputLine] = []
+    private var dropped = 0
+
+    init(capacity: Int = 20) {
+        self.capacity = capacity
+    }
+
+    mutating func append(_ line: ScriptOutputLine) {
+        guard line.stream != .agent else { return }
+        lines.append(line)
+        if lines.count > capacity {
+            lines.removeFirst()
+            dropped += 1
+        }
+    }
+
+    /// "last N lines of output:" and the lines, indented, stderr lines marked; or a note that there was none.
+    var text: String {
+        guard !lines.isEmpty else { return "no output" }
+        let heading = dropped > 0 ? "last \(lines.count) lines of output:" : "output:"
+        let body = lines.map { line in line.stream == .stderr ? "  [stderr] \(line.text)" : "  \(line.text)" }
+        return ([heading] + body).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import MusterCore
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs one ctx-script as a child process and streams its output.
+///
+/// - The script starts a new session, so it leads its own process group (group id = its process id) with no
+///   controlling terminal: a timeout or a stop can signal the group, grandchildren included, and the
+///   operator's Ctrl-C in the terminal running the agent does not reach it.
+/// - Standard input is empty. Standard output and standard error are read as the bytes arrive and cut into
+///   lines (see ``LineSplitter``); each stream keeps its own order, and the two are interleaved as they were
+///   read.
+/// - When the script exits, whatever it left running in the background (a service it started) is left alone,
+///   and the runner stops reading even if such a process still holds the output pipes.
+/// - Past the timeout, the group gets `SIGTERM`, then `SIGKILL` after ``grace``. When the calling task is
+///   cancelled, the group is ended the same way.
+public struct ScriptRunner: Sendable {
+    /// How long a timed-out or cancelled script's group has between `SIGTERM` and `SIGKILL`.
+    public var grace: Duration
+    /// The longest output line delivered whole; longer lines arrive in pieces.
+    public var maximumLineBytes: Int
+
+    /// Creates a runner.
+    public init(grace: Duration = .seconds(5), maximumLineBytes: Int = 16 * 1024) {
+        self.grace = grace
+        self.maximumLineBytes = maximumLineBytes
+    }
+
+    /// Runs a script to its end, handing each output line to `onLine` in order, one at a time, on the calling
+    /// task, as soon as it is read.
+    public func run(_ invocation: ScriptInvocation, onLine: (ScriptOutputLine) async -> Void) async -> ScriptOutcome {
+        let command = ScriptCommand(script: invocation.script, arguments: invocation.arguments)
+        if let note = command.note { await onLine(ScriptOutputLine(stream: .agent, text: note)) }
+        let (lines, sink) = AsyncStream.makeStream(of: ScriptOutputLine.self)
+        async let outcome = execute(command, invocation, sink)
+        for await line in lines { await onLine(line) }
+        return await outcome
+    }
+
+    private enum Event: Sendable {
+        case drained
+        case watchdog(fired: Bool)
+    }
+
+    private func execute(
+        _ command: ScriptCommand,
+        _ invocation: ScriptInvocation,
+        _ sink: AsyncStream<ScriptOutputLine>.Continuation
+    ) async
+        -> ScriptOutcome
+    {
+        defer { sink.finish() }
+        guard FileManager.default.fileExists(atPath: command.executable) else {
+            return .failedToStart("\(command.executable) does not exist")
+        }
+        var options = PlatformOptions()
+        // A process group of its own (so a timeout can signal the script and its children together), but in the
+        // agent's session: the local launcher ends a node by ending its whole session, scripts and the services
+        // they leave running included. Not being the terminal's foreground group keeps Ctrl-C away from it.
+        options.processGroupID = 0
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: grace)]
+        var overrides: [Environment.Key: String?] = [:]
+        for (name, value) in invocation.environment {
+            if let key = Environment.Key(rawValue: name) { overrides[key] = value }
+        }
+        let leader = Mutex<pid_t?>(nil)
+        let (grace, limit, lineLimit) = (self.grace, invocation.timeout, maximumLineBytes)
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(command.executable)),
+                arguments: Arguments(command.arguments),
+                environment: .inherit.updating(overrides),
+                workingDirectory: FilePath(invocation.workingDirectory.path),
+                platformOptions: options,
+                input: .none,
+                output: .sequence,
+                error: .sequence
+            ) { execution in
+                let pid = execution.processIdentifier.value
+                leader.withLock { $0 = pid }
+                return await withTaskGroup(of: Event.self) { tasks in
+                    tasks.addTask {
+                        await pump(execution.standardOutput, .stdout, into: sink, lineLimit: lineLimit)
+                        return .drained
+                    }
+                    tasks.addTask {
+                        await pump(execution.standardError, .stderr, into: sink, lineLimit: lineLimit)
+                        return .drained
+                    }
+                    tasks.addTask {
+                        do { try await Task.sleep(for: limit) } catch { return .watchdog(fired: false) }
+                        guard ProcessGroup.isAlive(pid) else { return .watchdog(fired: false) }
+                        await ProcessGroup(id: pid).terminate(grace: grace)
+                        return .watchdog(fired: true)
+                    }
+                    var drained = 0
+                    var timedOut = false
+                    while let event = await tasks.next() {
+                        switch event {
+                        case .drained:
+                            drained += 1
+                            if drained == 2 { tasks.cancelAll() }
+                        case .watchdog(let fired): timedOut = fired
+                        }
+                    }
+                    return timedOut
+                }
+            }
+            if Task.isCancelled {
+                await ProcessGroup(id: result.processIdentifier.value).terminate(grace: grace)
+                return .cancelled
+            }
+            if result.closureResult { return .timedOut(after: limit) }
+            switch result.terminationStatus {
+            case .exited(let code): return .exited(code)
+            case .signaled(let signal): return .signaled(signal)
+            }
+        } catch {
+            // The body never throws: the start failed, or monitoring the process did (then end what is left).
+            if let pid = leader.withLock({ $0 }) { await ProcessGroup(id: pid).terminate(grace: grace) }
+            return Task.isCancelled ? .cancelled : .failedToStart(Self.reason(error))
+        }
+    }
+
+    /// A short reason for a failed start (the errno text when there is one).
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? SubprocessError, let underlying = error.underlyingError {
+            return "\(underlying)"
+        }
+        return "\(error)"
+    }
+}
+
+/// Reads one output stream to its end, line by line, into `sink`; a read error ends the stream with a note.
+private func pump(
+    _ stream: SubprocessOutputSequence,
+    _ kind: MusterCore.OutputStream,
+    into sink: AsyncStream<ScriptOutputLine>.Continuation,
+    lineLimit: Int
+) async {
+    var splitter = LineSplitter(maximumLineBytes: lineLimit)
+    do {
+        for try await buffer in stream {
+            let lines = buffer.withUnsafeBytes { splitter.append($0) }
+            for line in lines { sink.yield(ScriptOutputLine(stream: kind, text: line)) }
+        }
+    } catch {
+        sink.yield(ScriptOutputLine(stream: .agent, text: "reading \(kind.rawValue) failed: \(error)"))
+    }
+    if let last = splitter.finish() { sink.yield(ScriptOutputLine(stream: kind, text: last)) }
+}

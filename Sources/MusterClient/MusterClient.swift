@@ -1,1 +1,0 @@
-// MusterClient: filled by later issues.

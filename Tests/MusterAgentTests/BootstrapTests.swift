@@ -1,0 +1,189 @@
+import Foundation
+import MusterAgent
+import MusterCore
+import Testing
+
+@Suite("Bootstrap")
+struct BootstrapTests {
+    let userdata = """
+        {
+          "broker": "http://127.0.0.1:7480",
+          "context": "c-7f3a",
+          "node": "rabbitmq-head-0",
+          "token": "t0k3n",
+          "generation": 2,
+          "root": "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0",
+          "nics": [{ "label": "public", "ip": "127.0.1.1", "hostname": "rabbitmq-head-0.c-7f3a.muster.local" }],
+          "scriptTimeoutSeconds": 90,
+          "someFutureField": true
+        }
+        """
+
+    func decide(_ text: String?, flags: AgentBootstrap.Fields = AgentBootstrap.Fields()) -> BootstrapDecision {
+        BootstrapDecision.decide(userdata: text.map { Data($0.utf8) }, flags: flags)
+    }
+
+    @Test("no userdata and no flags: exit 0 quietly, as Nimbus did")
+    func noUserdata() {
+        guard case .exitQuietly = decide(nil) else {
+            Issue.record("expected exitQuietly")
+            return
+        }
+        guard case .exitQuietly = decide("  \n") else {
+            Issue.record("expected exitQuietly for blank userdata")
+            return
+        }
+    }
+
+    @Test("userdata meant for something else (a shell script, cloud-config): exit 0 quietly")
+    func foreignUserdata() {
+        guard case .exitQuietly = decide("#!/bin/sh\necho hi\n") else {
+            Issue.record("expected exitQuietly")
+            return
+        }
+    }
+
+    @Test("complete userdata resolves, with defaults for what it leaves out")
+    func complete() throws {
+        guard case .run(let bootstrap) = decide(userdata) else {
+            Issue.record("expected run")
+            return
+        }
+        #expect(bootstrap.broker == URL(string: "http://127.0.0.1:7480"))
+        #expect(bootstrap.context == "c-7f3a")
+        #expect(bootstrap.node == "rabbitmq-head-0")
+        #expect(bootstrap.token == "t0k3n")
+        #expect(bootstrap.generation == 2)
+        #expect(bootstrap.layout.root.path == "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0")
+        #expect(bootstrap.layout.scripts.path == "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0/ctx-scripts")
+        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local")])
+        #expect(bootstrap.scriptTimeout == .seconds(90))
+        #expect(
+            bootstrap.identities(pubkey: "ssh-ed25519 AAAA k")
+                == [Identity(interface: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local", pubkey: "ssh-ed25519 AAAA k")]
+        )
+    }
+
+    @Test("flags override userdata field by field, and can stand alone")
+    func flagsOverride() {
+        let flags = AgentBootstrap.Fields(node: "other-1", root: "/tmp/n", scripts: "/opt/muster/ctx-scripts", scriptTimeoutSeconds: 0.5)
+        guard case .run(let bootstrap) = decide(userdata, flags: flags) else {
+            Issue.record("expected run")
+            return
+        }
+        #expect(bootstrap.node == "other-1")
+        #expect(bootstrap.token == "t0k3n")
+        #expect(bootstrap.layout.scripts.path == "/opt/muster/ctx-scripts")
+        #expect(bootstrap.scriptTimeout == .milliseconds(500))
+
+        let alone = AgentBootstrap.Fields(broker: "https://broker.example.org", context: "c", node: "n", token: "t")
+        guard case .run(let minimal) = decide(nil, flags: alone) else {
+            Issue.record("expected run from flags alone")
+            return
+        }
+        #expect(minimal.layout.root.path == "/")
+        #expect(minimal.layout.scripts.path == "/ctx-scripts")
+        #expect(minimal.scriptTimeout == AgentBootstrap.defaultScriptTimeout)
+        #expect(minimal.generation == 0)
+        #expect(minimal.nics.isEmpty)
+        #expect(minimal.identities(pubkey: "k") == [])
+    }
+
+    @Test("broken JSON userdata is an input error (code 1)")
+    func brokenJSON() {
+        guard case .fail(let error) = decide("{ \"broker\": ") else {
+            Issue.record("expected fail")
+            return
+        }
+        #expect(error.code == NodeExitCode.input)
+        guard case .fail(let typed) = decide("{ \"generation\": \"two\" }") else {
+            Issue.record("expected fail")
+            return
+        }
+        #expect(typed.message.contains("generation"))
+    }
+
+    @Test("every missing or wrong field is named at once, and the token never appears in the message")
+    func problemsNamed() {
+        guard case .fail(let error) = decide("{ \"broker\": \"ftp://x\", \"token\": \"t0k3n\", \"scriptTimeoutSeconds\": -1 }") else {
+            Issue.record("expected fail")
+            return
+        }
+        #expect(error.code == NodeExitCode.input)
+        for expected in ["not an http or https URL", "context is missing", "node is missing", "scriptTimeoutSeconds"] {
+            #expect(error.message.contains(expected), "\(expected)")
+        }
+        #expect(!error.message.contains("t0k3n"))
+    }
+
+    @Test("identities need every NIC's address and host name; otherwise the agent must discover them")
+    func identitiesNeedHints() {
+        guard case .run(var bootstrap) = decide(userdata) else {
+            Issue.record("expected run")
+            return
+        }
+        bootstrap.nics.append(AgentBootstrap.NICHint(label: "private"))
+        #expect(bootstrap.identities(pubkey: "k") == nil)
+    }
+
+    @Test("userdata written by a launcher (MusterCore's AgentUserdata) resolves field for field")
+    func launcherUserdata() throws {
+        let written = AgentUserdata(
+            broker: "https://broker.example.org:7077",
+            context: "cpe-3f9a",
+            node: "scheduler-0",
+            generation: 1,
+            token: "mst_node_x",
+            root: "/work/.muster/cpe-3f9a/nodes/scheduler-0",
+            nics: [AgentUserdata.NIC(label: "public", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")],
+            scriptTimeoutSeconds: 600,
+            caCertificatePEM: "-----BEGIN CERTIFICATE-----\n…"
+        )
+        guard case .run(let bootstrap) = BootstrapDecision.decide(userdata: try JSONEncoder().encode(written)) else {
+            Issue.record("expected run")
+            return
+        }
+        #expect(bootstrap.broker.absoluteString == written.broker)
+        #expect(bootstrap.context == written.context && bootstrap.node == written.node && bootstrap.token == written.token)
+        #expect(bootstrap.generation == 1)
+        #expect(bootstrap.layout.root.path == written.root)
+        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "public", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")])
+        #expect(bootstrap.scriptTimeout == .seconds(600))
+        #expect(bootstrap.caCertificatePEM == written.caCertificatePEM)
+    }
+
+    @Test("a bundle for several instances gives the entry at the instance's launch index")
+    func bundle() throws {
+        let nodes = (0..<3).map { AgentUserdata(broker: "http://b:1", context: "c", node: "slave-\($0)", generation: 0, token: "t\($0)") }
+        let data = try JSONEncoder().encode(AgentUserdataBundle(nodes: nodes))
+        guard case .run(let second) = BootstrapDecision.decide(userdata: data, launchIndex: 1) else {
+            Issue.record("expected run")
+            return
+        }
+        #expect(second.node == "slave-1" && second.token == "t1")
+        guard case .fail(let missing) = BootstrapDecision.decide(userdata: data) else {
+            Issue.record("expected fail without a launch index")
+            return
+        }
+        #expect(missing.code == NodeExitCode.input)
+        guard case .fail = BootstrapDecision.decide(userdata: data, launchIndex: 3) else {
+            Issue.record("expected fail past the end")
+            return
+        }
+    }
+
+    @Test("userdata of a newer format version is refused")
+    func newerVersion() {
+        guard case .fail(let error) = decide("{\"version\": 2, \"broker\": \"http://b\", \"context\": \"c\", \"node\": \"n\", \"token\": \"t\"}")
+        else {
+            Issue.record("expected fail")
+            return
+        }
+        #expect(error.message.contains("version 2"))
+    }
+
+    @Test("a userdata file that does not exist is no userdata")
+    func missingFile() throws {
+        #expect(try UserdataFile.read(URL(fileURLWithPath: "/nonexistent/\(UUID().uuidString)")) == nil)
+    }
+}
