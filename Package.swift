@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -64,6 +65,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -150,7 +154,18 @@ let package = Package(
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster", "muster-agent"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore"], swiftSettings: strict),
-        .testTarget(name: "MusterClientTests", dependencies: ["MusterClient", "MusterCore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(
+            name: "MusterClientTests",
+            dependencies: [
+                "MusterClient",
+                "MusterCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
 

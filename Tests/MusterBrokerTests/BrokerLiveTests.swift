@@ -10,13 +10,19 @@ import Testing
 @Suite("Broker over time")
 struct BrokerLiveTests {
     @Test func `a waiting long-poll is answered as soon as the last provider checks in`() async throws {
-        let broker = try await TestBroker.start(longPollSeconds: 30)
+        // The server would hold the long-poll for 10 minutes: an answer well before that comes from the release.
+        let broker = try await TestBroker.start(longPollSeconds: 600)
         let created = try await broker.create(BrokerAPITests.cpe)
         let id = created.context.id
         let worker = created.credentials[1]
         _ = try await broker.checkIn(id, worker, index: 1)
         let clock = ContinuousClock()
-        async let poll = broker.request(.GET, BrokerRoutes.answer(id, worker.node) + "?after=0&wait=30", auth: .token(worker.token))
+        async let poll = broker.request(
+            .GET,
+            BrokerRoutes.answer(id, worker.node) + "?after=0&wait=600",
+            auth: .token(worker.token),
+            timeout: .seconds(660)
+        )
         // Wait until the broker holds the long-poll (observable in its metrics), then release it.
         try await waitUntil { try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text.contains("muster_waiting_long_polls 1") }
         let checkedIn = clock.now
@@ -26,8 +32,8 @@ struct BrokerLiveTests {
         let answer = try reply.decode(AnswerResponse.self)
         #expect(answer.released)
         #expect(answer.answer?.roles.first?.providers.map(\.node) == ["head-0"])
-        // Not a timing goal (the benchmark measures that): proof that the release, not the 30 s wait, answered.
-        #expect(latency < .seconds(10), "answered after \(latency)")
+        // Not a timing goal (the benchmark measures that): proof that the release, not the 10-minute wait, answered.
+        #expect(latency < .seconds(300), "answered after \(latency)")
         try await broker.stop()
     }
 
@@ -103,6 +109,30 @@ struct BrokerLiveTests {
         let lines = try await reader.nextOutput(count: 4)
         #expect(lines.map(\.text) == ["out 1", "out 2", "out 3", "out 4"])
         reader.close()
+        try await broker.stop()
+    }
+
+    @Test func `a retry ends the node's output streams: the new generation's output starts again from 0`() async throws {
+        let broker = try await TestBroker.start()
+        let created = try await broker.create(BrokerAPITests.cpe)
+        let id = created.context.id
+        let head = created.credentials[0]
+        _ = try await broker.checkIn(id, head, index: 0)
+        let line = OutputLine(index: 0, time: Date(), phase: 0, script: "s", stream: .stdout, text: "first generation")
+        _ = try await broker.request(
+            .POST,
+            BrokerRoutes.output(id, head.node),
+            auth: .token(head.token),
+            body: broker.json(OutputAppendRequest(lines: [line]))
+        )
+        var reader = try await EventStreamReader.open(broker, path: BrokerRoutes.outputStream(id, head.node))
+        #expect(try await reader.nextOutput(count: 1).map(\.text) == ["first generation"])
+        _ = try await broker.request(.POST, BrokerRoutes.kill(id, head.node))
+        let retried = try await broker.request(.POST, BrokerRoutes.retry(id, head.node)).decode(ActionResult.self)
+        await #expect(throws: TestFailure.self) { _ = try await reader.nextMessage() }
+        let page = try await broker.request(.GET, BrokerRoutes.output(id, head.node)).decode(OutputPage.self)
+        #expect(page.total == 0 && page.lines.isEmpty)
+        #expect(retried.credentials.first?.generation == 1)
         try await broker.stop()
     }
 

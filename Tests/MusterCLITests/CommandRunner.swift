@@ -21,7 +21,22 @@ struct CommandRunner {
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func muster(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `muster` on a thread of its own, so that a long command never blocks the few threads that every
+    /// concurrently running test shares.
+    static func muster(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try run(arguments, stdin: stdin, environment: environment))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
+    private static func run(_ arguments: [String], stdin: String?, environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = productsFolder.appendingPathComponent("muster")
         process.arguments = arguments

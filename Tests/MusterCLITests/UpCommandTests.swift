@@ -44,7 +44,7 @@ struct UpCommandTests {
         let examples = CommandRunner.repository.appendingPathComponent("Examples/cpe").path
         let before = Self.listing(examples)
         for run in 1...2 {
-            let result = try CommandRunner.muster(["up", "Examples/cpe/cluster.xml", "--headless", "--work", work])
+            let result = try await CommandRunner.muster(["up", "Examples/cpe/cluster.xml", "--headless", "--work", work])
             #expect(result.status == 0, "run \(run): \(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("complete, all ok, 4/4 ok"))
             #expect(processes(mentioning: work).isEmpty, "run \(run) left processes behind")
@@ -84,7 +84,7 @@ struct UpCommandTests {
         let work = workFolder("cpe-keep")
         let up = try BackgroundCommand(["up", "Examples/cpe/cluster.xml", "--headless", "--keep", "--work", work])
         await up.waitFor("--keep:")
-        let logs = try CommandRunner.muster(["logs", "provisioner-0", "--state", work])
+        let logs = try await CommandRunner.muster(["logs", "provisioner-0", "--state", work])
         #expect(logs.status == 0, "\(logs.stderr)")
         let context = try Self.contextFolder(work)
         let contextID = (context as NSString).lastPathComponent
@@ -94,7 +94,7 @@ struct UpCommandTests {
         #expect(logs.stdout.contains("| RabbitMQ-head Hostname: rabbitmq-head-0.\(contextID).muster.local"))
         #expect(logs.stdout.contains("| joined: rabbitmq-head rabbitmq-head-0 ready"))
         // Status works from the same folder without flags but --state.
-        let status = try CommandRunner.muster(["status", contextID, "--check", "--state", work])
+        let status = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
         #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
         await up.stop()
         #expect(processes(mentioning: work).isEmpty)
@@ -102,7 +102,7 @@ struct UpCommandTests {
 
     @Test func `the Torque example's mutual requirements complete`() async throws {
         let work = workFolder("torque")
-        let result = try CommandRunner.muster(["up", "Examples/torque/cluster.xml", "--headless", "--work", work])
+        let result = try await CommandRunner.muster(["up", "Examples/torque/cluster.xml", "--headless", "--work", work])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let context = try Self.contextFolder(work)
         let contextID = (context as NSString).lastPathComponent
@@ -121,7 +121,7 @@ struct UpCommandTests {
         #expect(up.text.contains("app-0  failed (exit 4): 2-thishost/public"))
         #expect(up.text.contains("complete, with errors"))
         let contextID = (try Self.contextFolder(work) as NSString).lastPathComponent
-        let check = try CommandRunner.muster(["status", contextID, "--check", "--state", work])
+        let check = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
         #expect(check.status == 1, "errorPresent")
         #expect(FileManager.default.fileExists(atPath: "\(work)/\(contextID)/reports/ERROR-4-app-0.txt"))
         #expect(Self.read("\(work)/\(contextID)/reports/ERROR-4-app-0.txt").contains("! error: /etc/app/config.yaml is missing"))
@@ -130,11 +130,11 @@ struct UpCommandTests {
         let script = example + "/images/app/ctx-scripts/2-thishost/public"
         try Self.read(script).replacingOccurrences(of: "FIXED=no", with: "FIXED=yes").write(toFile: script, atomically: true, encoding: .utf8)
         let events = try BackgroundCommand(["events", "--follow", "--context", contextID, "--state", work])
-        let retry = try CommandRunner.muster(["retry", "app-0", "--state", work])
+        let retry = try await CommandRunner.muster(["retry", "app-0", "--state", work])
         #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
         await events.waitFor("app-0 configuring → ok")
         await events.stop()
-        let ok = try CommandRunner.muster(["status", contextID, "--check", "--state", work])
+        let ok = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
         #expect(ok.status == 0, "\(ok.stdout)")
         await up.stop()
         #expect(processes(mentioning: work).isEmpty)
@@ -150,12 +150,12 @@ struct UpCommandTests {
         )
         #expect(kill(servicePID, 0) == 0, "the head's service runs")
         #expect(!processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty)
-        let killed = try CommandRunner.muster(["kill", "rabbitmq-head-0", "--state", work])
+        let killed = try await CommandRunner.muster(["kill", "rabbitmq-head-0", "--state", work])
         #expect(killed.status == 0, "\(killed.stderr)")
         #expect(processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty, "the head's agent is gone")
         #expect(processes(mentioning: "rabbitmq-head-0").filter { $0 == servicePID }.isEmpty)
         #expect(!isAlive(servicePID), "the service the head's script started is gone too")
-        let status = try CommandRunner.muster(["status", (context as NSString).lastPathComponent, "--json", "--state", work])
+        let status = try await CommandRunner.muster(["status", (context as NSString).lastPathComponent, "--json", "--state", work])
         #expect(status.stdout.contains("\"state\":\"killed\"") || status.stdout.contains("\"state\" : \"killed\""))
         // The others run on.
         #expect(!processes(mentioning: "\(context)/nodes/scheduler-0/").isEmpty)
@@ -173,7 +173,7 @@ struct UpCommandTests {
             scripts: ["img/ctx-scripts/2-thishost/public": "echo starting\nsleep \(marker) &\nsleep \(marker)"]
         )
         let work = workFolder("timeout")
-        let result = try CommandRunner.muster(["up", example + "/cluster.xml", "--headless", "--work", work, "--script-timeout", "2"])
+        let result = try await CommandRunner.muster(["up", example + "/cluster.xml", "--headless", "--work", work, "--script-timeout", "2"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("stuck-0  failed (exit 4): 2-thishost/public"), "\(result.stdout)")
         #expect(result.stdout.contains("timed out"), "\(result.stdout)")
@@ -182,6 +182,8 @@ struct UpCommandTests {
     }
 
     @Test func `a broker killed with -9 mid-boot and started again on the same state still ends all ok`() async throws {
+        // The scripts hold until the test says go, so the broker surely dies mid-boot however slow the machine.
+        let gate = workFolder("gate") + "/go"
         let example = try Self.makeExample(
             """
             <cluster>
@@ -192,7 +194,11 @@ struct UpCommandTests {
             </cluster>
             """,
             scripts: [
-                "slow/ctx-scripts/2-thishost/public": "for i in 1 2 3 4 5 6 7 8 9 10; do echo step $i; sleep 0.6; done",
+                "slow/ctx-scripts/2-thishost/public": """
+                echo waiting for the test
+                i=0; while [ ! -f \(gate) ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
+                for i in 1 2 3 4 5 6 7 8 9 10; do echo step $i; done
+                """,
                 "slow/ctx-scripts/1-ipandhost/head": "echo head is $1",
             ]
         )
@@ -200,25 +206,26 @@ struct UpCommandTests {
         let port = try freePort()
         let up = try BackgroundCommand(["up", example + "/cluster.xml", "--headless", "--work", work, "--listen", "127.0.0.1:\(port)"])
         await up.waitFor("released, configuring")
-        // Mid-boot: the scripts take six seconds. The broker dies without a word; its agents run on.
+        // The broker dies without a word; its agents run on, holding in their scripts.
         let status = await up.stop(signal: SIGKILL)
         #expect(status != 0, "\(up.text)")
-        #expect(!processes(mentioning: work).isEmpty, "the agents outlive the broker")
+        #expect(!processes(mentioning: "--userdata \(work)").isEmpty, "the agents outlive the broker")
         let broker = try BackgroundCommand(["broker", "--state", work, "--listen", "127.0.0.1:\(port)"])
         await broker.waitFor("listening on")
         let contextID = (try Self.contextFolder(work) as NSString).lastPathComponent
         let events = try BackgroundCommand(["events", "--follow", "--context", contextID, "--state", work])
-        await events.waitFor("complete, all ok", timeout: .seconds(90))
+        try "go".write(toFile: gate, atomically: true, encoding: .utf8)
+        await events.waitFor("complete, all ok", timeout: .seconds(300))
         await events.stop()
-        let final = try CommandRunner.muster(["status", contextID, "--check", "--state", work])
+        let final = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
         #expect(final.status == 0, "\(final.stdout)")
         // Every node's output arrived once, in order, across the restart.
-        let logs = try CommandRunner.muster(["logs", "worker-1", "--state", work])
+        let logs = try await CommandRunner.muster(["logs", "worker-1", "--state", work])
         let steps = logs.stdout.split(separator: "\n").filter { $0.contains("| step ") }.map { String($0.split(separator: " ").last!) }
         #expect(steps == (1...10).map(String.init), "\(logs.stdout)")
         await broker.stop()
         // The restarted broker had no launcher: end the orphaned agents ourselves.
-        for pid in processes(mentioning: work) { kill(pid, SIGKILL) }
+        for pid in processes(mentioning: "--userdata \(work)") { kill(pid, SIGKILL) }
     }
 }
 

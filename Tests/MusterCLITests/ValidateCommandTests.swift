@@ -11,13 +11,13 @@ struct ValidateCommandTests {
         }
     }
 
-    @Test func `validate exits 0 on every Nimbus fixture`() throws {
-        let result = try CommandRunner.muster(["validate"] + Self.fixturePaths)
+    @Test func `validate exits 0 on every Nimbus fixture`() async throws {
+        let result = try await CommandRunner.muster(["validate"] + Self.fixturePaths)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.components(separatedBy: ": valid,").count - 1 == Self.fixturePaths.count)
     }
 
-    @Test func `validate prints the one right diagnostic for a missing role and exits 65`() throws {
+    @Test func `validate prints the one right diagnostic for a missing role and exits 65`() async throws {
         let path = try CommandRunner.temporaryFile(
             named: "missing-role.xml",
             """
@@ -27,7 +27,7 @@ struct ValidateCommandTests {
             </cluster>
             """
         )
-        let result = try CommandRunner.muster(["validate", path])
+        let result = try await CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         let diagnostics = result.stdout.split(separator: "\n").filter { $0.contains(": error: ") }
         #expect(
@@ -37,28 +37,28 @@ struct ValidateCommandTests {
         )
     }
 
-    @Test func `validate reports a bad quantity at its line and column`() throws {
+    @Test func `validate reports a bad quantity at its line and column`() async throws {
         let path = try CommandRunner.temporaryFile(
             named: "quantity.xml",
             "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>n</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
         )
-        let result = try CommandRunner.muster(["validate", path])
+        let result = try await CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         #expect(result.stdout.hasPrefix("\(path):3:15: error: quantity '-3' of workspace 'a' is not a whole number of at least 1\n"))
         // The source line and a caret under the column follow the diagnostic.
         #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>n</nic>\n                  ^\n"))
     }
 
-    @Test func `validate reports a syntax error at its line and column`() throws {
+    @Test func `validate reports a syntax error at its line and column`() async throws {
         let path = try CommandRunner.temporaryFile(named: "syntax.xml", "<cluster>\n  <workspace>\n    <name>a</nam>\n  </workspace>\n</cluster>\n")
-        let result = try CommandRunner.muster(["validate", path])
+        let result = try await CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         #expect(result.stdout.hasPrefix("\(path):3:12: error: end tag </nam> does not match the open element <name>"))
     }
 
-    @Test func `validate --json lists every file's diagnostics`() throws {
+    @Test func `validate --json lists every file's diagnostics`() async throws {
         let bad = try CommandRunner.temporaryFile(named: "bad.xml", "<cluster><workspace><name>a</name></workspace></cluster>")
-        let result = try CommandRunner.muster(["validate", "--json", Self.fixturePaths[0], bad])
+        let result = try await CommandRunner.muster(["validate", "--json", Self.fixturePaths[0], bad])
         #expect(result.status == 65)
         struct Report: Decodable {
             struct File: Decodable {
@@ -82,21 +82,21 @@ struct ValidateCommandTests {
         #expect(report.files[1].diagnostics.allSatisfy { $0.line == 1 && $0.column == 10 && $0.severity == "error" })
     }
 
-    @Test func `validate exits 66 for a file that does not exist`() throws {
-        let result = try CommandRunner.muster(["validate", "/nonexistent/cluster.xml"])
+    @Test func `validate exits 66 for a file that does not exist`() async throws {
+        let result = try await CommandRunner.muster(["validate", "/nonexistent/cluster.xml"])
         #expect(result.status == 66)
         #expect(result.stderr.contains("cannot read /nonexistent/cluster.xml: no such file"))
     }
 
-    @Test func `validate reads standard input`() throws {
+    @Test func `validate reads standard input`() async throws {
         let document = try String(contentsOf: CommandRunner.repository.appendingPathComponent("Examples/cpe/cluster.xml"), encoding: .utf8)
-        let result = try CommandRunner.muster(["validate", "-"], stdin: document)
+        let result = try await CommandRunner.muster(["validate", "-"], stdin: document)
         #expect(result.status == 0)
         #expect(result.stdout.contains("<stdin>: valid, 4 workspaces, 4 nodes"))
     }
 
-    @Test func `plan shows the seed's dependents waiting on rabbitmq-head`() throws {
-        let result = try CommandRunner.muster(["plan", "Examples/cpe/cluster.xml"])
+    @Test func `plan shows the seed's dependents waiting on rabbitmq-head`() async throws {
+        let result = try await CommandRunner.muster(["plan", "Examples/cpe/cluster.xml"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("  rabbitmq-head-0") && $0.hasSuffix("released as soon as it checks in") })
@@ -107,8 +107,8 @@ struct ValidateCommandTests {
         }
     }
 
-    @Test func `plan --json gives each node's waits`() throws {
-        let result = try CommandRunner.muster(["plan", "--json", "Examples/cpe/cluster.xml"])
+    @Test func `plan --json gives each node's waits`() async throws {
+        let result = try await CommandRunner.muster(["plan", "--json", "Examples/cpe/cluster.xml"])
         #expect(result.status == 0)
         struct Plan: Decodable {
             struct Workspace: Decodable {
@@ -134,16 +134,16 @@ struct ValidateCommandTests {
         #expect(roleWait.wait == "registered")
     }
 
-    @Test func `plan of an invalid document prints its diagnostics and exits 65`() throws {
+    @Test func `plan of an invalid document prints its diagnostics and exits 65`() async throws {
         let path = try CommandRunner.temporaryFile(named: "p.xml", "<cluster/>")
-        let result = try CommandRunner.muster(["plan", path])
+        let result = try await CommandRunner.muster(["plan", path])
         #expect(result.status == 65)
         #expect(result.stderr.contains("\(path):1:1: error: the cluster has no <workspace>"))
     }
 
-    @Test func `every command explains itself with an example`() throws {
+    @Test func `every command explains itself with an example`() async throws {
         for command in ["validate", "plan"] {
-            let result = try CommandRunner.muster([command, "--help"])
+            let result = try await CommandRunner.muster([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("Examples:"))
             #expect(result.stdout.contains("muster \(command) "))
@@ -158,7 +158,9 @@ struct EC2ScriptCommandTests {
         let broker = try BackgroundCommand(["broker", "--listen", "127.0.0.1:0", "--state", state])
         await broker.waitFor("listening on")
         let output = state + "/out"
-        let result = try CommandRunner.muster(["ec2script", "Examples/torque/cluster.xml", "--output", output, "--state", state, "--key-name", "ops"])
+        let result = try await CommandRunner.muster([
+            "ec2script", "Examples/torque/cluster.xml", "--output", output, "--state", state, "--key-name", "ops",
+        ])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
         #expect(files.contains("ec2-launch.sh"))
@@ -175,9 +177,9 @@ struct EC2ScriptCommandTests {
         let userdata = try String(contentsOfFile: output + "/userdata-head-node-0.json", encoding: .utf8)
         #expect(userdata.contains("\"token\" : \"mst_node_"))
         // Nothing was launched: every node is pending on the broker.
-        let status = try CommandRunner.muster(["status", "--state", state])
+        let status = try await CommandRunner.muster(["status", "--state", state])
         #expect(status.stdout.contains("torque-"))
-        let json = try CommandRunner.muster(["status", "--json", "--state", state])
+        let json = try await CommandRunner.muster(["status", "--json", "--state", state])
         #expect(json.stdout.contains("\"pending\" : 4"))
         await broker.stop()
     }

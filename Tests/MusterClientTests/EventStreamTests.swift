@@ -198,7 +198,7 @@ struct EventStreamTests {
             }
         }
         try await TestBroker.run(router) { port in
-            let timeouts = BrokerConfiguration.Timeouts(connect: .seconds(2), request: .seconds(5), streamIdle: .milliseconds(300))
+            let timeouts = BrokerConfiguration.Timeouts(connect: .seconds(2), request: .seconds(5), streamIdle: .seconds(5))
             try await withConnection(port: port, timeouts: timeouts) { connection, _ in
                 var seen: [String] = []
                 var reason = ""

@@ -41,12 +41,7 @@ public struct AgentSession: Sendable {
         let connection: BrokerConnection
         do {
             var configuration = try BrokerConfiguration(url: bootstrap.broker.absoluteString)
-            if let pem = bootstrap.caCertificatePEM {
-                let file = bootstrap.layout.agentFolder.appendingPathComponent("broker-ca.pem")
-                try FileManager.default.createDirectory(at: bootstrap.layout.agentFolder, withIntermediateDirectories: true)
-                try Data(pem.utf8).write(to: file)
-                configuration.tls.caCertificateFile = file.path
-            }
+            if let pem = bootstrap.caCertificatePEM { configuration.tls.caCertificatePEM = pem }
             connection = try BrokerConnection(configuration: configuration, logger: logger)
         } catch {
             logger.error("cannot use the broker address", metadata: ["error": "\(error)"])

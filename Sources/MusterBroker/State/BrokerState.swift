@@ -147,7 +147,11 @@ public actor BrokerState: LaunchReporter {
         for action in performed.outcome.actions {
             guard case .launch(let context, let node, let generation) = action else { continue }
             let key = NodeKey(context: context, node: node)
-            if generation > 0 { outputCounts[key] = 0 }
+            if generation > 0 {
+                // A retried node starts a new output history: followers of the old one start again from 0.
+                outputCounts[key] = 0
+                for continuation in outputSubscribers.removeValue(forKey: key)?.values ?? [:].values { continuation.finish() }
+            }
             // A new generation needs a new token. A launcher needs the token itself, which is kept only until
             // launch: after a restart it gets a fresh one. Without a launcher (nodes started elsewhere, e.g. from
             // EC2 userdata) the token handed out at creation stays valid.

@@ -45,27 +45,34 @@ public enum ConsoleRunner {
         feed: some ConsoleFeed,
         actions: some ConsoleActions,
         logger: Logger,
+        handleSignals: Bool = true,
         makeDriver: @escaping @Sendable () -> any TerminalDriver = { NcursesTerminal() }
     ) async throws {
         let inbox = ConsoleInbox()
         let (jobs, jobSink) = AsyncStream<Job>.makeStream()
         let current = CurrentContext(configuration.context)
-        let signals = SignalWatch(inbox: inbox)
+        // A caller that handles SIGTERM and SIGINT itself (a service group) stops the console by cancelling it.
+        let signals = SignalWatch(inbox: inbox, signals: handleSignals ? [SIGTERM, SIGINT, SIGHUP] : [SIGHUP])
         defer { signals.cancel() }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                let known = await feed.contexts()
-                inbox.post(.update(.contexts(known)))
-                if current.value == nil, let first = known.first { jobSink.yield(.follow(first)) }
+        // Cancelling the calling task (for example a service group shutting down) stops the console like `q`.
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let known = await feed.contexts()
+                    inbox.post(.update(.contexts(known)))
+                    if current.value == nil, let first = known.first { jobSink.yield(.follow(first)) }
+                }
+                if let context = configuration.context { jobSink.yield(.follow(context)) }
+                group.addTask {
+                    await perform(jobs, feed: feed, actions: actions, inbox: inbox, current: current, logger: logger)
+                }
+                try await runLoop(configuration: configuration, inbox: inbox, jobs: jobSink, logger: logger, makeDriver: makeDriver)
+                jobSink.finish()
+                group.cancelAll()
             }
-            if let context = configuration.context { jobSink.yield(.follow(context)) }
-            group.addTask {
-                await perform(jobs, feed: feed, actions: actions, inbox: inbox, current: current, logger: logger)
-            }
-            try await runLoop(configuration: configuration, inbox: inbox, jobs: jobSink, logger: logger, makeDriver: makeDriver)
-            jobSink.finish()
-            group.cancelAll()
+        } onCancel: {
+            inbox.post(.stop)
         }
     }
 
@@ -231,9 +238,12 @@ public enum ConsoleRunner {
 final class SignalWatch {
     private let sources: [any DispatchSourceSignal]
 
-    init(inbox: ConsoleInbox) {
+    private let numbers: [Int32]
+
+    init(inbox: ConsoleInbox, signals numbers: [Int32]) {
+        self.numbers = numbers
         var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT, SIGHUP] {
+        for number in numbers {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { inbox.post(.stop) }
@@ -245,7 +255,7 @@ final class SignalWatch {
 
     func cancel() {
         for source in sources { source.cancel() }
-        for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+        for number in numbers { signal(number, SIG_DFL) }
     }
 }
 

@@ -110,8 +110,9 @@ extension ConsoleModel {
         return (completedAt ?? now).timeIntervalSince(createdAt)
     }
 
-    /// Nodes that have not finished (what quitting an embedded broker would stop).
-    public var runningNodes: Int { counts.total - counts[.ok] - counts[.failed] - counts[.killed] - counts[.timedOut] }
+    /// Nodes whose agent is running: launched and not failed, killed or timed out. An `ok` node's agent stays
+    /// attached (and its services run), so quitting an embedded broker stops it too.
+    public var runningNodes: Int { counts.total - counts[.pending] - counts[.failed] - counts[.killed] - counts[.timedOut] }
 
     /// The retryable nodes of a workspace, in slot order.
     public func retryableNodes(of workspace: Int) -> [String] {

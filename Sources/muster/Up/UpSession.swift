@@ -192,6 +192,29 @@ final class UpSession: Service, Sendable {
             themeName: ThemeChoice.name(flag: settings.theme, environment: environment),
             timeZone: .current
         )
+        // SIGINT/SIGTERM reach the service group, not the console: a graceful shutdown cancels it, which quits it.
+        try await cancelWhenGracefulShutdown {
+            try await self.console(
+                client: client,
+                context: context,
+                url: url,
+                embedded: embedded,
+                catalog: catalog,
+                options: options,
+                environment: environment
+            )
+        }
+    }
+
+    private func console(
+        client: OperatorClient,
+        context: ContextID,
+        url: String,
+        embedded: Bool,
+        catalog: ThemeCatalog,
+        options: ConsoleOptions,
+        environment: [String: String]
+    ) async throws {
         try await ConsoleRunner.run(
             configuration: ConsoleConfiguration(
                 broker: url,
@@ -202,7 +225,8 @@ final class UpSession: Service, Sendable {
             ),
             feed: ClientConsoleFeed(client: client, logger: logger),
             actions: ClientConsoleActions(client: client),
-            logger: logger
+            logger: logger,
+            handleSignals: false
         )
     }
 }

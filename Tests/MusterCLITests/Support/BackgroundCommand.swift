@@ -38,7 +38,7 @@ final class BackgroundCommand: Sendable {
     var text: String { output.withLock { $0 } }
 
     /// Waits until the output contains `fragment` (or the process ends); fails the test after `timeout`.
-    func waitFor(_ fragment: String, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async {
+    func waitFor(_ fragment: String, timeout: Duration = .seconds(300), sourceLocation: SourceLocation = #_sourceLocation) async {
         let found: Bool = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
