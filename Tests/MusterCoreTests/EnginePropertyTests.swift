@@ -131,10 +131,11 @@ struct EnginePropertyTests {
         }
     }
 
-    /// A source map with dummy positions, for running the validator on generated documents.
+    /// A source map with dummy positions (every part at offset 0 of an empty text), for running the validator on
+    /// generated documents.
     static func sourceMap(for document: ClusterDocument) -> ClusterSourceMap {
-        let here = SourcePosition(line: 1, column: 1)
-        var map = ClusterSourceMap(root: here)
+        let here = 0
+        var map = ClusterSourceMap(lines: LineTable([]), root: here)
         for workspace in document.workspaces {
             map.workspaces.append(
                 ClusterSourceMap.Workspace(

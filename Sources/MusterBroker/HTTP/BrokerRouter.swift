@@ -204,45 +204,17 @@ struct BrokerRouter {
             }
             after = value
         }
-        let start = after
         let subscription = try await state.subscribeEvents(context: contextFilter)
         let store = store
-        let encoder = WireFormat.encoder()
-        let live = subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer)
-        return Response(
-            status: .ok,
-            headers: Self.streamHeaders(),
-            body: ResponseBody { writer in
-                try await writer.write(ServerSentEvents.preamble)
-                // Backlog: everything stored after the client's position, up to the moment it subscribed.
-                var cursor = start
-                while cursor < subscription.sequence {
-                    let page = try store.events(after: cursor, context: contextFilter, limit: 1_000)
-                    guard !page.isEmpty else { break }
-                    for event in page where event.sequence <= subscription.sequence {
-                        try await writer.write(
-                            ServerSentEvents.message(id: String(event.sequence), event: event.change.kind, data: try encoder.encode(event))
-                        )
-                    }
-                    cursor = page.last!.sequence
-                }
-                cursor = max(cursor, subscription.sequence)
-                for await item in live {
-                    switch item {
-                    case .element(let event) where event.sequence > cursor:
-                        try await writer.write(
-                            ServerSentEvents.message(id: String(event.sequence), event: event.change.kind, data: try encoder.encode(event))
-                        )
-                        cursor = event.sequence
-                    case .element:
-                        continue
-                    case .heartbeat:
-                        try await writer.write(ServerSentEvents.heartbeat)
-                    }
-                }
-                try await writer.finish(nil)
-            }
+        let stream = ReplayingStream<ContextEvent>(
+            after: Int(after),
+            storedThrough: Int(subscription.sequence),
+            page: { try store.events(after: UInt64($0), context: contextFilter, limit: 1_000) },
+            live: subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer),
+            position: { Int($0.sequence) },
+            name: { $0.change.kind }
         )
+        return stream.response(headers: Self.streamHeaders())
     }
 
     /// `GET …/output/stream`: a node's stored output from the client's position, then live lines.
@@ -254,51 +226,27 @@ struct BrokerRouter {
             }
             from = value + 1
         }
-        let start = from
         let subscription = try await state.subscribeOutput(key)
         let store = store
-        let encoder = WireFormat.encoder()
-        let live = subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer)
-        return Response(
-            status: .ok,
-            headers: Self.streamHeaders(),
-            body: ResponseBody { writer in
-                try await writer.write(ServerSentEvents.preamble)
-                var next = start
-                while next < subscription.next {
-                    let page = try store.output(
-                        context: key.context,
-                        node: key.node,
-                        generation: subscription.generation,
-                        from: next,
-                        limit: 1_000,
-                        maxBytes: 1024 * 1024
-                    )
-                    guard !page.isEmpty else { break }
-                    for line in page where line.index < subscription.next {
-                        try await writer.write(
-                            ServerSentEvents.message(id: String(line.index), event: BrokerProtocol.outputEvent, data: try encoder.encode(line))
-                        )
-                    }
-                    next = page.last!.index + 1
-                }
-                next = max(next, subscription.next)
-                for await item in live {
-                    switch item {
-                    case .element(let line) where line.index >= next:
-                        try await writer.write(
-                            ServerSentEvents.message(id: String(line.index), event: BrokerProtocol.outputEvent, data: try encoder.encode(line))
-                        )
-                        next = line.index + 1
-                    case .element:
-                        continue
-                    case .heartbeat:
-                        try await writer.write(ServerSentEvents.heartbeat)
-                    }
-                }
-                try await writer.finish(nil)
-            }
+        // Output positions are line indexes; "after" is the last index the client has.
+        let stream = ReplayingStream<OutputLine>(
+            after: from - 1,
+            storedThrough: subscription.next - 1,
+            page: { after in
+                try store.output(
+                    context: key.context,
+                    node: key.node,
+                    generation: subscription.generation,
+                    from: after + 1,
+                    limit: 1_000,
+                    maxBytes: 1024 * 1024
+                )
+            },
+            live: subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer),
+            position: { $0.index },
+            name: { _ in BrokerProtocol.outputEvent }
         )
+        return stream.response(headers: Self.streamHeaders())
     }
 }
 

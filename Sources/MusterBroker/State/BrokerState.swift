@@ -158,7 +158,6 @@ public actor BrokerState: LaunchReporter {
             var token = unlaunchedTokens[key].flatMap { $0.generation == generation ? $0.token : nil }
             if nodeTokens[key]?.generation != generation || (launcher != nil && token == nil) {
                 let credential = mintToken(context: context, node: node, generation: generation, into: &batch)
-                performed.credentials.removeAll { $0.node == node }
                 performed.credentials.append(credential)
                 token = credential.token
             }
@@ -166,6 +165,9 @@ public actor BrokerState: LaunchReporter {
             unlaunchedTokens[key] = nil
             if let request = launchRequest(context: context, node: node, generation: generation, token: token) { launches.append(request) }
         }
+        // A slot created and launched by the same change was minted twice: the launch's token is the one that counts.
+        batch.nodeTokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
+        performed.credentials = performed.credentials.keepingLast(by: \.node)
         do {
             try store.commit(batch)
         } catch {
@@ -185,7 +187,6 @@ public actor BrokerState: LaunchReporter {
         let key = NodeKey(context: context, node: node)
         nodeTokens[key] = record
         unlaunchedTokens[key] = (generation, token)
-        batch.nodeTokens.removeAll { $0.context == context && $0.node == node }
         batch.nodeTokens.append(record)
         return NodeCredential(node: node, generation: generation, token: token)
     }

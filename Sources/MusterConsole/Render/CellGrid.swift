@@ -73,6 +73,15 @@ public struct CellGrid: Sendable, Hashable {
         guard y >= 0, y < size.height else { return x }
         let end = min(size.width, limit.map { x + $0 } ?? size.width)
         var column = x
+        if TextWidth.isPrintableASCII(text) {
+            // Most of what a console draws: one cell per byte, no grapheme breaking needed.
+            for byte in text.utf8 {
+                guard column < end else { break }
+                if column >= 0 { set(column, y, Cell(Character(Unicode.Scalar(byte)), style: style)) }
+                column += 1
+            }
+            return column
+        }
         for character in text {
             guard column < end else { break }
             var shown = character

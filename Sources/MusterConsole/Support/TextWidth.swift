@@ -23,9 +23,15 @@ public enum TextWidth {
 
     /// The columns a string takes.
     public static func of(_ text: some StringProtocol) -> Int {
+        if isPrintableASCII(text) { return text.utf8.count }
         var width = 0
         for character in text { width += of(character) }
         return width
+    }
+
+    /// Whether every character is printable ASCII (one column each, one byte each): the fast path.
+    public static func isPrintableASCII(_ text: some StringProtocol) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     }
 
     private static func isZeroWidth(_ scalar: Unicode.Scalar) -> Bool {

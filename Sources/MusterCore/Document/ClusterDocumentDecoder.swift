@@ -1,15 +1,21 @@
-/// Where the parts of a decoded document were written, for diagnostics found after decoding.
+/// Where the parts of a decoded document were written (byte offsets), for diagnostics found after decoding.
+///
+/// Offsets become lines and columns only when a diagnostic needs one, so a large valid document pays nothing.
 struct ClusterSourceMap: Sendable {
     struct Workspace: Sendable {
-        var element: SourcePosition
-        var name: SourcePosition
-        var requiredRoles: [SourcePosition] = []
-        var providedRoles: [SourcePosition] = []
-        var data: [SourcePosition] = []
+        var element: Int
+        var name: Int
+        var requiredRoles: [Int] = []
+        var providedRoles: [Int] = []
+        var data: [Int] = []
     }
 
-    var root: SourcePosition
+    let lines: LineTable
+    var root: Int
     var workspaces: [Workspace] = []
+
+    /// The line and column of a byte offset recorded here.
+    func position(_ offset: Int) -> SourcePosition { lines.location(of: offset) }
 }
 
 /// Turns a well-formed XML tree into a ``ClusterDocument``, reporting every structural problem it finds.
@@ -56,7 +62,7 @@ struct ClusterDocumentDecoder {
 
     mutating func decode() -> (ClusterDocument, ClusterSourceMap) {
         let root = xml.root
-        var map = ClusterSourceMap(root: location(root.offset))
+        var map = ClusterSourceMap(lines: xml.lines, root: root.offset)
         guard root.name.local == "cluster", isNimbus(root) else {
             error(
                 "unexpected-root",
@@ -87,11 +93,11 @@ struct ClusterDocumentDecoder {
         let parts = children(of: element, allowed: ["active", "name", "image", "quantity", "nic", "ctx", "deploy"])
         let single = singles(parts, names: ["active", "name", "image", "quantity", "ctx"], in: element)
 
-        var source = ClusterSourceMap.Workspace(element: location(element.offset), name: location(element.offset))
+        var source = ClusterSourceMap.Workspace(element: element.offset, name: element.offset)
         var name = "workspace\(position)"
         if let nameElement = single["name"] {
             checkAttributes(of: nameElement, allowed: [])
-            source.name = location(textOffset(nameElement))
+            source.name = textOffset(nameElement)
             if let text = requiredText(nameElement, what: "the workspace name") {
                 name = text
             }
@@ -211,7 +217,7 @@ struct ClusterDocumentDecoder {
         checkAttributes(of: element, allowed: ["interface", "_interface", "wantlogin"])
         let network = requiredText(element, what: "the network name of <nic>") ?? ""
         var wantLogin = false
-        if let attribute = element.attribute("wantlogin", namespaces: ClusterNamespace.nimbus) {
+        if let attribute = nimbusAttribute("wantlogin", of: element) {
             wantLogin = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "wantlogin") ?? false
         }
         return NICSpec(network: network, interface: interfaceAttribute(of: element), wantLogin: wantLogin)
@@ -282,7 +288,7 @@ struct ClusterDocumentDecoder {
                 let name = requiredText(child, what: "the role name") ?? ""
                 if !name.isEmpty { checkFileName(name, what: "role name", at: textOffset(child)) }
                 provides.roles.append(ProvidedRole(name: name, interface: interface))
-                source.providedRoles.append(location(textOffset(child)))
+                source.providedRoles.append(textOffset(child))
             }
         }
         return provides
@@ -315,7 +321,7 @@ struct ClusterDocumentDecoder {
             case "role":
                 checkAttributes(of: child, allowed: ["name", "hostname", "pubkey"], muster: ["wait"])
                 rejectText(in: child)
-                guard let nameAttribute = child.attribute("name", namespaces: ClusterNamespace.nimbus) else {
+                guard let nameAttribute = nimbusAttribute("name", of: child) else {
                     error("missing-role-name", "<role> in <requires> needs a name=\"…\" attribute naming the role it needs", at: child.offset)
                     continue
                 }
@@ -329,10 +335,10 @@ struct ClusterDocumentDecoder {
                     warning("duplicate-required-role", "role '\(name)' is required twice; the second has no effect", at: child.offset)
                 }
                 var role = RequiredRole(name: name)
-                if let attribute = child.attribute("hostname", namespaces: ClusterNamespace.nimbus) {
+                if let attribute = nimbusAttribute("hostname", of: child) {
                     role.hostname = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "hostname") ?? false
                 }
-                if let attribute = child.attribute("pubkey", namespaces: ClusterNamespace.nimbus) {
+                if let attribute = nimbusAttribute("pubkey", of: child) {
                     role.pubkey = decodeBoolean(attribute.value, at: attribute.valueOffset, what: "pubkey") ?? false
                 }
                 if let attribute = child.attribute("wait", namespaces: [ClusterNamespace.muster]) {
@@ -347,13 +353,13 @@ struct ClusterDocumentDecoder {
                     }
                 }
                 requires.roles.append(role)
-                source.requiredRoles.append(location(nameAttribute.valueOffset))
+                source.requiredRoles.append(nameAttribute.valueOffset)
             default:
                 checkAttributes(of: child, allowed: ["name"])
                 for nested in child.children {
                     error("unexpected-element", "<data> holds text only; put markup in <![CDATA[ … ]]>", at: nested.offset)
                 }
-                guard let nameAttribute = child.attribute("name", namespaces: ClusterNamespace.nimbus), !trimmed(nameAttribute.value).isEmpty
+                guard let nameAttribute = nimbusAttribute("name", of: child), !trimmed(nameAttribute.value).isEmpty
                 else {
                     error("missing-data-name", "<data> needs a name=\"…\" attribute; the agent runs 3-data/<name> with the value", at: child.offset)
                     continue
@@ -366,7 +372,7 @@ struct ClusterDocumentDecoder {
                 }
                 dataNames[name] = child.offset
                 requires.data.append(DataSpec(name: name, value: child.text))
-                source.data.append(location(child.offset))
+                source.data.append(child.offset)
             }
         }
         return requires
@@ -375,7 +381,7 @@ struct ClusterDocumentDecoder {
     // MARK: Generic checks
 
     /// The children of `element` that are Nimbus elements it may hold, diagnosing every other child.
-    private mutating func children(of element: XMLTree.Element, allowed: Set<String>) -> [XMLTree.Element] {
+    private mutating func children(of element: XMLTree.Element, allowed: [String]) -> [XMLTree.Element] {
         var result: [XMLTree.Element] = []
         for child in element.children {
             if child.name.namespace == ClusterNamespace.muster {
@@ -406,8 +412,8 @@ struct ClusterDocumentDecoder {
     }
 
     /// The first of each element that may appear once, diagnosing repeats.
-    private mutating func singles(_ elements: [XMLTree.Element], names: Set<String>, in parent: XMLTree.Element) -> [String: XMLTree.Element] {
-        var found: [String: XMLTree.Element] = [:]
+    private mutating func singles(_ elements: [XMLTree.Element], names: [String], in parent: XMLTree.Element) -> SingleElements {
+        var found = SingleElements()
         for element in elements where names.contains(element.name.local) {
             if found[element.name.local] != nil {
                 error(
@@ -416,13 +422,13 @@ struct ClusterDocumentDecoder {
                     at: element.offset
                 )
             } else {
-                found[element.name.local] = element
+                found.elements.append(element)
             }
         }
         return found
     }
 
-    private mutating func checkAttributes(of element: XMLTree.Element, allowed: Set<String>, muster: Set<String> = []) {
+    private mutating func checkAttributes(of element: XMLTree.Element, allowed: [String], muster: [String] = []) {
         for attribute in element.attributes {
             if attribute.name.namespace == ClusterNamespace.muster {
                 if !muster.contains(attribute.name.local) {
@@ -433,7 +439,7 @@ struct ClusterDocumentDecoder {
                         at: attribute.offset
                     )
                 }
-            } else if ClusterNamespace.nimbus.contains(attribute.name.namespace) {
+            } else if ClusterNamespace.isNimbus(attribute.name.namespace) {
                 if !allowed.contains(attribute.name.local) {
                     warning(
                         "unknown-attribute",
@@ -486,12 +492,17 @@ struct ClusterDocumentDecoder {
 
     private func interfaceAttribute(of element: XMLTree.Element) -> String? {
         let attribute =
-            element.attribute("interface", namespaces: ClusterNamespace.nimbus)
-            ?? element.attribute("_interface", namespaces: ClusterNamespace.nimbus)
+            nimbusAttribute("interface", of: element)
+            ?? nimbusAttribute("_interface", of: element)
         return attribute.map { trimmed($0.value) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    private func isNimbus(_ element: XMLTree.Element) -> Bool { ClusterNamespace.nimbus.contains(element.name.namespace) }
+    /// The first attribute with this local name in no namespace or a Nimbus one.
+    private func nimbusAttribute(_ local: String, of element: XMLTree.Element) -> XMLTree.Attribute? {
+        element.attributes.first { $0.name.local == local && ClusterNamespace.isNimbus($0.name.namespace) }
+    }
+
+    private func isNimbus(_ element: XMLTree.Element) -> Bool { ClusterNamespace.isNimbus(element.name.namespace) }
 
     private func textOffset(_ element: XMLTree.Element) -> Int { element.significantTextOffset ?? element.offset }
 
@@ -515,4 +526,11 @@ struct ClusterDocumentDecoder {
     private mutating func warning(_ code: String, _ message: String, at offset: Int) {
         diagnostics.append(Diagnostic(.warning, code: code, message, at: location(offset)))
     }
+}
+
+/// The elements that may appear at most once in a parent, looked up by local name (a handful, so a list beats hashing).
+private struct SingleElements {
+    var elements: [XMLTree.Element] = []
+
+    subscript(local: String) -> XMLTree.Element? { elements.first { $0.name.local == local } }
 }

@@ -12,4 +12,10 @@ public enum ClusterNamespace {
 
     /// The namespaces (and no namespace) that Nimbus elements may be in.
     public static let nimbus: Set<String?> = [nil, logistics, ctxDescription]
+
+    /// Whether `namespace` is one Nimbus elements may be in (one of ``nimbus``), without hashing the URI.
+    public static func isNimbus(_ namespace: String?) -> Bool {
+        guard let namespace else { return true }
+        return namespace == logistics || namespace == ctxDescription
+    }
 }

@@ -13,11 +13,16 @@ struct ClusterValidator {
                         .error,
                         code: "duplicate-workspace",
                         "workspace name '\(workspace.name)' is used twice; node names must be unique",
-                        at: map.workspaces[index].name
+                        at: map.position(map.workspaces[index].name)
                     )
                 )
                 diagnostics.append(
-                    Diagnostic(.note, code: "duplicate-workspace", "'\(workspace.name)' is first defined here", at: map.workspaces[first].name)
+                    Diagnostic(
+                        .note,
+                        code: "duplicate-workspace",
+                        "'\(workspace.name)' is first defined here",
+                        at: map.position(map.workspaces[first].name)
+                    )
                 )
             } else {
                 firstByName[workspace.name] = index
@@ -28,7 +33,7 @@ struct ClusterValidator {
                         .error,
                         code: "invalid-name",
                         "workspace name '\(workspace.name)' cannot contain '/' or spaces; it names nodes, folders and hosts",
-                        at: map.workspaces[index].name
+                        at: map.position(map.workspaces[index].name)
                     )
                 )
             }
@@ -48,7 +53,7 @@ struct ClusterValidator {
                         .error,
                         code: "unknown-role",
                         "workspace '\(workspace.name)' requires role '\(role.name)', which no workspace provides\(suggestion)",
-                        at: map.workspaces[index].requiredRoles[roleIndex]
+                        at: map.position(map.workspaces[index].requiredRoles[roleIndex])
                     )
                 )
             }
@@ -74,7 +79,7 @@ struct ClusterValidator {
                     code: "ready-wait-cycle",
                     "readiness waits form a deadlock (\(members)): \(steps.joined(separator: ", ")); "
                         + "none of them can ever start. Drop muster:wait=\"ready\" from one of these roles",
-                    at: where_
+                    at: map.position(where_)
                 )
             )
         }
@@ -82,7 +87,12 @@ struct ClusterValidator {
         let total = document.workspaces.reduce(0) { $0 + $1.quantity }
         if total > maximumNodes {
             diagnostics.append(
-                Diagnostic(.error, code: "too-many-nodes", "the cluster starts \(total) nodes; at most \(maximumNodes) are allowed", at: map.root)
+                Diagnostic(
+                    .error,
+                    code: "too-many-nodes",
+                    "the cluster starts \(total) nodes; at most \(maximumNodes) are allowed",
+                    at: map.position(map.root)
+                )
             )
         }
         return diagnostics

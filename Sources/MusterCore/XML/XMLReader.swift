@@ -38,7 +38,9 @@ struct XMLScanner {
     }
 
     private struct OpenElement {
-        var qualifiedName: [UInt8]
+        /// Where the qualified name is in the document (compared byte for byte with the end tag).
+        var qualifiedName: Range<Int>
+        var qualified: String
         var prefix: String?
         var local: String
         var rawAttributes: [RawAttribute]
@@ -64,6 +66,9 @@ struct XMLScanner {
     private var index = 0
     /// In-scope namespace bindings: prefix ("" for the default namespace) to a stack of URIs.
     private var bindings: [String: [String]] = ["xml": [xmlNamespace]]
+    /// The default namespace in scope (the top of `bindings[""]`), kept apart because every unprefixed element
+    /// looks it up; `nil` when none is declared or it was undeclared with `xmlns=""`.
+    private var defaultNamespace: String?
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -200,7 +205,7 @@ struct XMLScanner {
                 let open = stack[stack.count - 1]
                 throw Failure(
                     code: "unclosed-element",
-                    message: "the document ends before <\(string(open.qualifiedName))> (opened at byte \(open.offset)) is closed",
+                    message: "the document ends before <\(open.qualified)> (opened at byte \(open.offset)) is closed",
                     offset: index
                 )
             }
@@ -300,7 +305,7 @@ struct XMLScanner {
             }
             let valueOffset = index + 1
             let value = try parseAttributeValue()
-            let qualified = string(bytes[attributeName])
+            let (attributePrefix, attributeLocal, qualified) = names(attributeName)
             if attributes.contains(where: { $0.qualified == qualified }) || (qualified.hasPrefix("xmlns") && declared.contains(qualified)) {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(qualified)' appears twice", offset: attributeOffset)
             }
@@ -322,16 +327,22 @@ struct XMLScanner {
                 bind(prefix: prefix, to: value)
                 declared.append(prefix)
             } else {
-                let (prefix, local) = split(qualified)
                 attributes.append(
-                    RawAttribute(prefix: prefix, local: local, qualified: qualified, value: value, offset: attributeOffset, valueOffset: valueOffset)
+                    RawAttribute(
+                        prefix: attributePrefix,
+                        local: attributeLocal,
+                        qualified: qualified,
+                        value: value,
+                        offset: attributeOffset,
+                        valueOffset: valueOffset
+                    )
                 )
             }
         }
-        let qualified = Array(bytes[nameRange])
-        let (prefix, local) = split(string(qualified))
+        let (prefix, local, qualified) = names(nameRange)
         let open = OpenElement(
-            qualifiedName: qualified,
+            qualifiedName: nameRange,
+            qualified: qualified,
             prefix: prefix,
             local: local,
             rawAttributes: attributes,
@@ -350,16 +361,16 @@ struct XMLScanner {
         guard let nameRange = scanName() else {
             throw Failure(code: "expected-name", message: "expected an element name after '</'", offset: index)
         }
-        if !bytes[nameRange].elementsEqual(open.qualifiedName) {
+        if !bytes[nameRange].elementsEqual(bytes[open.qualifiedName]) {
             throw Failure(
                 code: "mismatched-tag",
-                message: "end tag </\(string(bytes[nameRange]))> does not match the open element <\(string(open.qualifiedName))>",
+                message: "end tag </\(string(bytes[nameRange]))> does not match the open element <\(open.qualified)>",
                 offset: start
             )
         }
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else {
-            throw Failure(code: "unclosed-tag", message: "the end tag </\(string(open.qualifiedName))> is not closed with '>'", offset: start)
+            throw Failure(code: "unclosed-tag", message: "the end tag </\(open.qualified)> is not closed with '>'", offset: start)
         }
         index += 1
         return try close(open)
@@ -368,7 +379,10 @@ struct XMLScanner {
     /// Resolves names against the bindings in scope, builds the element, and pops its namespace declarations.
     private mutating func close(_ open: OpenElement) throws(Failure) -> XMLTree.Element {
         defer {
-            for prefix in open.declaredPrefixes { bindings[prefix]?.removeLast() }
+            if !open.declaredPrefixes.isEmpty {
+                for prefix in open.declaredPrefixes { bindings[prefix]?.removeLast() }
+                defaultNamespace = bindings[""]?.last.flatMap { $0.isEmpty ? nil : $0 }
+            }
         }
         let elementNamespace: String?
         if let prefix = open.prefix {
@@ -377,7 +391,7 @@ struct XMLScanner {
             }
             elementNamespace = uri
         } else {
-            elementNamespace = bindings[""]?.last.flatMap { $0.isEmpty ? nil : $0 }
+            elementNamespace = defaultNamespace
         }
         var attributes: [XMLTree.Attribute] = []
         attributes.reserveCapacity(open.rawAttributes.count)
@@ -396,10 +410,10 @@ struct XMLScanner {
             attributes.append(XMLTree.Attribute(name: name, value: raw.value, offset: raw.offset, valueOffset: raw.valueOffset))
         }
         return XMLTree.Element(
-            name: XMLTree.Name(namespace: elementNamespace, local: open.local, qualified: string(open.qualifiedName)),
+            name: XMLTree.Name(namespace: elementNamespace, local: open.local, qualified: open.qualified),
             attributes: attributes,
             children: open.children,
-            text: string(open.text),
+            text: open.text.isEmpty ? "" : string(open.text),
             significantTextOffset: open.significantTextOffset,
             offset: open.offset
         )
@@ -407,11 +421,14 @@ struct XMLScanner {
 
     private mutating func bind(prefix: String, to uri: String) {
         bindings[prefix, default: []].append(uri)
+        if prefix.isEmpty { defaultNamespace = uri.isEmpty ? nil : uri }
     }
 
-    private func split(_ qualified: String) -> (prefix: String?, local: String) {
-        guard let colon = qualified.firstIndex(of: ":") else { return (nil, qualified) }
-        return (String(qualified[..<colon]), String(qualified[qualified.index(after: colon)...]))
+    /// The prefix, local part and whole of the name at `range`, split at the colon without decoding characters.
+    private func names(_ range: Range<Int>) -> (prefix: String?, local: String, qualified: String) {
+        let qualified = string(bytes[range])
+        guard let colon = bytes[range].firstIndex(of: UInt8(ascii: ":")) else { return (nil, qualified, qualified) }
+        return (string(bytes[range.lowerBound..<colon]), string(bytes[(colon + 1)..<range.upperBound]), qualified)
     }
 
     // MARK: Content

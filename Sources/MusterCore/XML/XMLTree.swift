@@ -26,19 +26,38 @@ extension XMLTree {
     /// The text of an element is every character-data and CDATA section directly inside it, concatenated in
     /// document order, so a value in CDATA comes back exactly as written (line endings normalized to `\n`, as
     /// XML requires).
-    public struct Element: Sendable {
+    ///
+    /// Elements are immutable and shared: a reference, so that walking and filtering a large tree copies
+    /// nothing but pointers.
+    public final class Element: Sendable {
         /// The element's name.
-        public var name: XMLTree.Name
+        public let name: XMLTree.Name
         /// The element's attributes, in document order, namespace declarations excluded.
-        public var attributes: [XMLTree.Attribute]
+        public let attributes: [XMLTree.Attribute]
         /// Child elements in document order.
-        public var children: [XMLTree.Element]
+        public let children: [XMLTree.Element]
         /// Character data and CDATA directly inside this element.
-        public var text: String
+        public let text: String
         /// Byte offset of the first character of text that is not whitespace, if any.
-        public var significantTextOffset: Int?
+        public let significantTextOffset: Int?
         /// Byte offset of the element's `<`.
-        public var offset: Int
+        public let offset: Int
+
+        init(
+            name: XMLTree.Name,
+            attributes: [XMLTree.Attribute],
+            children: [XMLTree.Element],
+            text: String,
+            significantTextOffset: Int?,
+            offset: Int
+        ) {
+            self.name = name
+            self.attributes = attributes
+            self.children = children
+            self.text = text
+            self.significantTextOffset = significantTextOffset
+            self.offset = offset
+        }
 
         /// The first attribute with this local name and no namespace (or one of `namespaces`).
         public func attribute(_ local: String, namespaces: Set<String?> = [nil]) -> XMLTree.Attribute? {

@@ -1,0 +1,107 @@
+import Foundation
+
+/// One benchmark result: a scenario, its parameters and its figures, printed as a table row or a JSON object.
+struct BenchResult: Encodable {
+    var scenario: String
+    var parameters: [String: Int]
+    var figures: [String: Double]
+    var notes: [String: String] = [:]
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(scenario, forKey: DynamicKey("scenario"))
+        for (key, value) in parameters { try container.encode(value, forKey: DynamicKey(key)) }
+        for (key, value) in figures { try container.encode((value * 1_000).rounded() / 1_000, forKey: DynamicKey(key)) }
+        for (key, value) in notes { try container.encode(value, forKey: DynamicKey(key)) }
+    }
+
+    private struct DynamicKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// Prints results: JSON lines, or one table per scenario with the given columns.
+struct BenchReport {
+    var json: Bool
+    var results: [BenchResult] = []
+
+    mutating func add(_ result: BenchResult) {
+        results.append(result)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let data = try? encoder.encode(result) { Output.line(String(decoding: data, as: UTF8.self)) }
+        }
+    }
+
+    /// The table of every result so far (not printed in JSON mode).
+    func printTable(columns: [(title: String, key: String, format: (Double) -> String)]) {
+        guard !json else { return }
+        var table = Table(["scenario"] + columns.map(\.title))
+        for result in results {
+            var row = [result.scenario + (result.parameters.map { " \($0.key)=\($0.value)" }.sorted().joined())]
+            for column in columns {
+                row.append(result.figures[column.key].map(column.format) ?? result.notes[column.key] ?? "-")
+            }
+            table.rows.append(row)
+        }
+        print(table.rendered())
+    }
+}
+
+/// Formats figures for tables.
+enum Figure {
+    static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }
+    static func milliseconds(_ value: Double) -> String { String(format: "%.2f ms", value) }
+    static func microseconds(_ value: Double) -> String { String(format: "%.1f µs", value) }
+    static func count(_ value: Double) -> String { String(format: "%.0f", value) }
+    static func megabytes(_ value: Double) -> String { String(format: "%.1f MB", value) }
+    static func percent(_ value: Double) -> String { String(format: "%.2f %%", value) }
+    static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+/// Percentiles of samples.
+struct Samples {
+    private(set) var values: [Double] = []
+
+    mutating func add(_ value: Double) { values.append(value) }
+
+    func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let rank = max(0, min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1))
+        return sorted[rank]
+    }
+
+    var maximum: Double { values.max() ?? 0 }
+    var count: Int { values.count }
+}
+
+/// Resident memory of processes, from /proc.
+enum Memory {
+    /// The peak resident set (VmHWM) of a process, in megabytes.
+    static func peakMegabytes(pid: pid_t) -> Double { field("VmHWM", pid: pid) }
+
+    /// The current resident set (VmRSS) of a process, in megabytes.
+    static func residentMegabytes(pid: pid_t) -> Double { field("VmRSS", pid: pid) }
+
+    private static func field(_ name: String, pid: pid_t) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes / 1_024
+    }
+
+    /// CPU seconds (user + system) a process has used.
+    static func cpuSeconds(pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}

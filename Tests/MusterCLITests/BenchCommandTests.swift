@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// Each benchmark scenario runs on a small size and reports sane numbers (not timed: no figure is compared to a
+/// target here), so that the benchmarks cannot rot.
+@Suite("muster bench")
+struct BenchCommandTests {
+    /// The JSON objects a `--json` run printed, one per line.
+    static func results(_ output: String) throws -> [[String: Any]] {
+        try output.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+        }
+    }
+
+    static func number(_ result: [String: Any], _ key: String) -> Double { (result[key] as? NSNumber)?.doubleValue ?? -1 }
+
+    @Test func `parse reports a median time for each size`() async throws {
+        let run = try await CommandRunner.muster(["bench", "parse", "--workspaces", "10,20", "--runs", "2", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = try Self.results(run.stdout)
+        #expect(results.map { $0["workspaces"] as? Int } == [10, 20])
+        for result in results {
+            #expect(result["scenario"] as? String == "parse")
+            #expect(Self.number(result, "median_ms") > 0)
+            #expect(Self.number(result, "max_ms") >= Self.number(result, "median_ms"))
+            #expect(Self.number(result, "bytes") > 1_000)
+        }
+    }
+
+    @Test func `console reports frame times per view, the cost of an event and idle CPU`() async throws {
+        let run = try await CommandRunner.muster(["bench", "console", "--nodes", "40", "--frames", "20", "--idle-seconds", "1", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try Self.results(run.stdout).first)
+        #expect(result["nodes"] as? Int == 40)
+        #expect(Self.number(result, "events") >= 40, "the head's check-in releases every dependent")
+        for view in ["tree", "detail", "waits"] {
+            #expect(Self.number(result, "\(view)_p50_ms") > 0)
+            #expect(Self.number(result, "\(view)_p99_ms") >= Self.number(result, "\(view)_p50_ms"))
+        }
+        #expect(Self.number(result, "event_apply_us") > 0)
+        #expect((0..<100).contains(Self.number(result, "idle_cpu_percent")))
+    }
+
+    @Test func `broker runs virtual agents against a broker process and the HTTP baseline`() async throws {
+        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "20", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let results = try Self.results(run.stdout)
+        let baseline = try #require(results.first { $0["scenario"] as? String == "http-baseline" })
+        let broker = try #require(results.first { $0["scenario"] as? String == "broker" })
+        #expect(Self.number(baseline, "requests_per_s") > 0)
+        #expect(broker["nodes"] as? Int == 20)
+        #expect(Self.number(broker, "requests") >= 20 * 3, "check-in, answer, output and report per agent")
+        #expect(Self.number(broker, "complete_s") > 0)
+        #expect(Self.number(broker, "requests_per_s") > 0)
+        #expect(Self.number(broker, "release_p50_ms") >= 0)
+        #expect(Self.number(broker, "release_p99_ms") >= Self.number(broker, "release_p50_ms"))
+        #expect(Self.number(broker, "release_max_ms") >= Self.number(broker, "release_p99_ms"))
+        #expect(Self.number(broker, "broker_peak_rss_mb") > 1)
+        #expect(Self.number(broker, "share_of_baseline") > 0)
+    }
+
+    @Test func `broker with all identities completes too`() async throws {
+        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "12", "--all-identities", "--no-baseline", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let result = try #require(try Self.results(run.stdout).first)
+        #expect(result["scenario"] as? String == "broker-all-identities")
+        #expect(Self.number(result, "complete_s") > 0)
+    }
+
+    @Test func `local boots real agents and reports the time to all ok and the memory`() async throws {
+        let run = try await CommandRunner.muster(["bench", "local", "--nodes", "4", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let result = try #require(try Self.results(run.stdout).first)
+        #expect(result["nodes"] as? Int == 4)
+        #expect(Self.number(result, "all_ok_s") > 0)
+        #expect(Self.number(result, "peak_total_rss_mb") > 1)
+    }
+}
