@@ -42,7 +42,7 @@ struct BenchCommandTests {
     }
 
     @Test func `broker runs virtual agents against a broker process and the HTTP baseline`() async throws {
-        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "20", "--json"])
+        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "20", "--probes", "5", "--json"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let results = try Self.results(run.stdout)
         let baseline = try #require(results.first { $0["scenario"] as? String == "http-baseline" })
@@ -57,14 +57,18 @@ struct BenchCommandTests {
         #expect(Self.number(broker, "release_max_ms") >= Self.number(broker, "release_p99_ms"))
         #expect(Self.number(broker, "broker_peak_rss_mb") > 1)
         #expect(Self.number(broker, "share_of_baseline") > 0)
+        #expect(Self.number(broker, "single_release_p50_ms") > 0, "the one-to-one probes ran")
+        #expect(Self.number(broker, "single_release_p99_ms") >= Self.number(broker, "single_release_p50_ms"))
+        #expect(Self.number(broker, "broker_cpu_s") >= 0 && Self.number(broker, "load_cpu_s") > 0)
     }
 
     @Test func `broker with all identities completes too`() async throws {
-        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "12", "--all-identities", "--no-baseline", "--json"])
+        let run = try await CommandRunner.muster(["bench", "broker", "--nodes", "12", "--all-identities", "--no-baseline", "--probes", "0", "--json"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let result = try #require(try Self.results(run.stdout).first)
         #expect(result["scenario"] as? String == "broker-all-identities")
         #expect(Self.number(result, "complete_s") > 0)
+        #expect(result["single_release_p50_ms"] == nil, "--probes 0 skips the probes")
     }
 
     @Test func `local boots real agents and reports the time to all ok and the memory`() async throws {
@@ -74,5 +78,7 @@ struct BenchCommandTests {
         #expect(result["nodes"] as? Int == 4)
         #expect(Self.number(result, "all_ok_s") > 0)
         #expect(Self.number(result, "peak_total_rss_mb") > 1)
+        let pss = Self.number(result, "peak_total_pss_mb")
+        #expect(pss > 1 && pss <= Self.number(result, "peak_total_rss_mb"), "shared pages count once in PSS")
     }
 }

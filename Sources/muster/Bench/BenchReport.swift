@@ -89,8 +89,13 @@ enum Memory {
     /// The current resident set (VmRSS) of a process, in megabytes.
     static func residentMegabytes(pid: pid_t) -> Double { field("VmRSS", pid: pid) }
 
-    private static func field(_ name: String, pid: pid_t) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+    /// The proportional set size (Pss) of a process, in megabytes: its private pages plus its share of pages it
+    /// shares with others (the Swift runtime libraries of many agents), so that a sum over processes is the
+    /// memory they really take.
+    static func proportionalMegabytes(pid: pid_t) -> Double { field("Pss", pid: pid, file: "smaps_rollup") }
+
+    private static func field(_ name: String, pid: pid_t, file: String = "status") -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
             let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return 0 }

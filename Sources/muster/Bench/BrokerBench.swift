@@ -181,153 +181,167 @@ enum VirtualAgents {
         func shutdown() async {
             for client in clients { try? await client.shutdown() }
         }
+
+        /// Runs `body` with fresh shards and shuts them down before returning, so that closing thousands of
+        /// connections is not measured as part of whatever runs next.
+        static func using<T: Sendable>(agents: Int, url: String, _ body: (Shards) async throws -> T) async throws -> T {
+            let shards = try Shards(agents: agents, url: url)
+            do {
+                let result = try await body(shards)
+                await shards.shutdown()
+                return result
+            } catch {
+                await shards.shutdown()
+                throw error
+            }
+        }
     }
 
     static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess) async throws -> Result {
-        let shards = try Shards(agents: count, url: broker.url)
-        defer { Task { await shards.shutdown() } }
-        let operatorClient = shards.connection(for: 0).operatorClient(token: broker.token)
-        let document = Data(ScaledCluster.document(nodes: count, allIdentities: allIdentities).utf8)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let created = try await operatorClient.createContext(document: document, name: "bench", launch: false)
-        let id = created.context.id
-        let credentials = created.credentials.sorted {
-            ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
-        }
-        let head = credentials[0]
-        let dependents = Array(credentials.dropFirst())
-        let requests = Shared(1)
-        let checkedIn = Shared(0)
-        let headSent = Shared<ContinuousClock.Instant?>(nil)
-        let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
-        if dependents.isEmpty { allInSignal.finish() }
-
-        @Sendable func finish(_ agent: AgentClient, _ index: Int) async throws {
-            let text = (0..<lines).map {
-                OutputLine(
-                    index: $0,
-                    time: Date(),
-                    phase: 5,
-                    script: "5-thishost-finalize/public",
-                    stream: .stdout,
-                    text: "agent \(index) line \($0)"
-                )
+        try await Shards.using(agents: count, url: broker.url) { shards in
+            let operatorClient = shards.connection(for: 0).operatorClient(token: broker.token)
+            let document = Data(ScaledCluster.document(nodes: count, allIdentities: allIdentities).utf8)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let created = try await operatorClient.createContext(document: document, name: "bench", launch: false)
+            let id = created.context.id
+            let credentials = created.credentials.sorted {
+                ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
             }
-            if lines > 0 {
-                _ = try await agent.appendOutput(text)
-                requests.update { $0 += 1 }
-            }
-            try await agent.report(.ok)
-            requests.update { $0 += 1 }
-        }
+            let head = credentials[0]
+            let dependents = Array(credentials.dropFirst())
+            let requests = Shared(1)
+            let checkedIn = Shared(0)
+            let headSent = Shared<ContinuousClock.Instant?>(nil)
+            let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
+            if dependents.isEmpty { allInSignal.finish() }
 
-        let latencies = try await withThrowingTaskGroup(of: Double?.self) { group in
-            for (index, credential) in dependents.enumerated() {
-                group.addTask {
-                    let agent = shards.connection(for: index + 1).agentClient(context: id, node: credential.node, token: credential.token)
-                    _ = try await agent.checkIn([ConsoleBench.identity(credential.node, index + 1)])
-                    requests.update { $0 += 1 }
-                    if checkedIn.update({
-                        $0 += 1
-                        return $0
-                    }) == dependents.count {
-                        allInSignal.finish()
-                    }
-                    var answer: AnswerResponse
-                    repeat {
-                        answer = try await agent.answer(after: 0, wait: .seconds(60))
-                        requests.update { $0 += 1 }
-                    } while !answer.released
-                    let released = clock.now
-                    let latency = headSent.value.map { (released - $0).seconds * 1_000 }
-                    try await finish(agent, index + 1)
-                    return latency
+            @Sendable func finish(_ agent: AgentClient, _ index: Int) async throws {
+                let text = (0..<lines).map {
+                    OutputLine(
+                        index: $0,
+                        time: Date(),
+                        phase: 5,
+                        script: "5-thishost-finalize/public",
+                        stream: .stdout,
+                        text: "agent \(index) line \($0)"
+                    )
                 }
-            }
-            group.addTask {
-                for await _ in allIn {}
-                let agent = shards.connection(for: 0).agentClient(context: id, node: head.node, token: head.token)
-                headSent.update { $0 = clock.now }
-                _ = try await agent.checkIn([ConsoleBench.identity(head.node, 0)])
+                if lines > 0 {
+                    _ = try await agent.appendOutput(text)
+                    requests.update { $0 += 1 }
+                }
+                try await agent.report(.ok)
                 requests.update { $0 += 1 }
-                try await finish(agent, 0)
-                return nil
             }
-            var samples = Samples()
-            for try await latency in group { if let latency { samples.add(latency) } }
-            return samples
+
+            let latencies = try await withThrowingTaskGroup(of: Double?.self) { group in
+                for (index, credential) in dependents.enumerated() {
+                    group.addTask {
+                        let agent = shards.connection(for: index + 1).agentClient(context: id, node: credential.node, token: credential.token)
+                        _ = try await agent.checkIn([ConsoleBench.identity(credential.node, index + 1)])
+                        requests.update { $0 += 1 }
+                        if checkedIn.update({
+                            $0 += 1
+                            return $0
+                        }) == dependents.count {
+                            allInSignal.finish()
+                        }
+                        var answer: AnswerResponse
+                        repeat {
+                            answer = try await agent.answer(after: 0, wait: .seconds(60))
+                            requests.update { $0 += 1 }
+                        } while !answer.released
+                        let released = clock.now
+                        let latency = headSent.value.map { (released - $0).seconds * 1_000 }
+                        try await finish(agent, index + 1)
+                        return latency
+                    }
+                }
+                group.addTask {
+                    for await _ in allIn {}
+                    let agent = shards.connection(for: 0).agentClient(context: id, node: head.node, token: head.token)
+                    headSent.update { $0 = clock.now }
+                    _ = try await agent.checkIn([ConsoleBench.identity(head.node, 0)])
+                    requests.update { $0 += 1 }
+                    try await finish(agent, 0)
+                    return nil
+                }
+                var samples = Samples()
+                for try await latency in group { if let latency { samples.add(latency) } }
+                return samples
+            }
+            let elapsed = (clock.now - start).seconds
+            let status = try await operatorClient.context(id).context.status
+            guard status.complete && status.allOk else { throw ValidationError("the context did not complete all ok: \(status)") }
+            let total = requests.value
+            return Result(
+                figures: [
+                    "complete_s": elapsed,
+                    "requests_per_s": Double(total) / elapsed,
+                    "release_p50_ms": latencies.percentile(50),
+                    "release_p99_ms": latencies.percentile(99),
+                    "release_max_ms": latencies.maximum,
+                ],
+                requests: total
+            )
         }
-        let elapsed = (clock.now - start).seconds
-        let status = try await operatorClient.context(id).context.status
-        guard status.complete && status.allOk else { throw ValidationError("the context did not complete all ok: \(status)") }
-        let total = requests.value
-        return Result(
-            figures: [
-                "complete_s": elapsed,
-                "requests_per_s": Double(total) / elapsed,
-                "release_p50_ms": latencies.percentile(50),
-                "release_p99_ms": latencies.percentile(99),
-                "release_max_ms": latencies.maximum,
-            ],
-            requests: total
-        )
     }
 
     /// One-to-one release latency, the push path without fan-out: for each of `rounds` provider/requirer pairs,
     /// the requirer checks in and long-polls, then the provider checks in; the time from sending the provider's
     /// check-in to the requirer's answer arriving is one sample.
     static func releaseProbe(rounds: Int, broker: BrokerProcess) async throws -> Samples {
-        let shards = try Shards(agents: 2, url: broker.url)
-        defer { Task { await shards.shutdown() } }
-        let connection = shards.connection(for: 0)
-        let created = try await connection.operatorClient(token: broker.token).createContext(
-            document: Data(ScaledCluster.probePairs(rounds).utf8),
-            name: "release-probe"
-        )
-        let tokens = Dictionary(uniqueKeysWithValues: created.credentials.map { ($0.node, $0.token) })
-        let clock = ContinuousClock()
-        var samples = Samples()
-        for round in 0..<rounds {
-            let requirerNode = "probe-requirer-\(round)-0"
-            let providerNode = "probe-provider-\(round)-0"
-            guard let requirerToken = tokens[requirerNode], let providerToken = tokens[providerNode] else {
-                throw ValidationError("the probe context has no \(requirerNode) or \(providerNode)")
+        try await Shards.using(agents: 2, url: broker.url) { shards in
+            let connection = shards.connection(for: 0)
+            let created = try await connection.operatorClient(token: broker.token).createContext(
+                document: Data(ScaledCluster.probePairs(rounds).utf8),
+                name: "release-probe"
+            )
+            let tokens = Dictionary(uniqueKeysWithValues: created.credentials.map { ($0.node, $0.token) })
+            let clock = ContinuousClock()
+            var samples = Samples()
+            for round in 0..<rounds {
+                let requirerNode = "probe-requirer-\(round)-0"
+                let providerNode = "probe-provider-\(round)-0"
+                guard let requirerToken = tokens[requirerNode], let providerToken = tokens[providerNode] else {
+                    throw ValidationError("the probe context has no \(requirerNode) or \(providerNode)")
+                }
+                let requirer = connection.agentClient(context: created.context.id, node: requirerNode, token: requirerToken)
+                let provider = connection.agentClient(context: created.context.id, node: providerNode, token: providerToken)
+                _ = try await requirer.checkIn([ConsoleBench.identity(requirerNode, 2 * round + 1)])
+                let answered = Task { () throws -> ContinuousClock.Instant in
+                    var answer: AnswerResponse
+                    repeat { answer = try await requirer.answer(after: 0, wait: .seconds(30)) } while !answer.released
+                    return clock.now
+                }
+                // Give the long-poll time to reach the broker, so the sample is a release of a waiting node.
+                try await Task.sleep(for: .milliseconds(20))
+                let sent = clock.now
+                _ = try await provider.checkIn([ConsoleBench.identity(providerNode, 2 * round + 2)])
+                samples.add((try await answered.value - sent).seconds * 1_000)
             }
-            let requirer = connection.agentClient(context: created.context.id, node: requirerNode, token: requirerToken)
-            let provider = connection.agentClient(context: created.context.id, node: providerNode, token: providerToken)
-            _ = try await requirer.checkIn([ConsoleBench.identity(requirerNode, 2 * round + 1)])
-            let answered = Task { () throws -> ContinuousClock.Instant in
-                var answer: AnswerResponse
-                repeat { answer = try await requirer.answer(after: 0, wait: .seconds(30)) } while !answer.released
-                return clock.now
-            }
-            // Give the long-poll time to reach the broker, so the sample is a release of a waiting node.
-            try await Task.sleep(for: .milliseconds(20))
-            let sent = clock.now
-            _ = try await provider.checkIn([ConsoleBench.identity(providerNode, 2 * round + 2)])
-            samples.add((try await answered.value - sent).seconds * 1_000)
+            return samples
         }
-        return samples
     }
 
     /// Requests per second of `/v1/healthz` under the same client load: N concurrent clients, each sending
     /// `requestsPerAgent` requests one after another.
     static func baseline(count: Int, requestsPerAgent: Int, broker: BrokerProcess) async throws -> Double {
-        let shards = try Shards(agents: count, url: broker.url)
-        defer { Task { await shards.shutdown() } }
-        let clock = ContinuousClock()
-        let start = clock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for agent in 0..<count {
-                group.addTask {
-                    let connection = shards.connection(for: agent)
-                    for _ in 0..<requestsPerAgent { _ = try await connection.health() }
+        try await Shards.using(agents: count, url: broker.url) { shards in
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for agent in 0..<count {
+                    group.addTask {
+                        let connection = shards.connection(for: agent)
+                        for _ in 0..<requestsPerAgent { _ = try await connection.health() }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            return Double(count * requestsPerAgent) / (clock.now - start).seconds
         }
-        return Double(count * requestsPerAgent) / (clock.now - start).seconds
     }
 }
 

@@ -8,7 +8,9 @@ struct LocalBench: AsyncParsableCommand {
         discussion: """
             Writes the seed topology scaled to N nodes with an image whose scripts print a few lines in every \
             phase, runs `muster up --headless` on it, and reports the seconds from start to the context being \
-            complete, and the peak of the total resident memory of muster and its agents (sampled every 100 ms).
+            complete, and the peak of the total memory of muster and its agents (sampled every 100 ms): the sum \
+            of resident sets, which counts the shared Swift libraries once per process, and the sum of \
+            proportional sets (PSS), which counts them once.
             """
     )
 
@@ -23,7 +25,10 @@ struct LocalBench: AsyncParsableCommand {
         for count in try BenchSizes.parse(nodes, name: "--nodes") {
             report.add(try await measure(count))
         }
-        report.printTable(columns: [("all ok", "all_ok_s", Figure.seconds), ("peak RSS (all processes)", "peak_total_rss_mb", Figure.megabytes)])
+        report.printTable(columns: [
+            ("all ok", "all_ok_s", Figure.seconds), ("peak RSS (sum)", "peak_total_rss_mb", Figure.megabytes),
+            ("peak PSS (sum)", "peak_total_pss_mb", Figure.megabytes),
+        ])
     }
 
     private func measure(_ count: Int) async throws -> BenchResult {
@@ -55,10 +60,11 @@ struct LocalBench: AsyncParsableCommand {
         let start = clock.now
         try process.run()
         let sampler = Task {
-            var peak = 0.0
+            var peak = (rss: 0.0, pss: 0.0)
             while !Task.isCancelled {
-                let total = Self.processes(mentioning: work, plus: process.processIdentifier).reduce(0.0) { $0 + Memory.residentMegabytes(pid: $1) }
-                peak = max(peak, total)
+                let pids = Self.processes(mentioning: work, plus: process.processIdentifier)
+                peak.rss = max(peak.rss, pids.reduce(0.0) { $0 + Memory.residentMegabytes(pid: $1) })
+                peak.pss = max(peak.pss, pids.reduce(0.0) { $0 + Memory.proportionalMegabytes(pid: $1) })
                 try? await Task.sleep(for: .milliseconds(100))
             }
             return peak
@@ -77,7 +83,11 @@ struct LocalBench: AsyncParsableCommand {
         guard process.terminationStatus == 0, let completed else {
             throw ValidationError("the local boot did not end all ok (status \(process.terminationStatus)):\n\(transcript.suffix(2_000))")
         }
-        return BenchResult(scenario: "local", parameters: ["nodes": count], figures: ["all_ok_s": completed, "peak_total_rss_mb": peak])
+        return BenchResult(
+            scenario: "local",
+            parameters: ["nodes": count],
+            figures: ["all_ok_s": completed, "peak_total_rss_mb": peak.rss, "peak_total_pss_mb": peak.pss]
+        )
     }
 
     /// Processes whose command line mentions `fragment`, and `pid`.
