@@ -23,6 +23,7 @@ struct BenchCommandTests {
             #expect(result["scenario"] as? String == "parse")
             #expect(Self.number(result, "median_ms") > 0)
             #expect(Self.number(result, "max_ms") >= Self.number(result, "median_ms"))
+            #expect(Self.number(result, "min_ms") > 0 && Self.number(result, "min_ms") <= Self.number(result, "median_ms"))
             #expect(Self.number(result, "bytes") > 1_000)
         }
     }

@@ -42,6 +42,14 @@ struct XMLReaderTests {
         #expect(document.root.text == value + " ")
     }
 
+    @Test func `drops indentation between child elements but keeps whitespace-only values and mixed text`() throws {
+        let indented = try parse("<a>\n  <b>  </b>\n  <c/>\n</a>").get()
+        #expect(indented.root.text == "")
+        #expect(indented.root.children[0].text == "  ", "a leaf's whitespace is its value")
+        let mixed = try parse("<a> t <b/> u</a>").get()
+        #expect(mixed.root.text == " t  u")
+    }
+
     @Test func `normalizes CR LF line endings as XML requires`() throws {
         let document = try parse("<d>a\r\nb\rc<![CDATA[x\r\ny]]></d>").get()
         #expect(document.root.text == "a\nb\ncx\ny")

@@ -16,6 +16,8 @@ enum ReadyWaitCycles {
 
     /// Every elementary cycle's strongly connected component, reported once as one representative cycle.
     static func find(in document: ClusterDocument) -> [Cycle] {
+        // Most documents wait for registration only: no readiness edge, no cycle, nothing to build.
+        guard document.workspaces.contains(where: { $0.requires.roles.contains { $0.wait == .ready } }) else { return [] }
         var providers: [String: [Int]] = [:]
         for (index, workspace) in document.workspaces.enumerated() {
             for role in workspace.provides.roles { providers[role.name, default: []].append(index) }

@@ -413,7 +413,8 @@ struct XMLScanner {
             name: XMLTree.Name(namespace: elementNamespace, local: open.local, qualified: open.qualified),
             attributes: attributes,
             children: open.children,
-            text: open.text.isEmpty ? "" : string(open.text),
+            // Whitespace between child elements is indentation, not content: not worth a string per element.
+            text: open.text.isEmpty || (!open.children.isEmpty && open.significantTextOffset == nil) ? "" : string(open.text),
             significantTextOffset: open.significantTextOffset,
             offset: open.offset
         )

@@ -25,7 +25,8 @@ extension XMLTree {
     ///
     /// The text of an element is every character-data and CDATA section directly inside it, concatenated in
     /// document order, so a value in CDATA comes back exactly as written (line endings normalized to `\n`, as
-    /// XML requires).
+    /// XML requires). In an element with child elements and nothing but whitespace between them, that
+    /// whitespace is indentation and the text is empty.
     ///
     /// Elements are immutable and shared: a reference, so that walking and filtering a large tree copies
     /// nothing but pointers.

@@ -38,6 +38,12 @@ struct BenchReport {
         }
     }
 
+    /// Says on standard error what is being measured now, so a long run shows where it is (standard output
+    /// keeps only results).
+    static func progress(_ text: String) {
+        Output.error("muster bench: \(text)")
+    }
+
     /// The table of every result so far (not printed in JSON mode).
     func printTable(columns: [(title: String, key: String, format: (Double) -> String)]) {
         guard !json else { return }
@@ -78,6 +84,7 @@ struct Samples {
     }
 
     var maximum: Double { values.max() ?? 0 }
+    var minimum: Double { values.min() ?? 0 }
     var count: Int { values.count }
 }
 

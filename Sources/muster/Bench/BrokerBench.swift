@@ -48,6 +48,7 @@ struct BrokerBench: AsyncParsableCommand {
         BenchLimits.raiseOpenFiles()
         var report = BenchReport(json: output.json)
         for count in try BenchSizes.parse(nodes, name: "--nodes") {
+            BenchReport.progress("broker\(allIdentities ? " (all identities)" : ""): \(count) agents…")
             let broker = try await BrokerProcess.start()
             do {
                 let brokerCPU = Memory.cpuSeconds(pid: broker.pid)

@@ -32,6 +32,7 @@ struct ConsoleBench: ParsableCommand {
     func run() throws {
         var report = BenchReport(json: output.json)
         for count in try BenchSizes.parse(nodes, name: "--nodes") {
+            BenchReport.progress("console: \(count) nodes…")
             report.add(try measure(count))
         }
         report.printTable(columns: [

@@ -23,6 +23,7 @@ struct LocalBench: AsyncParsableCommand {
         BenchLimits.raiseOpenFiles()
         var report = BenchReport(json: output.json)
         for count in try BenchSizes.parse(nodes, name: "--nodes") {
+            BenchReport.progress("local: \(count) nodes…")
             report.add(try await measure(count))
         }
         report.printTable(columns: [
