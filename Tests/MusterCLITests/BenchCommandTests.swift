@@ -70,6 +70,7 @@ struct BenchCommandTests {
         #expect(result["scenario"] as? String == "broker-all-identities")
         #expect(Self.number(result, "complete_s") > 0)
         #expect(result["single_release_p50_ms"] == nil, "--probes 0 skips the probes")
+        #expect(Self.number(result, "answer_kb") > 11 * 0.05, "the answer lists all 12 identities")
     }
 
     @Test func `local boots real agents and reports the time to all ok and the memory`() async throws {

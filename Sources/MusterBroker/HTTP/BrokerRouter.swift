@@ -13,6 +13,8 @@ struct BrokerRouter {
     let longPollSeconds: Int
     /// How often idle streams get a heartbeat.
     let heartbeat: Duration
+    /// Encodes answers, sharing the JSON of the all-identities list between requirers.
+    let answers = AnswerEncoder()
 
     typealias Context = BasicRequestContext
 
@@ -152,14 +154,14 @@ struct BrokerRouter {
             let key = try await requireNode(request, context)
             var request = request
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
-            return try HTTPSupport.json(try await state.checkIn(key, identities: body.identities))
+            return try HTTPSupport.json(bytes: try answers.encode(try await state.checkIn(key, identities: body.identities), context: key.context))
         }
         router.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
             let key = try await requireNode(request, context)
             let after = try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0)
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: longPollSeconds)
             let response = try await state.waitForAnswer(key, after: after, wait: .seconds(min(wait, longPollSeconds)))
-            return try HTTPSupport.json(response)
+            return HTTPSupport.json(bytes: try answers.encode(response, context: key.context))
         }
         router.post("/v1/contexts/:context/nodes/:node/output") { request, context in
             let key = try await requireNode(request, context)

@@ -17,10 +17,14 @@ enum HTTPSupport {
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try WireFormat.encoder().encode(value)
+        json(bytes: try WireFormat.encoder().encode(value), status: status)
+    }
+
+    /// A response with a body already encoded as JSON.
+    static func json(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func noContent() -> Response { Response(status: .noContent) }

@@ -660,13 +660,19 @@ public struct ContextState: Sendable {
         let spec = workspaces[node.workspace].spec
         var identities: [NodeIdentities] = []
         if spec.requires.allIdentities {
+            // What each workspace shares is worked out once per answer, not once per node: this list is as long
+            // as the context, for every requirer.
+            let sharing = workspaces.map { workspace -> (shares: Bool, all: Bool, wanted: Set<String>) in
+                let provides = workspace.spec.provides
+                return (
+                    provides.sharesIdentity, provides.identities.contains { $0.interface == nil }, Set(provides.identities.compactMap(\.interface))
+                )
+            }
+            identities.reserveCapacity(nodes.count)
             for other in nodes.indices where nodes[other].isRegistered {
-                let provides = workspaces[nodes[other].workspace].spec.provides
-                guard provides.sharesIdentity else { continue }
-                let wanted = Set(provides.identities.compactMap(\.interface))
-                let shared =
-                    provides.identities.contains { $0.interface == nil }
-                    ? nodes[other].identities : nodes[other].identities.filter { wanted.contains($0.interface) }
+                let share = sharing[nodes[other].workspace]
+                guard share.shares else { continue }
+                let shared = share.all ? nodes[other].identities : nodes[other].identities.filter { share.wanted.contains($0.interface) }
                 identities.append(NodeIdentities(node: nodes[other].name, identities: shared))
             }
         }

@@ -66,6 +66,7 @@ enum Figure {
     static func microseconds(_ value: Double) -> String { String(format: "%.1f µs", value) }
     static func count(_ value: Double) -> String { String(format: "%.0f", value) }
     static func megabytes(_ value: Double) -> String { String(format: "%.1f MB", value) }
+    static func kilobytes(_ value: Double) -> String { String(format: "%.1f KB", value) }
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value) }
     static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
 }

@@ -101,6 +101,7 @@ struct BrokerBench: AsyncParsableCommand {
             ("complete", "complete_s", Figure.seconds), ("req/s", "requests_per_s", Figure.count),
             ("release p50", "release_p50_ms", Figure.milliseconds), ("p99", "release_p99_ms", Figure.milliseconds),
             ("max", "release_max_ms", Figure.milliseconds), ("1:1 p99", "single_release_p99_ms", Figure.milliseconds),
+            ("answer", "answer_kb", Figure.kilobytes),
             ("RSS", "broker_peak_rss_mb", Figure.megabytes),
             ("of baseline", "share_of_baseline", Figure.ratio), ("broker CPU", "broker_cpu_s", Figure.seconds),
             ("load CPU", "load_cpu_s", Figure.seconds),
@@ -214,6 +215,8 @@ enum VirtualAgents {
             let requests = Shared(1)
             let checkedIn = Shared(0)
             let headSent = Shared<ContinuousClock.Instant?>(nil)
+            // The size of one dependent's answer as JSON (with all identities it grows with N).
+            let answerBytes = Shared(0)
             let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
             if dependents.isEmpty { allInSignal.finish() }
 
@@ -255,6 +258,7 @@ enum VirtualAgents {
                         } while !answer.released
                         let released = clock.now
                         let latency = headSent.value.map { (released - $0).seconds * 1_000 }
+                        if index == 0 { answerBytes.update { $0 = (try? WireFormat.encoder().encode(answer).count) ?? 0 } }
                         try await finish(agent, index + 1)
                         return latency
                     }
@@ -283,6 +287,7 @@ enum VirtualAgents {
                     "release_p50_ms": latencies.percentile(50),
                     "release_p99_ms": latencies.percentile(99),
                     "release_max_ms": latencies.maximum,
+                    "answer_kb": Double(answerBytes.value) / 1_024,
                 ],
                 requests: total
             )

@@ -1,0 +1,72 @@
+import Foundation
+import MusterCore
+import Synchronization
+
+/// Encodes long-poll answers, reusing the JSON of the all-identities list while it does not change.
+///
+/// A node that requires `<identity/>` gets every identity of its context, and so does every other such node:
+/// the same list, as long as the context. Encoding it once per change instead of once per answer keeps the
+/// broker's JSON work for a mass release linear in the number of nodes (the bytes written stay quadratic,
+/// and copying them is cheap). Everything else in an answer is small and encoded each time.
+///
+/// The list is spliced in where a placeholder entry, named with a random marker no node name can match, was
+/// encoded; if the placeholder cannot be found the answer is encoded whole, so the result is always exactly what
+/// encoding the whole answer gives.
+final class AnswerEncoder: Sendable {
+    /// Answers with fewer identities than this are encoded whole: caching would not pay.
+    static let minimumCachedCount = 32
+    /// Contexts whose list is kept (the most recently used ones).
+    static let maximumContexts = 16
+
+    private struct Entry {
+        var identities: [NodeIdentities]
+        var json: [UInt8]
+        var used: UInt64
+    }
+
+    private struct Cache {
+        var entries: [ContextID: Entry] = [:]
+        var clock: UInt64 = 0
+    }
+
+    private let cache = Mutex(Cache())
+    private let marker = "muster-identities-" + UUID().uuidString
+
+    /// The JSON body for `response`, an answer to a node of `context`.
+    func encode(_ response: AnswerResponse, context: ContextID) throws -> [UInt8] {
+        let encoder = WireFormat.encoder()
+        guard var answer = response.answer, answer.identities.count >= Self.minimumCachedCount else {
+            return Array(try encoder.encode(response))
+        }
+        let identities = answer.identities
+        let listJSON = try identitiesJSON(identities, context: context, encoder: encoder)
+        let placeholder = [NodeIdentities(node: marker, identities: [])]
+        answer.identities = placeholder
+        var skeleton = response
+        skeleton.answer = answer
+        var body = Array(try encoder.encode(skeleton))
+        let placeholderJSON = Array(try encoder.encode(placeholder))
+        guard let range = body.firstRange(of: placeholderJSON) else { return Array(try encoder.encode(response)) }
+        body.replaceSubrange(range, with: listJSON)
+        return body
+    }
+
+    private func identitiesJSON(_ identities: [NodeIdentities], context: ContextID, encoder: JSONEncoder) throws -> [UInt8] {
+        let cached: [UInt8]? = cache.withLock { cache in
+            cache.clock += 1
+            guard let entry = cache.entries[context], entry.identities == identities else { return nil }
+            cache.entries[context]?.used = cache.clock
+            return entry.json
+        }
+        if let cached { return cached }
+        let json = Array(try encoder.encode(identities))
+        cache.withLock { cache in
+            cache.clock += 1
+            cache.entries[context] = Entry(identities: identities, json: json, used: cache.clock)
+            if cache.entries.count > Self.maximumContexts, let oldest = cache.entries.min(by: { $0.value.used < $1.value.used })?.key {
+                cache.entries[oldest] = nil
+            }
+        }
+        return json
+    }
+}
