@@ -32,6 +32,17 @@ struct BrokerAPITests {
         try await broker.stop()
     }
 
+    @Test func `request metrics count every request of a route`() async throws {
+        let broker = try await TestBroker.start()
+        for _ in 0..<3 { _ = try await broker.request(.GET, BrokerRoutes.health, auth: .none) }
+        let text = try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix("muster_http_requests_total{") && $0.contains("route=\"\(BrokerRoutes.health)\"") && $0.contains("status=\"200\"")
+        }
+        #expect(line?.split(separator: " ").last == "3", "\(line ?? "no line for the health route")")
+        try await broker.stop()
+    }
+
     @Test func `creating a context returns it with one token per node`() async throws {
         let broker = try await TestBroker.start()
         let created = try await broker.create(Self.cpe, name: "cpe")

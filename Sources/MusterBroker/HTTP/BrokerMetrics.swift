@@ -1,6 +1,7 @@
 import Foundation
 import MusterCore
 import Prometheus
+import Synchronization
 
 /// The broker's Prometheus metrics, in a registry of its own (no global metrics system), served on `/metrics`.
 ///
@@ -15,25 +16,50 @@ public final class BrokerMetrics: Sendable {
         .seconds(1), .seconds(5), .seconds(30), .seconds(60),
     ]
 
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    /// The counter and histogram of each (method, route, status) seen, so a request does not look them up
+    /// in the registry by name and labels.
+    private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: Histogram<Duration>)]>([:])
+
     /// Creates the metrics.
     public init() {}
 
     /// Records one finished request.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(
-                namespace: "muster",
-                metricName: "http_requests",
-                unitName: "total",
-                helpText: "HTTP requests by method, route and status"
-            ),
-            labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "muster", metricName: "http_request_duration", unitName: "seconds", helpText: "HTTP request latency"),
-            labels: [("method", method), ("route", route)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let key = RequestKey(method: method, route: route, status: status)
+        let metrics = requestMetrics.withLock { cached in
+            if let found = cached[key] { return found }
+            let made = (
+                count: registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "muster",
+                        metricName: "http_requests",
+                        unitName: "total",
+                        helpText: "HTTP requests by method, route and status"
+                    ),
+                    labels: [("method", method), ("route", route), ("status", String(status))]
+                ),
+                duration: registry.makeDurationHistogram(
+                    descriptor: .init(
+                        namespace: "muster",
+                        metricName: "http_request_duration",
+                        unitName: "seconds",
+                        helpText: "HTTP request latency"
+                    ),
+                    labels: [("method", method), ("route", route)],
+                    buckets: Self.latencyBuckets
+                )
+            )
+            cached[key] = made
+            return made
+        }
+        metrics.count.increment()
+        metrics.duration.record(duration)
     }
 
     /// The Prometheus text, after sampling the state.

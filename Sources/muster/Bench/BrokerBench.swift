@@ -18,9 +18,10 @@ struct BrokerBench: AsyncParsableCommand {
             topology is scaled: one rabbitmq-head, the rest split over provisioner, scheduler and aggregator, all \
             requiring the head (with --all-identities, also every identity: answers grow with N, so the whole \
             run grows with N²). Reported: seconds from create to complete, requests per second, release latency \
-            (the head's check-in sent → each dependent's long-poll answered) p50/p99/max, and the broker's peak \
-            RSS; and, in the same run, the same server stack answering /v1/healthz under the same load (the \
-            physical limit here) and the broker's share of it. Targets: 10,000 agents in ≤ 3 s, RSS ≤ 200 MB, \
+            (the head's check-in sent → each dependent's long-poll answered) p50/p99/max, the broker's peak \
+            RSS, the CPU seconds the broker and this process (the load) used, and the size of one answer; and, \
+            in the same run, the same server stack answering /v1/healthz under the same load (the physical limit \
+            here) and the broker's share of it. Targets: 10,000 agents in ≤ 3 s, RSS ≤ 200 MB, \
             release p99 ≤ 20 ms. Every dependent waits on the one head, so at large N the mass release is bounded by \
             how fast N answers can be written; after the load, --probes pairs of one provider and one waiting \
             requirer measure the release path itself (the "1:1" columns).
