@@ -154,7 +154,7 @@ struct BrokerRouter {
             let key = try await requireNode(request, context)
             var request = request
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
-            return try HTTPSupport.json(bytes: try answers.encode(try await state.checkIn(key, identities: body.identities), context: key.context))
+            return HTTPSupport.json(bytes: try answers.encode(try await state.checkIn(key, identities: body.identities), context: key.context))
         }
         router.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
             let key = try await requireNode(request, context)
