@@ -115,24 +115,14 @@ public struct AgentSession: Sendable {
         var attempt = 0
         while !Task.isCancelled {
             do {
-                try await body()
-                return true
-            } catch let error as BrokerClientError where error.isTransient {
-                attempt += 1
-                if attempt == 1 || attempt % 10 == 0 {
-                    logger.warning(
-                        "broker unreachable; retrying",
-                        metadata: ["call": "\(what)", "attempt": "\(attempt)", "error": "\(error.message)"]
-                    )
-                }
-                try? await Task.sleep(for: AgentBackoff.delay(attempt: attempt))
+                return try await BrokerPatience.retryingWhileUnreachable(what, logger: logger, body) != nil
             } catch let error as BrokerClientError where error.code == .unauthorized || error.code == .forbidden || error.code == .notFound {
                 logger.info("the broker no longer knows this node; detaching", metadata: ["call": "\(what)", "error": "\(error.message)"])
                 return false
             } catch {
                 attempt += 1
                 logger.error("broker call failed; retrying", metadata: ["call": "\(what)", "error": "\(error)"])
-                try? await Task.sleep(for: AgentBackoff.delay(attempt: attempt))
+                try? await Task.sleep(for: BrokerPatience.policy.delay(beforeRetry: attempt))
             }
         }
         return false

@@ -85,32 +85,10 @@ public actor BrokerReporter: AgentReporting {
     /// Runs a call until it succeeds, retrying with backoff while the broker is unreachable or unavailable.
     /// A refusal that retrying cannot fix (the node was killed or retried, a conflict) is logged and dropped.
     private func deliver(_ what: String, _ call: (AgentClient) async throws -> Void) async {
-        var attempt = 0
-        while !Task.isCancelled {
-            do {
-                try await call(client)
-                return
-            } catch let error as BrokerClientError where error.isTransient {
-                attempt += 1
-                if attempt == 1 || attempt % 10 == 0 {
-                    logger.warning(
-                        "broker unreachable; retrying",
-                        metadata: ["call": "\(what)", "attempt": "\(attempt)", "error": "\(error.message)"]
-                    )
-                }
-                try? await Task.sleep(for: AgentBackoff.delay(attempt: attempt))
-            } catch {
-                logger.error("the broker refused a report", metadata: ["call": "\(what)", "error": "\(error)"])
-                return
-            }
+        do {
+            _ = try await BrokerPatience.retryingWhileUnreachable(what, logger: logger) { try await call(client) }
+        } catch {
+            logger.error("the broker refused a report", metadata: ["call": "\(what)", "error": "\(error)"])
         }
-    }
-}
-
-/// Backoff between attempts to reach the broker: 0.25 s doubling to 5 s, with ±20 % jitter.
-enum AgentBackoff {
-    static func delay(attempt: Int) -> Duration {
-        let base = min(5.0, 0.25 * Double(1 << min(attempt, 5)))
-        return .milliseconds(Int(base * Double.random(in: 0.8...1.2) * 1_000))
     }
 }

@@ -30,35 +30,41 @@ final class AnswerEncoder: Sendable {
     }
 
     private let cache = Mutex(Cache())
-    private let marker = "muster-identities-" + UUID().uuidString
+    /// A one-entry list naming a random marker no node name can match, and its JSON: what the real list replaces.
+    private let placeholder: [NodeIdentities]
+    private let placeholderJSON: [UInt8]
+
+    init() {
+        placeholder = [NodeIdentities(node: "muster-identities-" + UUID().uuidString, identities: [])]
+        placeholderJSON = (try? Array(WireFormat.encoder().encode(placeholder))) ?? []
+    }
 
     /// The JSON body for `response`, an answer to a node of `context`.
     func encode(_ response: AnswerResponse, context: ContextID) throws -> [UInt8] {
         let encoder = WireFormat.encoder()
-        guard var answer = response.answer, answer.identities.count >= Self.minimumCachedCount else {
+        guard var answer = response.answer, answer.identities.count >= Self.minimumCachedCount, !placeholderJSON.isEmpty else {
             return Array(try encoder.encode(response))
         }
         let identities = answer.identities
         let listJSON = try identitiesJSON(identities, context: context, encoder: encoder)
-        let placeholder = [NodeIdentities(node: marker, identities: [])]
         answer.identities = placeholder
         var skeleton = response
         skeleton.answer = answer
         var body = Array(try encoder.encode(skeleton))
-        let placeholderJSON = Array(try encoder.encode(placeholder))
         guard let range = body.firstRange(of: placeholderJSON) else { return Array(try encoder.encode(response)) }
         body.replaceSubrange(range, with: listJSON)
         return body
     }
 
     private func identitiesJSON(_ identities: [NodeIdentities], context: ContextID, encoder: JSONEncoder) throws -> [UInt8] {
-        let cached: [UInt8]? = cache.withLock { cache in
-            cache.clock += 1
-            guard let entry = cache.entries[context], entry.identities == identities else { return nil }
-            cache.entries[context]?.used = cache.clock
+        // The list is compared outside the lock: it is as long as the context.
+        if let entry = cache.withLock({ $0.entries[context] }), entry.identities == identities {
+            cache.withLock { cache in
+                cache.clock += 1
+                cache.entries[context]?.used = cache.clock
+            }
             return entry.json
         }
-        if let cached { return cached }
         let json = Array(try encoder.encode(identities))
         cache.withLock { cache in
             cache.clock += 1

@@ -244,7 +244,7 @@ enum VirtualAgents {
                 for (index, credential) in dependents.enumerated() {
                     group.addTask {
                         let agent = shards.connection(for: index + 1).agentClient(context: id, node: credential.node, token: credential.token)
-                        _ = try await agent.checkIn([ConsoleBench.identity(credential.node, index + 1)])
+                        _ = try await agent.checkIn([ScaledCluster.identity(credential.node, index + 1)])
                         requests.update { $0 += 1 }
                         if checkedIn.update({
                             $0 += 1
@@ -268,7 +268,7 @@ enum VirtualAgents {
                     for await _ in allIn {}
                     let agent = shards.connection(for: 0).agentClient(context: id, node: head.node, token: head.token)
                     headSent.update { $0 = clock.now }
-                    _ = try await agent.checkIn([ConsoleBench.identity(head.node, 0)])
+                    _ = try await agent.checkIn([ScaledCluster.identity(head.node, 0)])
                     requests.update { $0 += 1 }
                     try await finish(agent, 0)
                     return nil
@@ -316,7 +316,7 @@ enum VirtualAgents {
                 }
                 let requirer = connection.agentClient(context: created.context.id, node: requirerNode, token: requirerToken)
                 let provider = connection.agentClient(context: created.context.id, node: providerNode, token: providerToken)
-                _ = try await requirer.checkIn([ConsoleBench.identity(requirerNode, 2 * round + 1)])
+                _ = try await requirer.checkIn([ScaledCluster.identity(requirerNode, 2 * round + 1)])
                 let answered = Task { () throws -> ContinuousClock.Instant in
                     var answer: AnswerResponse
                     repeat { answer = try await requirer.answer(after: 0, wait: .seconds(30)) } while !answer.released
@@ -325,7 +325,7 @@ enum VirtualAgents {
                 // Give the long-poll time to reach the broker, so the sample is a release of a waiting node.
                 try await Task.sleep(for: .milliseconds(20))
                 let sent = clock.now
-                _ = try await provider.checkIn([ConsoleBench.identity(providerNode, 2 * round + 2)])
+                _ = try await provider.checkIn([ScaledCluster.identity(providerNode, 2 * round + 2)])
                 samples.add((try await answered.value - sent).seconds * 1_000)
             }
             return samples

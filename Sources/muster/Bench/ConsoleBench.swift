@@ -52,7 +52,7 @@ struct ConsoleBench: ParsableCommand {
         let names = try engine.context(id).nodeNames
         for (index, node) in names.enumerated() where index > 0 {
             now += 0.001
-            _ = try engine.apply(.checkIn(context: id, node: node, identities: [Self.identity(node, index)]), at: now)
+            _ = try engine.apply(.checkIn(context: id, node: node, identities: [ScaledCluster.identity(node, index)]), at: now)
         }
         let snapshot = try engine.snapshot(of: id)
         var session = ConsoleSession(broker: "http://127.0.0.1:7077", options: ConsoleOptions(), screen: ScreenSize(width: 160, height: 50))
@@ -92,7 +92,7 @@ struct ConsoleBench: ParsableCommand {
 
         // The head checks in: every dependent is released. Apply the events one by one.
         now += 1
-        let outcome = try engine.apply(.checkIn(context: id, node: names[0], identities: [Self.identity(names[0], 0)]), at: now)
+        let outcome = try engine.apply(.checkIn(context: id, node: names[0], identities: [ScaledCluster.identity(names[0], 0)]), at: now)
         let clock = ContinuousClock()
         let applying = clock.measure {
             for event in outcome.events { _ = session.apply(.events([event])) }
@@ -141,15 +141,6 @@ struct ConsoleBench: ParsableCommand {
         inbox.post(.stop)
         finished.wait()
         return used / Double(idleSeconds) * 100
-    }
-
-    static func identity(_ node: String, _ index: Int) -> Identity {
-        Identity(
-            interface: "public",
-            ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)",
-            hostname: "\(node).bench.muster.local",
-            pubkey: "ssh-ed25519 AAAA\(index)"
-        )
     }
 }
 

@@ -1,3 +1,5 @@
+import MusterCore
+
 /// The seed's topology at any size: one `rabbitmq-head`, the other nodes split over provisioner, scheduler and
 /// aggregator, every one of them requiring the head (and, with `allIdentities`, every node's identity).
 enum ScaledCluster {
@@ -60,5 +62,16 @@ enum ScaledCluster {
                 """
         }
         return xml + "</cluster>\n"
+    }
+
+    /// The identity virtual node `node` checks in with: the `index`-th address of 10.0.0.0/8, a host name under
+    /// `bench.muster.local`, and a made-up key.
+    static func identity(_ node: String, _ index: Int) -> Identity {
+        Identity(
+            interface: "public",
+            ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)",
+            hostname: "\(node).bench.muster.local",
+            pubkey: "ssh-ed25519 AAAA\(index)"
+        )
     }
 }
