@@ -41,10 +41,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "MusterCore", swiftSettings: strict),
+        .target(name: "MusterSystem", swiftSettings: strict),
         .target(
             name: "MusterBroker",
             dependencies: [
                 "MusterCore",
+                "MusterSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -76,6 +78,7 @@ let package = Package(
             dependencies: [
                 "MusterCore",
                 "MusterClient",
+                "MusterSystem",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +89,7 @@ let package = Package(
             name: "MusterLaunch",
             dependencies: [
                 "MusterCore",
+                "MusterSystem",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,6 +130,7 @@ let package = Package(
                 "MusterAgent",
                 "MusterClient",
                 "MusterCore",
+                "MusterSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -150,12 +155,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MusterLaunchTests",
-            dependencies: ["MusterLaunch", "MusterCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MusterLaunch", "MusterCore", "MusterSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster", "muster-agent"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore"], swiftSettings: strict),
+        .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore", "MusterSystem"], swiftSettings: strict),
         .testTarget(
             name: "MusterClientTests",
             dependencies: [

@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import MusterCore
+import MusterSystem
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
@@ -31,6 +32,8 @@ public final class BrokerServer: Service, Sendable {
     /// The operator token minted at this start (first start without a given token), to show once.
     public let mintedOperatorToken: String?
     private let launcher: (any NodeLauncher)?
+    /// One broker per state folder, for as long as this server lives.
+    private let lock: FolderLock?
     private let logger: Logger
     private let onListening: @Sendable (URL) async -> Void
 
@@ -45,6 +48,25 @@ public final class BrokerServer: Service, Sendable {
         logger: Logger,
         onListening: @escaping @Sendable (URL) async -> Void = { _ in }
     ) async throws {
+        var lock: FolderLock?
+        if let folder = configuration.stateDirectory {
+            do {
+                lock = try FolderLock(folder: folder, name: "broker.lock")
+            } catch {
+                throw BrokerServerError(
+                    error.isHeld ? .stateInUse : .state,
+                    error.isHeld
+                        ? "another broker uses the state folder \(folder) (it holds \(error.path)); stop it, or give this one its own folder"
+                        : "cannot use the state folder \(folder): \(error.reason)"
+                )
+            }
+        }
+        if let tls = configuration.tls {
+            for (what, path) in [("certificate", tls.certificate), ("private key", tls.key)] where !FileManager.default.isReadableFile(atPath: path) {
+                let reason = FileManager.default.fileExists(atPath: path) ? "it is not readable" : "no such file"
+                throw BrokerServerError(.tls, "cannot read the TLS \(what) \(path): \(reason)")
+            }
+        }
         let store: any BrokerStore
         if let path = configuration.databasePath {
             store = try SQLiteStore(path: path)
@@ -58,12 +80,13 @@ public final class BrokerServer: Service, Sendable {
         } else if await !state.hasOperatorToken {
             let token = Token.mint(prefix: Token.operatorPrefix)
             if let path = configuration.operatorTokenPath {
-                try Self.writeSecret(token + "\n", to: path)
+                try AtomicFile.writeSecret(token + "\n", to: path)
             }
             try await state.setOperatorToken(token)
             minted = token
         }
         self.state = state
+        self.lock = lock
         self.store = store
         self.metrics = BrokerMetrics()
         self.configuration = configuration
@@ -71,15 +94,6 @@ public final class BrokerServer: Service, Sendable {
         self.launcher = launcher
         self.logger = logger
         self.onListening = onListening
-    }
-
-    /// Writes a file readable by its owner only.
-    static func writeSecret(_ text: String, to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 
     public func run() async throws {
@@ -93,12 +107,26 @@ public final class BrokerServer: Service, Sendable {
         let scheme = configuration.tls == nil ? "http" : "https"
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            server = try .tls(
-                .http1(),
-                tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            )
+            let chain: [NIOSSLCertificateSource]
+            let key: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            } catch {
+                throw BrokerServerError(.tls, "cannot load the TLS certificate \(tls.certificate): \(error) (a PEM certificate chain is expected)")
+            }
+            do {
+                key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            } catch {
+                throw BrokerServerError(.tls, "cannot load the TLS private key \(tls.key): \(error) (an unencrypted PEM key is expected)")
+            }
+            do {
+                server = try .tls(
+                    .http1(),
+                    tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+                )
+            } catch {
+                throw BrokerServerError(.tls, "cannot use the TLS certificate \(tls.certificate) with the key \(tls.key): \(error)")
+            }
         } else {
             server = .http1()
         }
@@ -112,6 +140,8 @@ public final class BrokerServer: Service, Sendable {
             server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "muster-broker"),
             onServerRunning: { channel in
+                // The listening socket must never outlive the broker in a child process.
+                CloseOnExec.markAllOpenDescriptors()
                 let port = channel.localAddress?.port ?? 0
                 let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
                 let url = URL(string: "\(scheme)://\(urlHost):\(port)")!
@@ -121,11 +151,43 @@ public final class BrokerServer: Service, Sendable {
             },
             logger: logger
         )
-        try await withGracefulShutdownHandler {
-            try await app.run()
-        } onGracefulShutdown: {
-            Task { await state.shutdown() }
+        do {
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: {
+                Task { await state.shutdown() }
+            }
+        } catch let error as IOError {
+            await stopped()
+            throw Self.listenError(error, host: host, port: configuration.port)
+        } catch {
+            await stopped()
+            throw error
         }
+        await stopped()
+    }
+
+    /// After the server stopped: the nodes stop, and the state folder is free for another broker.
+    private func stopped() async {
         await launcher?.stopAll()
+        lock?.unlock()
+    }
+
+    /// The error for a socket failure while starting to listen, naming the address and what to do.
+    private static func listenError(_ error: IOError, host: String, port: Int) -> any Error {
+        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        switch error.errnoCode {
+        case EADDRINUSE:
+            return BrokerServerError(
+                .cannotListen,
+                "cannot listen on \(address): the address is in use (another broker?); choose another with --listen HOST:PORT, or port 0 for a free one"
+            )
+        case EADDRNOTAVAIL:
+            return BrokerServerError(.cannotListen, "cannot listen on \(address): that address is not one of this machine's")
+        case EACCES:
+            return BrokerServerError(.cannotListen, "cannot listen on \(address): permission denied (ports below 1024 need privileges)")
+        default:
+            return error
+        }
     }
 }

@@ -118,6 +118,23 @@ public struct OperatorClient: Sendable {
         try await act(BrokerRoutes.kill(context, node), as: ActionResult.self)
     }
 
+    // MARK: Launching from outside the broker
+
+    /// `POST /v1/contexts/{id}/nodes/{node}/claim`: takes on launching a node that is `launching`, for a
+    /// launcher outside the broker.
+    ///
+    /// - Returns: The node and a fresh token for its current generation (an earlier one stops working).
+    public func claimLaunch(_ node: String, in context: ContextID) async throws -> ActionResult {
+        try await act(BrokerRoutes.claim(context, node), as: ActionResult.self)
+    }
+
+    /// `POST /v1/contexts/{id}/nodes/{node}/launch-report`: tells the broker what became of a launch this client
+    /// made (booted, failed, or its agent ended). Safe to repeat: the broker ignores what it already knows.
+    public func reportLaunch(_ report: LaunchReport, of node: String, in context: ContextID) async throws {
+        let call = try BrokerCall(.POST, BrokerRoutes.launchReport(context, node), token: token, safety: .idempotent).json(report)
+        _ = try await connection.perform(call)
+    }
+
     // MARK: Following
 
     /// `GET /v1/snapshot`: every context (or one) at one event sequence number; follow ``events(context:after:)``

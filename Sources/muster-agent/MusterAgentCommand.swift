@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MusterAgent
 import MusterCore
+import MusterSystem
 import NIOCore
 import NIOHTTP1
 
@@ -20,7 +21,9 @@ struct MusterAgentCommand: AsyncParsableCommand {
             none), waits until the broker releases it, then runs the ctx-scripts in the six phases and \
             reports ok or the error. It stays attached after ok, so that providers that join later are taken in.
 
-            With no userdata it exits 0 without a word, as Nimbus's agent did. Flags override userdata fields.
+            With no userdata from a metadata service it exits 0 without a word, as Nimbus's agent did on a VM \
+            launched without context userdata; a --userdata file that does not exist is an error (status 1). \
+            Flags override userdata fields.
 
             Exit status (Nimbus's): 0 ok or detached, 1 bad input, 2 bad configuration, 3 environment, 4 a \
             ctx-script failed or timed out.
@@ -34,7 +37,7 @@ struct MusterAgentCommand: AsyncParsableCommand {
         version: "0.1.0"
     )
 
-    @Option(help: ArgumentHelp("Read userdata from this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Read userdata from this file (it must exist).", valueName: "file"))
     var userdata: String?
 
     @Option(help: ArgumentHelp("Fetch userdata from this URL.", valueName: "url"))
@@ -47,21 +50,36 @@ struct MusterAgentCommand: AsyncParsableCommand {
     @Option(help: "The context id.") var context: String?
     @Option(help: "This node's name.") var node: String?
     @Option(help: ArgumentHelp("Read the node token from this file.", valueName: "file")) var tokenFile: String?
+    @Option(help: ArgumentHelp("A PEM CA certificate to trust for the broker's TLS.", valueName: "file")) var caCert: String?
     @Option(help: "The slot generation.") var generation: Int?
     @Option(help: ArgumentHelp("The node's root folder (default /).", valueName: "dir")) var root: String?
     @Option(help: ArgumentHelp("A NIC: LABEL=IP,HOSTNAME (repeat for each NIC).", valueName: "nic")) var nic: [String] = []
     @Option(help: ArgumentHelp("The longest one ctx-script may run.", valueName: "seconds")) var scriptTimeout: Double?
-    @Option(help: ArgumentHelp("Log level.", valueName: "level")) var logLevel: String = "info"
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    @Flag(
+        help: ArgumentHelp(
+            "Stop this node (every process of the agent's session) when standard input reaches its end: the launcher gave the agent "
+                + "a lifeline, and it ended."
+        )
+    )
+    var lifeline = false
 
     func run() async throws {
         var logger = Logger(label: "muster-agent")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = logLevel
+        if lifeline { Self.watchLifeline(logger: logger) }
 
         var raw: Data?
         var launchIndex: Int?
         do {
             if let userdata {
-                raw = try UserdataFile.read(URL(fileURLWithPath: userdata))
+                let url = URL(fileURLWithPath: userdata)
+                guard let data = try UserdataFile.read(url) else {
+                    throw AgentError.input("no userdata file at \(url.standardizedFileURL.path)")
+                }
+                raw = data
             } else if let userdataURL {
                 raw = try await Self.fetch(userdataURL)
             } else if let metadata {
@@ -77,7 +95,14 @@ struct MusterAgentCommand: AsyncParsableCommand {
             throw ExitCode(Int32(NodeExitCode.input))
         }
 
-        switch BootstrapDecision.decide(userdata: raw, flags: try flags(), launchIndex: launchIndex) {
+        let flags: AgentBootstrap.Fields
+        do {
+            flags = try self.flags()
+        } catch {
+            logger.error("bad flags", metadata: ["error": "\(error.message)"])
+            throw ExitCode(Int32(error.code))
+        }
+        switch BootstrapDecision.decide(userdata: raw, flags: flags, launchIndex: launchIndex) {
         case .exitQuietly(let reason):
             logger.debug("nothing to do", metadata: ["reason": "\(reason)"])
             return
@@ -91,30 +116,55 @@ struct MusterAgentCommand: AsyncParsableCommand {
         }
     }
 
+    /// Watches standard input (the launcher's lifeline); when it ends, ends every process of this node and exits.
+    ///
+    /// The local launcher starts the agent as a session leader, so the node's processes are the session's:
+    /// scripts, and the services they left running. An agent that does not lead its session (started by hand)
+    /// only exits: ending its session would end the shell that started it.
+    private static func watchLifeline(logger: Logger) {
+        Task.detached {
+            await Lifeline.waitUntilCut(fileDescriptor: STDIN_FILENO)
+            let me = getpid()
+            if getsid(0) == me {
+                logger.notice("the launcher is gone; stopping every process of this node")
+                await ProcessSession.terminate(me, grace: .seconds(2), sparing: me)
+            } else {
+                logger.notice("the launcher is gone; exiting")
+            }
+            Glibc.exit(0)
+        }
+    }
+
     /// The fields given by flags, which override the userdata's.
-    private func flags() throws -> AgentBootstrap.Fields {
+    private func flags() throws(AgentError) -> AgentBootstrap.Fields {
         var fields = AgentBootstrap.Fields(
             broker: broker,
             context: context,
             node: node,
             generation: generation,
-            root: root,
+            root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
             scriptTimeoutSeconds: scriptTimeout
         )
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw ValidationError("cannot read the token file \(tokenFile)")
+                throw .input("cannot read the token file \(tokenFile)")
             }
             fields.token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         } else if let token = ProcessInfo.processInfo.environment[AgentBootstrap.tokenVariable], !token.isEmpty {
             fields.token = token
         }
+        if let caCert {
+            guard let data = FileManager.default.contents(atPath: caCert) else {
+                throw .input("cannot read the CA certificate \(caCert)")
+            }
+            fields.caCertificatePEM = String(decoding: data, as: UTF8.self)
+        }
         if !nic.isEmpty {
-            fields.nics = try nic.map { text in
+            fields.nics = try nic.map { (text: String) throws(AgentError) -> AgentBootstrap.NICHint in
                 guard let equals = text.firstIndex(of: "=") else { return AgentBootstrap.NICHint(label: text) }
                 let label = String(text[..<equals])
                 let parts = text[text.index(after: equals)...].split(separator: ",", maxSplits: 1).map(String.init)
-                guard !label.isEmpty else { throw ValidationError("--nic needs LABEL=IP,HOSTNAME, not '\(text)'") }
+                guard !label.isEmpty else { throw .input("--nic needs LABEL=IP,HOSTNAME, not '\(text)'") }
                 return AgentBootstrap.NICHint(label: label, ip: parts.first, hostname: parts.count > 1 ? parts[1] : nil)
             }
         }
@@ -159,3 +209,5 @@ struct MetadataService {
         }
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

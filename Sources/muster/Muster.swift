@@ -19,6 +19,8 @@ struct Muster: AsyncParsableCommand {
               muster broker                         run a broker for nodes elsewhere
               muster status / events / logs NODE    look at a running broker
               muster kill NODE / retry NODE         steer it
+
+            \(ExitCodes.summary)
             """,
         version: MusterVersion.current,
         subcommands: [

@@ -1,6 +1,7 @@
 import Foundation
 import MusterAgent
 import MusterCore
+import MusterSystem
 import Testing
 
 @Suite("Script runner", .timeLimit(.minutes(1)))
@@ -48,6 +49,44 @@ struct ScriptRunnerTests {
                     "stdout: RabbitMQ-head IP: 10.0.3.1", "stdout: RabbitMQ-head Short hostname: foo", "stdout: RabbitMQ-head Hostname: foo.bar.com",
                 ]
             )
+        }
+    }
+
+    @Test("stdout and stderr lines keep the order the script wrote them in, across both streams")
+    func streamsInterleavedInOrder() async throws {
+        try await TemporaryNode.with { node in
+            // As in a real script, the streams take turns a moment apart (one command's output, then the next one's
+            // error). One reader waiting on both pipes sees each line as it is written; two readers raced each other.
+            let script = try node.script(
+                "interleaved",
+                """
+                #!/bin/sh
+                i=1
+                while [ $i -le 20 ]; do echo "out $i"; sleep 0.05; echo "err $i" >&2; sleep 0.05; i=$((i+1)); done
+                """
+            )
+            let (outcome, lines) = await run(node, script)
+            #expect(outcome == .exited(0))
+            #expect(lines == (1...20).flatMap { ["stdout: out \($0)", "stderr: err \($0)"] })
+        }
+    }
+
+    @Test("a background process that keeps the output pipes open does not hold the script's end")
+    func backgroundHolderDoesNotBlock() async throws {
+        try await TemporaryNode.with { node in
+            let script = try node.script(
+                "holder",
+                """
+                #!/bin/sh
+                echo starting
+                sleep 30 &
+                echo started
+                """
+            )
+            // Waiting for the background process would run into the script's timeout (20 s, before its 30 s sleep ends).
+            let (outcome, lines) = await run(node, script, timeout: .seconds(20))
+            #expect(outcome == .exited(0))
+            #expect(lines == ["stdout: starting", "stdout: started"])
         }
     }
 

@@ -36,11 +36,41 @@ struct CommandRunner {
         }
     }
 
-    private static func run(_ arguments: [String], stdin: String?, environment: [String: String]) throws -> Result {
+    /// Runs a command line with a shell in `folder`, as a person types it: the built `muster` first on `PATH`, no
+    /// `MUSTER_*` settings from the test's environment.
+    static func shell(_ command: String, in folder: URL, shell: String = "/bin/sh") async throws -> Result {
+        let path = productsFolder.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(
+                        returning: try run(
+                            ["-c", command],
+                            executable: URL(fileURLWithPath: shell),
+                            directory: folder,
+                            stdin: nil,
+                            environment: ["PATH": path, "MUSTER_BROKER": "", "MUSTER_TOKEN": ""]
+                        )
+                    )
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
+    private static func run(
+        _ arguments: [String],
+        executable: URL = productsFolder.appendingPathComponent("muster"),
+        directory: URL = repository,
+        stdin: String?,
+        environment: [String: String]
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = productsFolder.appendingPathComponent("muster")
+        process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = repository
+        process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }

@@ -202,31 +202,68 @@ struct UpCommandTests {
                 "slow/ctx-scripts/1-ipandhost/head": "echo head is $1",
             ]
         )
+        let state = workFolder("restart-broker")
         let work = workFolder("restart")
         let port = try freePort()
-        let up = try BackgroundCommand(["up", example + "/cluster.xml", "--headless", "--work", work, "--listen", "127.0.0.1:\(port)"])
-        await up.waitFor("released, configuring")
-        // The broker dies without a word; its agents run on, holding in their scripts.
-        let status = await up.stop(signal: SIGKILL)
-        #expect(status != 0, "\(up.text)")
-        #expect(!processes(mentioning: "--userdata \(work)").isEmpty, "the agents outlive the broker")
-        let broker = try BackgroundCommand(["broker", "--state", work, "--listen", "127.0.0.1:\(port)"])
+        let broker = try BackgroundCommand(["broker", "--state", state, "--listen", "127.0.0.1:\(port)"])
         await broker.waitFor("listening on")
-        let contextID = (try Self.contextFolder(work) as NSString).lastPathComponent
-        let events = try BackgroundCommand(["events", "--follow", "--context", contextID, "--state", work])
+        let up = try BackgroundCommand([
+            "up", example + "/cluster.xml", "--headless", "--state", work, "--broker", "http://127.0.0.1:\(port)", "--token-file",
+            state + "/operator-token",
+        ])
+        await up.waitFor("released, configuring")
+        // The broker dies without a word; the agents (this `muster up`'s) run on, holding in their scripts.
+        let status = await broker.stop(signal: SIGKILL)
+        #expect(status != 0, "\(broker.text)")
+        #expect(!processes(mentioning: "--userdata \(work)").isEmpty, "the agents outlive the broker")
+        let restarted = try BackgroundCommand(["broker", "--state", state, "--listen", "127.0.0.1:\(port)"])
+        await restarted.waitFor("listening on")
         try "go".write(toFile: gate, atomically: true, encoding: .utf8)
-        await events.waitFor("complete, all ok", timeout: .seconds(300))
-        await events.stop()
-        let final = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
+        await up.waitFor("complete, all ok", timeout: .seconds(300))
+        #expect(await up.wait() == 0, "\(up.text)")
+        let contextID = (try Self.contextFolder(work) as NSString).lastPathComponent
+        let final = try await CommandRunner.muster(["status", contextID, "--check", "--state", state])
         #expect(final.status == 0, "\(final.stdout)")
         // Every node's output arrived once, in order, across the restart.
-        let logs = try await CommandRunner.muster(["logs", "worker-1", "--state", work])
+        let logs = try await CommandRunner.muster(["logs", "worker-1", "--context", contextID, "--state", state])
         let steps = logs.stdout.split(separator: "\n").filter { $0.contains("| step ") }.map { String($0.split(separator: " ").last!) }
         #expect(steps == (1...10).map(String.init), "\(logs.stdout)")
-        await broker.stop()
-        // The restarted broker had no launcher: end the orphaned agents ourselves.
-        for pid in processes(mentioning: "--userdata \(work)") { kill(pid, SIGKILL) }
+        await restarted.stop()
+        #expect(processes(mentioning: work).isEmpty, "muster up stopped its agents")
     }
+
+    @Test func `muster up killed with -9 leaves no process behind: its agents stop their nodes`() async throws {
+        let marker = "muster-orphan-\(UUID().uuidString.prefix(8))"
+        let example = try Self.makeExample(
+            """
+            <cluster>
+              <workspace><name>svc</name><image>svc</image><quantity>2</quantity><nic>public</nic>
+                <ctx><provides><identity/></provides></ctx></workspace>
+            </cluster>
+            """,
+            scripts: ["svc/ctx-scripts/2-thishost/public": "nohup sh -c 'sleep 300; true' \(marker) >/dev/null 2>&1 &\necho service started"]
+        )
+        let work = workFolder("orphans")
+        let up = try BackgroundCommand(["up", example + "/cluster.xml", "--headless", "--keep", "--state", work])
+        await up.waitFor("--keep:")
+        #expect(processes(mentioning: marker).count == 2, "each node left a service running")
+        _ = await up.stop(signal: SIGKILL)
+        let gone = await eventually(timeout: .seconds(30)) {
+            processes(mentioning: work).isEmpty && processes(mentioning: marker).isEmpty
+        }
+        #expect(gone, "left behind: \(processes(mentioning: work)) \(processes(mentioning: marker))")
+    }
+}
+
+/// Polls `condition` (every 50 ms) until it holds or `timeout` passes; whether it held.
+func eventually(timeout: Duration, _ condition: () -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
 }
 
 /// Whether a process exists and is not a zombie.

@@ -322,13 +322,19 @@ struct ContextEngineTests {
         #expect(driver.actions.last == .stop(context: driver.context, node: "scheduler-0"))
     }
 
-    @Test func `terminating kills every unfinished node and refuses further input`() throws {
+    @Test func `terminating kills every unfinished node, stops the ok ones too, and refuses further input`() throws {
         var driver = try EngineDriver(xml: Self.cpe)
         for node in driver.state.nodeNames { try driver.bringUp(node) }
         try driver.reportOK("rabbitmq-head-0")
         driver.clearRecord()
         try driver.apply(.terminate(context: driver.context))
-        #expect(driver.actions.count == 3)
+        // Three unfinished nodes are killed; the ok head keeps its result, but its attached agent is stopped as well.
+        let stopped = driver.actions.compactMap { action -> String? in
+            if case .stop(_, let node) = action { return node }
+            return nil
+        }
+        #expect(Set(stopped) == Set(driver.state.nodeNames))
+        #expect(driver.actions.count == 4)
         #expect(try driver.node("rabbitmq-head-0").state == .ok)
         #expect(try driver.node("provisioner-0").state == .killed)
         let status = driver.state.status

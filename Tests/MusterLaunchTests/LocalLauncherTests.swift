@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MusterCore
 import MusterLaunch
+import MusterSystem
 import Testing
 
 /// Records what a launcher reports, and lets a test await the next report.

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 
 /// Writes a node's host files under its root folder: `etc/hosts`, `etc/hosts.equiv` and
 /// `etc/ssh/ssh_known_hosts`. Only the Muster-managed block of each is rewritten (see ``ManagedBlock``);

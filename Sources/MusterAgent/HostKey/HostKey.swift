@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MusterSystem
 
 /// The node's SSH host key, whose public half goes into the node's identities.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 
 /// A `3-data` value in a file of its own for the time its script runs: mode 0600 in a 0700 folder under the
 /// node's `.muster-agent/`, holding the value's UTF-8 bytes exactly, and removed afterwards.

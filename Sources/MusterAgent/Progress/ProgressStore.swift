@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import MusterSystem
 
 /// The node's ``ProgressRecord``, in memory and on disk: every change is written (atomically, see
 /// ``AtomicFile``) before the call returns, so what the record says is done stays done across a crash.

@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import MusterSystem
 import Subprocess
 import Synchronization
 
@@ -14,9 +15,9 @@ import SystemPackage
 /// - The script starts a new session, so it leads its own process group (group id = its process id) with no
 ///   controlling terminal: a timeout or a stop can signal the group, grandchildren included, and the
 ///   operator's Ctrl-C in the terminal running the agent does not reach it.
-/// - Standard input is empty. Standard output and standard error are read as the bytes arrive and cut into
-///   lines (see ``LineSplitter``); each stream keeps its own order, and the two are interleaved as they were
-///   read.
+/// - Standard input is empty. Standard output and standard error are read by one reader as the bytes arrive and
+///   cut into lines (see ``LineSplitter`` and ``OutputReader``): lines come out in the order the script wrote
+///   them, across both streams.
 /// - When the script exits, whatever it left running in the background (a service it started) is left alone,
 ///   and the runner stops reading even if such a process still holds the output pipes.
 /// - Past the timeout, the group gets `SIGTERM`, then `SIGKILL` after ``grace``. When the calling task is
@@ -72,6 +73,15 @@ public struct ScriptRunner: Sendable {
         }
         let leader = Mutex<pid_t?>(nil)
         let (grace, limit, lineLimit) = (self.grace, invocation.timeout, maximumLineBytes)
+        // Both streams come through pipes that one reader waits on together, so that their lines keep the order
+        // the script wrote them in (see OutputReader). The reader closes the read ends; until it has them, we do.
+        let pipes: (stdout: (readEnd: FileDescriptor, writeEnd: FileDescriptor), stderr: (readEnd: FileDescriptor, writeEnd: FileDescriptor))
+        do {
+            pipes = (try FileDescriptor.pipe(), try FileDescriptor.pipe())
+        } catch {
+            return .failedToStart("cannot create pipes for the script's output: \(error)")
+        }
+        let (stdout, stderr) = pipes
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(command.executable)),
@@ -80,18 +90,15 @@ public struct ScriptRunner: Sendable {
                 workingDirectory: FilePath(invocation.workingDirectory.path),
                 platformOptions: options,
                 input: .none,
-                output: .sequence,
-                error: .sequence
+                output: .fileDescriptor(stdout.writeEnd, closeAfterSpawningProcess: true),
+                error: .fileDescriptor(stderr.writeEnd, closeAfterSpawningProcess: true)
             ) { execution in
                 let pid = execution.processIdentifier.value
                 leader.withLock { $0 = pid }
+                let reader = OutputReader(output: stdout.readEnd.rawValue, error: stderr.readEnd.rawValue, leader: pid, maximumLineBytes: lineLimit)
                 return await withTaskGroup(of: Event.self) { tasks in
                     tasks.addTask {
-                        await pump(execution.standardOutput, .stdout, into: sink, lineLimit: lineLimit)
-                        return .drained
-                    }
-                    tasks.addTask {
-                        await pump(execution.standardError, .stderr, into: sink, lineLimit: lineLimit)
+                        await reader.run(into: sink)
                         return .drained
                     }
                     tasks.addTask {
@@ -100,13 +107,10 @@ public struct ScriptRunner: Sendable {
                         await ProcessGroup(id: pid).terminate(grace: grace)
                         return .watchdog(fired: true)
                     }
-                    var drained = 0
                     var timedOut = false
                     while let event = await tasks.next() {
                         switch event {
-                        case .drained:
-                            drained += 1
-                            if drained == 2 { tasks.cancelAll() }
+                        case .drained: tasks.cancelAll()
                         case .watchdog(let fired): timedOut = fired
                         }
                     }
@@ -124,7 +128,12 @@ public struct ScriptRunner: Sendable {
             }
         } catch {
             // The body never throws: the start failed, or monitoring the process did (then end what is left).
-            if let pid = leader.withLock({ $0 }) { await ProcessGroup(id: pid).terminate(grace: grace) }
+            if let pid = leader.withLock({ $0 }) {
+                await ProcessGroup(id: pid).terminate(grace: grace)
+            } else {
+                try? stdout.readEnd.close()
+                try? stderr.readEnd.close()
+            }
             return Task.isCancelled ? .cancelled : .failedToStart(Self.reason(error))
         }
     }
@@ -136,23 +145,4 @@ public struct ScriptRunner: Sendable {
         }
         return "\(error)"
     }
-}
-
-/// Reads one output stream to its end, line by line, into `sink`; a read error ends the stream with a note.
-private func pump(
-    _ stream: SubprocessOutputSequence,
-    _ kind: MusterCore.OutputStream,
-    into sink: AsyncStream<ScriptOutputLine>.Continuation,
-    lineLimit: Int
-) async {
-    var splitter = LineSplitter(maximumLineBytes: lineLimit)
-    do {
-        for try await buffer in stream {
-            let lines = buffer.withUnsafeBytes { splitter.append($0) }
-            for line in lines { sink.yield(ScriptOutputLine(stream: kind, text: line)) }
-        }
-    } catch {
-        sink.yield(ScriptOutputLine(stream: .agent, text: "reading \(kind.rawValue) failed: \(error)"))
-    }
-    if let last = splitter.finish() { sink.yield(ScriptOutputLine(stream: kind, text: last)) }
 }

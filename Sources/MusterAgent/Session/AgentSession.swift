@@ -85,7 +85,10 @@ public struct AgentSession: Sendable {
             var response: AnswerResponse?
             let polled = await call("wait for the answer") { response = try await client.waitForAnswer(after: applied) }
             guard polled, let response else { return 0 }
-            if response.state == .killed || response.state == .timedOut { return 0 }
+            if response.isFinal {
+                logger.info("the node's life on the broker ended; detaching", metadata: ["state": "\(response.state.rawValue)"])
+                return 0
+            }
             guard let answer = response.answer, answer.version > applied else { continue }
             logger.info("released", metadata: ["version": "\(answer.version)"])
             let outcome = await configurator.apply(answer, outputIndex: outputIndex)

@@ -136,6 +136,17 @@ struct BrokerRouter {
             try await requireOperator(request)
             return try HTTPSupport.json(try await state.kill(try nodeKey(context)))
         }
+        router.post("/v1/contexts/:context/nodes/:node/claim") { request, context in
+            try await requireOperator(request)
+            return try HTTPSupport.json(try await state.claimLaunch(try nodeKey(context)))
+        }
+        router.post("/v1/contexts/:context/nodes/:node/launch-report") { request, context in
+            try await requireOperator(request)
+            var request = request
+            let body = try await HTTPSupport.decode(LaunchReport.self, from: &request)
+            try await state.launchReport(try nodeKey(context), body)
+            return HTTPSupport.noContent()
+        }
         router.get("/v1/snapshot") { request, _ in
             try await requireOperator(request)
             let context = request.uri.queryParameters.get("context").map { ContextID(String($0)) }

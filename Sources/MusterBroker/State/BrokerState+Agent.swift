@@ -55,17 +55,20 @@ extension BrokerState {
                 released: answer != nil,
                 state: node.state,
                 requirements: node.requirements,
-                answer: answer.flatMap { $0.version > after ? $0 : nil }
+                answer: answer.flatMap { $0.version > after ? $0 : nil },
+                terminated: context.terminated ? true : nil
             )
         } catch {
             throw BrokerError(error)
         }
     }
 
-    /// Long-poll: answers as soon as the node has an answer newer than `after`, the node stops, or `wait` passes.
+    /// Long-poll: answers as soon as the node has an answer newer than `after`, the node stops, its context ends,
+    /// or `wait` passes. An `ok` node's agent that stays attached is held like any other: idle nodes cost one
+    /// request per `wait`, not a busy loop.
     func waitForAnswer(_ key: NodeKey, after: Int, wait: Duration) async throws(BrokerError) -> AnswerResponse {
         let first = try answerResponse(key, after: after)
-        if first.answer != nil || first.state.isTerminal || wait <= .zero || isShuttingDown { return first }
+        if first.answer != nil || first.isFinal || wait <= .zero || isShuttingDown { return first }
         let id = UUID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

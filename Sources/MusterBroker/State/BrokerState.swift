@@ -191,6 +191,58 @@ public actor BrokerState: LaunchReporter {
         return NodeCredential(node: node, generation: generation, token: token)
     }
 
+    // MARK: External launchers
+
+    /// An external launcher (one outside the broker, such as `muster up --broker URL`) takes on starting a node
+    /// that is `launching`: it gets a fresh token for the node's current generation (any earlier token of that
+    /// generation stops working), committed before it is handed out.
+    func claimLaunch(_ key: NodeKey) throws(BrokerError) -> ActionResult {
+        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        guard launcher == nil else {
+            throw BrokerError(.conflict, code: "conflict", "this broker launches its nodes itself; there is nothing to claim")
+        }
+        let snapshot = try node(key)
+        guard snapshot.state == .launching else {
+            throw BrokerError(
+                .conflict,
+                code: "conflict",
+                "node '\(key.node)' is \(snapshot.state.rawValue); a launcher can claim only a node that is launching"
+            )
+        }
+        let previous = nodeTokens[key]
+        var batch = StoreBatch()
+        let credential = mintToken(context: key.context, node: key.node, generation: snapshot.generation, into: &batch)
+        unlaunchedTokens[key] = nil
+        do {
+            try store.commit(batch)
+        } catch {
+            nodeTokens[key] = previous
+            throw BrokerError(error)
+        }
+        logger.info("launch claimed", metadata: ["node": "\(key)", "generation": "\(snapshot.generation)"])
+        return ActionResult(nodes: [snapshot], credentials: [credential])
+    }
+
+    /// An external launcher's word on a launch it made: taken as the broker's own launcher's would be, for the
+    /// node's current generation only.
+    func launchReport(_ key: NodeKey, _ report: LaunchReport) async throws(BrokerError) {
+        _ = try node(key)
+        switch report.event {
+        case .booted:
+            await booted(context: key.context, node: key.node, generation: report.generation)
+        case .failed:
+            await launchFailed(context: key.context, node: key.node, generation: report.generation, message: report.message ?? "the launch failed")
+        case .exited:
+            await agentExited(
+                context: key.context,
+                node: key.node,
+                generation: report.generation,
+                status: Int32(clamping: report.status ?? 1),
+                message: report.message ?? "the agent exited"
+            )
+        }
+    }
+
     private func launchRequest(context: ContextID, node: String, generation: Int, token: String) -> LaunchRequest? {
         guard let state = engine.contexts[context], let spec = try? state.workspaceSpec(ofNode: node) else { return nil }
         return LaunchRequest(

@@ -357,9 +357,17 @@ public struct ContextState: Sendable {
 
     mutating func terminate(at time: Date, recorder: inout Recorder) {
         guard !terminated else { return }
-        for index in nodes.indices where !nodes[index].state.isTerminal {
-            transition(index, to: .killed, message: "the context was terminated", at: time, recorder: &recorder)
-            recorder.actions.append(.stop(context: id, node: nodes[index].name))
+        for index in nodes.indices {
+            switch nodes[index].state {
+            case .ok:
+                // Its result stands, but its agent (still attached for late providers) and machine are stopped too.
+                recorder.actions.append(.stop(context: id, node: nodes[index].name))
+            case let state where !state.isTerminal:
+                transition(index, to: .killed, message: "the context was terminated", at: time, recorder: &recorder)
+                recorder.actions.append(.stop(context: id, node: nodes[index].name))
+            default:
+                break
+            }
         }
         terminated = true
         recorder.changes.append(.contextTerminated)

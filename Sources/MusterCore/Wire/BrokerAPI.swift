@@ -128,6 +128,38 @@ public struct ActionResult: Sendable, Hashable, Codable {
     }
 }
 
+/// `POST /v1/contexts/{id}/nodes/{node}/launch-report`: what an external launcher (one that is not inside the
+/// broker, such as `muster up --broker URL`) saw of a launch it made after a claim. The broker takes it as its own
+/// launcher's word, for the generation named only: a report about an older generation is ignored.
+public struct LaunchReport: Sendable, Hashable, Codable {
+    /// What happened.
+    public enum Event: String, Sendable, Hashable, Codable {
+        /// The node's process or machine is up.
+        case booted
+        /// The node could not be started.
+        case failed
+        /// The node's agent ended on its own.
+        case exited
+    }
+
+    /// The slot generation the launch was for.
+    public var generation: Int
+    /// What happened.
+    public var event: Event
+    /// For people: why it failed, or how the agent ended.
+    public var message: String?
+    /// For ``Event/exited``: the agent's exit status.
+    public var status: Int?
+
+    /// Creates a report.
+    public init(generation: Int, event: Event, message: String? = nil, status: Int? = nil) {
+        self.generation = generation
+        self.event = event
+        self.message = message
+        self.status = status
+    }
+}
+
 /// `GET /v1/contexts/{id}/nodes/{node}/output?from=N&limit=M`: one page of a node's output.
 public struct OutputPage: Sendable, Hashable, Codable {
     /// Lines with index ≥ `from`, oldest first.
@@ -199,13 +231,23 @@ public struct AnswerResponse: Sendable, Hashable, Codable {
     public var requirements: [RequirementStatus]
     /// The answer, once released.
     public var answer: NodeAnswer?
+    /// Whether the node's context was terminated: the node's agent has nothing more to wait for and may detach.
+    /// Absent (nil) from brokers that predate it, and while the context runs.
+    public var terminated: Bool?
 
     /// Creates a response.
-    public init(released: Bool, state: NodeState, requirements: [RequirementStatus], answer: NodeAnswer?) {
+    public init(released: Bool, state: NodeState, requirements: [RequirementStatus], answer: NodeAnswer?, terminated: Bool? = nil) {
         self.released = released
         self.state = state
         self.requirements = requirements
         self.answer = answer
+        self.terminated = terminated
+    }
+
+    /// Whether an agent should stop waiting for answers: its node was stopped (killed, failed, timed out) or its
+    /// context ended. An `ok` node is not done: it stays attached, held by long-polls, for late providers.
+    public var isFinal: Bool {
+        terminated == true || state == .failed || state == .killed || state == .timedOut
     }
 }
 

@@ -17,6 +17,8 @@
 /// | GET | `/v1/contexts/{id}/nodes/{node}/output/stream?from=N` | → SSE, `event: output`, `id:` line index, data ``OutputLine``; resumes after `Last-Event-ID` |
 /// | POST | `/v1/contexts/{id}/nodes/{node}/retry` | → ``ActionResult`` (with the new token) |
 /// | POST | `/v1/contexts/{id}/nodes/{node}/kill` | → ``ActionResult`` |
+/// | POST | `/v1/contexts/{id}/nodes/{node}/claim` | → ``ActionResult`` (a fresh token for an external launcher; 409 unless `launching`) |
+/// | POST | `/v1/contexts/{id}/nodes/{node}/launch-report` | ``LaunchReport`` → 204 (an external launcher's word on a launch) |
 /// | GET | `/v1/snapshot?context=ID` | → ``BrokerSnapshot`` |
 /// | GET | `/v1/events?context=ID&after=N` | → SSE, `id:` sequence, `event:` kind, data ``ContextEvent``; resumes from `Last-Event-ID` |
 /// | POST | `/v1/contexts/{id}/nodes/{node}/checkin` (agent) | ``CheckInRequest`` → ``AnswerResponse`` |
@@ -45,6 +47,8 @@ public enum BrokerRoutes {
     public static func outputStream(_ id: ContextID, _ name: String) -> String { node(id, name) + "/output/stream" }
     public static func retry(_ id: ContextID, _ name: String) -> String { node(id, name) + "/retry" }
     public static func kill(_ id: ContextID, _ name: String) -> String { node(id, name) + "/kill" }
+    public static func claim(_ id: ContextID, _ name: String) -> String { node(id, name) + "/claim" }
+    public static func launchReport(_ id: ContextID, _ name: String) -> String { node(id, name) + "/launch-report" }
     public static func checkIn(_ id: ContextID, _ name: String) -> String { node(id, name) + "/checkin" }
     public static func answer(_ id: ContextID, _ name: String) -> String { node(id, name) + "/answer" }
     public static func scripts(_ id: ContextID, _ name: String) -> String { node(id, name) + "/scripts" }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MusterCore
+import MusterSystem
 import Subprocess
 import Synchronization
 
@@ -61,14 +62,49 @@ public actor LocalLauncher: NodeLauncher {
     /// Each context's node indexes (for stable addresses), by node name.
     private var indexes: [ContextID: [String: Int]] = [:]
 
-    /// Creates a launcher.
+    /// Ties every agent's life to this process: when it ends, however it ends, the agents stop their nodes.
+    private let lifeline: Lifeline?
+
+    /// Creates a launcher. Relative paths in `configuration` are taken from the current directory now, so that
+    /// agents (which run in their node's folder) get absolute ones.
     public init(configuration: Configuration, addresses: LoopbackAddresses = LoopbackAddresses(), logger: Logger) {
+        var configuration = configuration
+        let here = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String {
+            ((path.hasPrefix("/") ? path : (here as NSString).appendingPathComponent(path)) as NSString).standardizingPath
+        }
+        configuration.workFolder = absolute(configuration.workFolder)
+        configuration.agentExecutable = absolute(configuration.agentExecutable)
+        configuration.images.searchPath = configuration.images.searchPath.map(absolute)
         self.configuration = configuration
         self.addresses = addresses
         self.logger = logger
+        do {
+            lifeline = try Lifeline()
+        } catch {
+            logger.warning("agents will not stop by themselves if this process is killed", metadata: ["error": "\(error)"])
+            lifeline = nil
+        }
     }
 
-    /// The root folder of a node.
+    /// The environment an agent starts with: what a shell needs, nothing of the operator's (no tokens, no
+    /// credentials, no `MUSTER_*`). Its scripts add `MUSTER_ROOT`, `MUSTER_NODE` and `MUSTER_CONTEXT`.
+    public nonisolated static func agentEnvironment(
+        root: String,
+        inherited: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String: String] {
+        var environment = [
+            "PATH": inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": root,
+            "SHELL": "/bin/sh",
+        ]
+        for name in ["LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME"] {
+            if let value = inherited[name] { environment[name] = value }
+        }
+        return environment
+    }
+
+    /// The root folder of a node (absolute).
     public nonisolated func root(context: ContextID, node: String) -> String {
         ((configuration.workFolder as NSString).appendingPathComponent(context.rawValue) as NSString)
             .appendingPathComponent("nodes/\(node)")
@@ -154,15 +190,10 @@ public actor LocalLauncher: NodeLauncher {
             scriptTimeoutSeconds: request.scriptTimeoutSeconds ?? configuration.scriptTimeoutSeconds,
             caCertificatePEM: configuration.caCertificatePEM
         )
-        let folder = (root as NSString).appendingPathComponent(".muster")
-        try files.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = (folder as NSString).appendingPathComponent("userdata.json")
+        let path = ((root as NSString).appendingPathComponent(".muster") as NSString).appendingPathComponent("userdata.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(userdata)
-        _ = files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        try data.write(to: URL(fileURLWithPath: path))
+        try AtomicFile.write(try encoder.encode(userdata), to: URL(fileURLWithPath: path), mode: 0o600, folderMode: 0o700)
         return path
     }
 
@@ -195,12 +226,25 @@ public actor LocalLauncher: NodeLauncher {
                 options: [.create, .append],
                 permissions: [.ownerReadWrite]
             )
+            var environment: [Environment.Key: String] = [:]
+            for (name, value) in Self.agentEnvironment(root: root) {
+                if let key = Environment.Key(rawValue: name) { environment[key] = value }
+            }
+            var arguments = ["--userdata", userdata]
+            let input: FileDescriptorInput
+            if let lifeline {
+                arguments.append("--lifeline")
+                input = .fileDescriptor(FileDescriptor(rawValue: lifeline.childEnd), closeAfterSpawningProcess: false)
+            } else {
+                input = .fileDescriptor(try FileDescriptor.open("/dev/null", .readOnly), closeAfterSpawningProcess: true)
+            }
             let result = try await Subprocess.run(
                 .path(FilePath(configuration.agentExecutable)),
-                arguments: ["--userdata", userdata],
+                arguments: Arguments(arguments),
+                environment: .custom(environment),
                 workingDirectory: FilePath(root),
                 platformOptions: platform,
-                input: .none,
+                input: input,
                 output: .fileDescriptor(output, closeAfterSpawningProcess: true),
                 error: .fileDescriptor(error, closeAfterSpawningProcess: true)
             ) { execution in

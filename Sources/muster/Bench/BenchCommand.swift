@@ -3,7 +3,7 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure Muster: the broker under virtual agents, local boots, the console, parsing.",
+        abstract: "Measure Muster: the broker under virtual agents, local boots, idle nodes, the console, parsing.",
         discussion: """
             Each scenario prints a table, or with --json one JSON object per result (one line each). Build with \
             `swift build -c release` for figures worth comparing; the README's performance table says how they \
@@ -13,10 +13,11 @@ struct BenchCommand: AsyncParsableCommand {
               muster bench broker --nodes 100,1000,10000
               muster bench broker --nodes 1000 --all-identities --json
               muster bench local --nodes 100
+              muster bench idle --nodes 8 --seconds 10
               muster bench console --nodes 10000
               muster bench parse --workspaces 10000 --json
             """,
-        subcommands: [BrokerBench.self, LocalBench.self, ConsoleBench.self, ParseBench.self]
+        subcommands: [BrokerBench.self, LocalBench.self, IdleBench.self, ConsoleBench.self, ParseBench.self]
     )
 }
 

@@ -55,7 +55,7 @@ struct BenchReport {
             }
             table.rows.append(row)
         }
-        print(table.rendered())
+        Output.line(table.rendered())
     }
 }
 
@@ -69,6 +69,7 @@ enum Figure {
     static func kilobytes(_ value: Double) -> String { String(format: "%.1f KB", value) }
     static func percent(_ value: Double) -> String { String(format: "%.2f %%", value) }
     static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
+    static func rate(_ value: Double) -> String { String(format: "%.3f", value) }
 }
 
 /// Percentiles of samples.

@@ -125,7 +125,7 @@ struct BrokerProcess: Sendable {
         let tokenFile = (folder as NSString).appendingPathComponent("token")
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: UpCommand.siblingExecutable("muster"))
+        process.executableURL = URL(fileURLWithPath: Installation.sibling("muster"))
         process.arguments = [
             "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file", tokenFile, "--log-level", "error", "--long-poll", "60",
         ]

@@ -52,8 +52,8 @@ struct LocalBench: AsyncParsableCommand {
         let work = (folder as NSString).appendingPathComponent("work")
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: UpCommand.siblingExecutable("muster"))
-        process.arguments = ["up", cluster, "--headless", "--work", work]
+        process.executableURL = URL(fileURLWithPath: Installation.sibling("muster"))
+        process.arguments = ["up", cluster, "--headless", "--state", work]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

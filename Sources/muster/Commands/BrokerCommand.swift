@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import MusterBroker
+import MusterCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 struct BrokerCommand: AsyncParsableCommand {
@@ -54,36 +56,82 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = {
-            var logger = Logger(label: "muster.broker")
-            logger.logLevel = logLevel
-            return logger
-        }()
-        let token = try OperatorToken.given(tokenFile: tokenFile)
-        let configuration = BrokerServerConfiguration(
-            host: listen.host,
-            port: listen.port,
-            stateDirectory: state,
-            operatorToken: token,
-            tls: tlsCert.map { BrokerServerConfiguration.TLSFiles(certificate: $0, key: tlsKey!) },
-            longPollSeconds: longPoll
-        )
-        let stateFolder = state
-        let server = try await BrokerServer(configuration: configuration, logger: logger) { url in
-            do {
-                try LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: stateFolder)
-            } catch {
-                logger.warning("could not write broker.json", metadata: ["error": "\(error)"])
+        try await CommandFailure.reporting {
+            let logger = {
+                var logger = Logger(label: "muster.broker")
+                logger.logLevel = logLevel
+                return logger
+            }()
+            let token = try OperatorToken.given(tokenFile: tokenFile)
+            let stateFolder = LocalPath.absolute(state)
+            let configuration = BrokerServerConfiguration(
+                host: listen.host,
+                port: listen.port,
+                stateDirectory: stateFolder,
+                operatorToken: token,
+                tls: tlsCert.map { BrokerServerConfiguration.TLSFiles(certificate: LocalPath.absolute($0), key: LocalPath.absolute(tlsKey!)) },
+                longPollSeconds: longPoll
+            )
+            let minted = Mutex<String?>(nil)
+            let server = try await BrokerServer.starting(configuration: configuration, logger: logger) { url in
+                do {
+                    try LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: stateFolder)
+                } catch {
+                    logger.warning("could not write broker.json", metadata: ["error": "\(error)"])
+                }
+                Output.line("muster broker listening on \(url.absoluteString) (state in \(LocalPath.display(stateFolder)))")
+                // Shown only once the broker listens: a broker that cannot start shows no token it never served.
+                if let token = minted.withLock({ $0 }) {
+                    Output.line("operator token (shown once; saved to \(LocalPath.display(configuration.operatorTokenPath ?? "?"))):\n  \(token)")
+                }
             }
-            Output.line("muster broker listening on \(url.absoluteString) (state in \(stateFolder))")
+            minted.withLock { $0 = server.mintedOperatorToken }
+            let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            defer { LocalBrokerFile.removeOwn(from: stateFolder) }
+            do {
+                try await BrokerServer.reportingStartFailures { try await group.run() }
+            } catch let failure as CommandFailure where server.mintedOperatorToken != nil {
+                let path = LocalPath.display(configuration.operatorTokenPath ?? "?")
+                throw CommandFailure(
+                    failure.status,
+                    failure.message + "\n(the new operator token was saved to \(path); it works once a broker starts on this state)"
+                )
+            }
+            Output.line("muster broker stopped")
         }
-        if let minted = server.mintedOperatorToken {
-            Output.line("operator token (shown once; saved to \(configuration.operatorTokenPath ?? "?")):\n  \(minted)")
+    }
+}
+
+extension BrokerServer {
+    /// Opens a broker's state, turning a start failure into a one-line ``CommandFailure``.
+    static func starting(
+        configuration: BrokerServerConfiguration,
+        launcher: (any NodeLauncher)? = nil,
+        logger: Logger,
+        onListening: @escaping @Sendable (URL) async -> Void
+    ) async throws -> BrokerServer {
+        try await reportingStartFailures {
+            try await BrokerServer(configuration: configuration, launcher: launcher, logger: logger, onListening: onListening)
         }
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        defer { LocalBrokerFile.remove(from: stateFolder) }
-        try await group.run()
-        Output.line("muster broker stopped")
+    }
+
+    /// Runs `body`, turning the broker's start failures (state folder in use, address taken, TLS files) into
+    /// ``CommandFailure``s with their exit status.
+    static func reportingStartFailures<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as BrokerServerError {
+            let status =
+                switch error.code {
+                case .stateInUse: ExitCodes.conflict
+                case .cannotListen: ExitCodes.unavailable
+                case .tls: ExitCodes.configuration
+                default: ExitCodes.cannotCreate
+                }
+            throw CommandFailure(status, error.message)
+        } catch let error as StoreError {
+            throw CommandFailure(ExitCodes.cannotCreate, "cannot open the broker's state: \(error.message)")
+        }
     }
 }
 

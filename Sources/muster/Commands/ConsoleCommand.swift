@@ -45,8 +45,8 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --snapshot: the screen size, COLSxROWS.", valueName: "size"))
     var size = "120x40"
 
-    @Flag(help: "Log debug messages to <state>/console.log.")
-    var verbose = false
+    @Option(help: ArgumentHelp("What to log to <state>/console.log: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: Logger.Level = .info
 
     @OptionGroup var brokerOptions: BrokerOptions
 
@@ -58,7 +58,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let catalog = ThemeCatalog(
             folders: ThemeCatalog.standardFolders(
-                repositoryThemes: UpCommand.themesFolder().map { URL(fileURLWithPath: $0) },
+                repositoryThemes: Installation.themesFolder().map { URL(fileURLWithPath: $0) },
                 environment: environment
             )
         )
@@ -68,11 +68,19 @@ struct ConsoleCommand: AsyncParsableCommand {
             themeName: ThemeChoice.name(flag: theme, environment: environment),
             timeZone: .current
         )
-        try FileManager.default.createDirectory(atPath: brokerOptions.state, withIntermediateDirectories: true)
-        let sink = try FileLogHandler.Sink(path: (brokerOptions.state as NSString).appendingPathComponent("console.log"))
+        let state = brokerOptions.stateFolder
+        let logPath = (state as NSString).appendingPathComponent("console.log")
+        let sink: FileLogHandler.Sink
+        do {
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            sink = try FileLogHandler.Sink(path: logPath)
+        } catch {
+            throw CommandFailure.report(CommandFailure(ExitCodes.cannotCreate, "cannot write the log \(logPath): \(error.localizedDescription)"))
+        }
         var logger = Logger(label: "muster.console") { FileLogHandler(label: $0, sink: sink) }
-        logger.logLevel = verbose ? .debug : .info
-        let url = try brokerOptions.url()
+        logger.logLevel = logLevel
+        let url: String
+        do { url = try brokerOptions.url() } catch { throw CommandFailure.report(error) }
         try await WithBroker.run(brokerOptions) { client in
             let id = try await ContextReference.resolve(context, client: client)
             if let snapshot {

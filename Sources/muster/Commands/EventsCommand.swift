@@ -16,13 +16,13 @@ struct EventsCommand: AsyncParsableCommand {
             Examples:
               muster events
               muster events --follow --context cpe-3f9a
-              muster events --follow --json | jq -c 'select(.kind == "node-state")'
+              muster events --follow --json \\
+                | jq -c 'select(.kind == "node-state")'
               muster events --after 120
             """
     )
 
-    @Option(help: "Only this context's events.")
-    var context: String?
+    @OptionGroup var context: ContextOption
 
     @Option(help: "Start after this sequence number.")
     var after: UInt64?
@@ -36,7 +36,7 @@ struct EventsCommand: AsyncParsableCommand {
     @OptionGroup var brokerOptions: BrokerOptions
 
     func run() async throws {
-        let contextFilter = context.map { ContextID($0) }
+        let contextFilter = context.context.map { ContextID($0) }
         try await WithBroker.run(brokerOptions) { client in
             // Without --follow, stop at the sequence number the broker had when we started.
             let end = follow ? nil : try await client.snapshot(of: contextFilter).sequence
@@ -60,6 +60,6 @@ struct EventsCommand: AsyncParsableCommand {
 
     static func line(_ event: ContextEvent) -> String {
         let time = event.time.formatted(.iso8601.time(includingFractionalSeconds: false))
-        return "#\(event.sequence)  \(time)  \(event.context)  \(EventLogEntry(event).text)"
+        return "#\(event.sequence)  \(time)  \(event.context)  \(TerminalText.inert(EventLogEntry(event).text))"
     }
 }

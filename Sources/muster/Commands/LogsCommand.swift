@@ -9,31 +9,34 @@ struct LogsCommand: AsyncParsableCommand {
         abstract: "Print a node's script output; with --follow, keep printing it live.",
         discussion: """
             Every line a node's ctx-scripts print (and the agent's own lines about each run) is kept by the \
-            broker. Lines are printed as PHASE SCRIPT | TEXT; stderr lines are marked with '!'. NODE is \
-            CONTEXT/NODE, NODE with --context, or NODE alone when the broker has one live context.
+            broker. Lines are printed as PHASE SCRIPT | TEXT; stderr lines are marked with '!'. Control \
+            characters a script printed are shown as escapes (\\x1b), never sent to your terminal; --json \
+            gives the text as the node sent it.
 
             Examples:
               muster logs scheduler-0
               muster logs cpe-3f9a/rabbitmq-head-0 --follow
-              muster logs app-0 --json | jq -r 'select(.stream == "stderr") | .text'
+              muster logs app-0 --json \\
+                | jq -r 'select(.stream == "stderr") | .text'
             """
     )
 
-    @Argument(help: "The node.") var node: String
-    @Option(help: "The node's context.") var context: String?
+    @OptionGroup var target: NodeArgument
     @Flag(help: "Keep printing lines as they come.") var follow = false
     @Flag(help: "One JSON object per line.") var json = false
     @OptionGroup var brokerOptions: BrokerOptions
 
     func run() async throws {
         try await WithBroker.run(brokerOptions) { client in
-            let target = try await NodeReference.resolve(node, context: context, client: client)
+            let target = try await target.resolve(client)
             let encoder = WireFormat.encoder()
             func print(_ line: OutputLine) throws {
                 if json {
                     Output.line(String(decoding: try encoder.encode(line), as: UTF8.self))
                 } else {
-                    Output.line("\(line.phase) \(line.script) \(line.stream == .stderr ? "!" : "|") \(line.text)")
+                    Output.line(
+                        "\(line.phase) \(TerminalText.inert(line.script)) \(line.stream == .stderr ? "!" : "|") \(TerminalText.inert(line.text))"
+                    )
                 }
             }
             if follow {

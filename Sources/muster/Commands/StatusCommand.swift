@@ -12,73 +12,85 @@ struct StatusCommand: AsyncParsableCommand {
             node with its state, address, time in state and what it waits on or why it failed, then each role's \
             providers. --json prints the broker's own JSON (a context list, or the context detail).
 
-            Exit status: 0; with --check, 0 when the context is complete and all ok, 1 when it has an error, \
-            2 while it is still running.
+            With --check (one context: the one named, or the broker's only live one), the exit status says how \
+            it went: 0 complete and all ok; 1 a node failed, was killed or timed out; 2 still running; 66 no \
+            such context (or none at all).
 
             Examples:
               muster status
               muster status cpe-3f9a
-              muster status cpe-3f9a --json | jq '.context.nodes[] | select(.state == "failed")'
+              muster status --check && echo ready
+              muster status cpe-3f9a --json \\
+                | jq '.context.nodes[] | select(.state == "failed")'
             """
     )
 
-    @Argument(help: "The context to show (default: all contexts).")
-    var context: String?
+    @Argument(help: ArgumentHelp("The context to show (default: all contexts).", valueName: "id"), completion: .custom(Completion.contexts))
+    var id: String?
+
+    @OptionGroup var context: ContextOption
 
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Flag(help: "Exit 0 when the context is complete and all ok, 1 when it has an error, 2 while it runs.")
+    @Flag(help: "Exit 0 when the context is complete and all ok, 1 when a node failed or was killed, 2 while it runs.")
     var check = false
 
     @OptionGroup var brokerOptions: BrokerOptions
 
     func run() async throws {
         try await WithBroker.run(brokerOptions) { client in
-            if let context {
-                let detail = try await client.context(ContextID(context))
-                if json { try JSONOutput.print(detail) } else { print(Self.render(detail.context, now: Date())) }
-                if check {
-                    let status = detail.context.status
-                    if status.errorPresent { throw ExitCode(1) }
-                    if !(status.complete && status.allOk) { throw ExitCode(2) }
-                }
+            let given = try ContextOption.either(id, context.context)
+            if given != nil || check {
+                let id = try await ContextReference.resolve(given, client: client)
+                let detail = try await client.context(id)
+                if json { try JSONOutput.print(detail) } else { Output.line(Self.render(detail.context, now: Date())) }
+                if check, let status = Self.checkStatus(detail.context.status) { throw status }
             } else {
                 let contexts = try await client.contexts()
                 if json {
                     try JSONOutput.print(ContextList(contexts: contexts))
                 } else if contexts.isEmpty {
-                    print("no contexts on this broker")
+                    Output.line("no contexts on this broker")
                 } else {
                     var table = Table("CONTEXT", "NAME", "NODES", "OK", "REGISTERED", "STATUS")
                     for summary in contexts {
                         let status = summary.status
                         table.add(
                             summary.id.rawValue,
-                            summary.name,
+                            TerminalText.inert(summary.name),
                             String(status.expected),
                             String(status.count(.ok)),
                             "\(status.registered)/\(status.expected)",
                             Self.describe(status)
                         )
                     }
-                    print(table.rendered())
+                    Output.line(table.rendered())
                 }
             }
         }
     }
 
+    /// `--check`'s exit status for a context's status: nil (0) when complete and all ok.
+    static func checkStatus(_ status: ContextStatus) -> ExitCode? {
+        if status.errorPresent || status.count(.killed) > 0 { return ExitCodes.failure }
+        if status.complete && status.allOk { return nil }
+        // Terminated with nodes that never ran counts as failed: it will not run any further.
+        return status.terminated ? ExitCodes.failure : ExitCodes.running
+    }
+
     /// Nimbus's flags in words.
     static func describe(_ status: ContextStatus) -> String {
-        if status.terminated { return "terminated" }
         if status.complete && status.allOk { return "complete, all ok" }
+        if status.terminated { return status.errorPresent ? "terminated, with errors" : "terminated" }
         if status.complete { return status.errorPresent ? "complete, with errors" : "complete" }
         return status.errorPresent ? "running, with errors" : "running"
     }
 
     static func render(_ context: ContextSnapshot, now: Date) -> String {
         var lines = [
-            "\(context.name) (\(context.id)): \(describe(context.status)), \(context.status.registered)/\(context.status.expected) registered"
+            "\(TerminalText.inert(context.name)) (\(context.id)): \(describe(context.status)), "
+                + "\(context.status.registered)/\(context.status.expected) registered"
         ]
         var table = Table("NODE", "STATE", "IP", "FOR", "DETAIL")
         for node in context.nodes {
@@ -87,14 +99,20 @@ struct StatusCommand: AsyncParsableCommand {
             case .waiting:
                 detail = "waits: " + node.requirements.filter { !$0.isMet }.map { "\($0.label) \($0.filled)/\($0.expected)" }.joined(separator: ", ")
             case .failed, .timedOut, .killed:
-                let firstLine = node.message.map { String($0.prefix { $0 != "\n" }) }
+                let firstLine = node.message.map { TerminalText.inert(String($0.prefix { $0 != "\n" })) }
                 detail = [node.exitCode.map { "exit \($0)" }, firstLine].compactMap { $0 }.joined(separator: ": ")
             case .configuring:
-                detail = node.currentScript.map { "running \($0.script.script)" } ?? "released"
+                detail = node.currentScript.map { "running \(TerminalText.inert($0.script.script))" } ?? "released"
             default:
                 break
             }
-            table.add(node.name, node.state.rawValue, node.identities.first?.ip ?? "-", HumanDuration.text(now.timeIntervalSince(node.since)), detail)
+            table.add(
+                node.name,
+                node.state.rawValue,
+                node.identities.first.map { TerminalText.inert($0.ip) } ?? "-",
+                HumanDuration.text(now.timeIntervalSince(node.since)),
+                detail
+            )
         }
         lines.append(table.rendered())
         if !context.roles.isEmpty {

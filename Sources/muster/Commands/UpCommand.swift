@@ -14,31 +14,44 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Boot a cluster on this machine and follow it: embedded broker, local nodes, live view.",
         discussion: """
-            Starts a broker (state in --work), creates a context from CLUSTER, launches every node as a local \
-            agent process with its own loopback address and root folder (<work>/<context>/nodes/<node>/), and \
-            follows the boot. Each <image>NAME</image> is a folder images/NAME/ next to the cluster file (or \
-            under --images), tried as written and without its extension; its ctx-scripts/ is copied into the \
-            node's root.
+            Starts a broker (state in --state), creates a context from CLUSTER, launches every node as a local \
+            agent process with its own loopback address and root folder (<state>/<context>/nodes/<node>/), \
+            and follows the boot. Each <image>NAME</image> is a folder images/NAME/ next to the cluster file \
+            (or under --images), tried as written and without its extension; its ctx-scripts/ is copied into \
+            the node's root. Missing image folders are reported before anything starts.
 
             On a terminal it opens the console; with --headless, or when output is not a terminal, it prints \
-            one line per transition and a summary, writes reports to <work>/<context>/reports/ (CTX-OK.txt or \
-            CTX-ERR.txt and one file per node) and a known_hosts for wantlogin nodes, then exits 0 when every \
-            node is ok and 1 otherwise. Without --keep, the end (or Ctrl-C) stops every node and the broker; \
-            with --keep they stay up for inspection until Ctrl-C. With --broker, a running broker is used.
+            one line per transition (and says so when a node can never be released without help), a summary, \
+            and writes reports to <state>/<context>/reports/ (CTX-OK.txt or CTX-ERR.txt, one file per node) and \
+            a known_hosts for wantlogin nodes. Without --keep, the end (or Ctrl-C) stops every node and the \
+            broker; with --keep they stay up, and the progress goes on (a retried node is followed and the \
+            reports rewritten) until Ctrl-C. Nothing it started outlives it, however it ends.
+
+            With --broker URL it uses a running broker instead: the context is created there and its nodes \
+            still run here, as local processes this command starts (and starts again when they are retried).
+
+            Exit status: 0 every node ok; 1 a node failed or was killed; 65 invalid document; 66 missing file \
+            or image folder; 69 broker unreachable or cannot listen; 75 the state folder is in use; 124 \
+            --timeout passed; 130 interrupted; 141 output closed.
 
             Examples:
               muster up Examples/cpe/cluster.xml
               muster up Examples/cpe/cluster.xml --headless
               muster up Examples/torque/cluster.xml --headless --keep
-              muster up cluster.xml --images ~/images --work /tmp/run1 --script-timeout 120
+              muster up cluster.xml --images ~/images --state /tmp/run1
+              muster up cluster.xml --headless --timeout 300
+              muster up cluster.xml --broker http://127.0.0.1:7077
             """
     )
 
-    @Argument(help: ArgumentHelp("The cluster document.", valueName: "cluster.xml"))
+    @Argument(help: ArgumentHelp("The cluster document.", valueName: "cluster.xml"), completion: .file(extensions: ["xml"]))
     var cluster: String
 
-    @Option(help: ArgumentHelp("Folder for the broker's state and the nodes' folders.", valueName: "dir"))
-    var work = ".muster"
+    @Option(
+        name: [.customLong("state"), .customLong("work")],
+        help: ArgumentHelp("Folder for the broker's state and the nodes' folders (--work is an older name).", valueName: "dir")
+    )
+    var state = ".muster"
 
     @Option(help: ArgumentHelp("Folder holding image folders (default: images/ next to the cluster file).", valueName: "dir"))
     var images: [String] = []
@@ -49,8 +62,14 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Leave the broker and the nodes running when the context completes (Ctrl-C stops them).")
     var keep = false
 
-    @Option(help: ArgumentHelp("Use this running broker instead of an embedded one (nodes are not launched locally).", valueName: "url"))
+    @Option(help: ArgumentHelp("Use this running broker instead of an embedded one; the nodes still run here.", valueName: "url"))
     var broker: String?
+
+    @Option(help: ArgumentHelp("With --broker: read its operator token from this file (default: $MUSTER_TOKEN).", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("With --broker: a PEM CA certificate to trust (a broker with a self-signed certificate).", valueName: "file"))
+    var caCert: String?
 
     @Option(help: ArgumentHelp("Where the embedded broker listens (port 0 picks a free one).", valueName: "host:port"))
     var listen = ListenAddress(host: "127.0.0.1", port: 0)
@@ -58,141 +77,145 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The longest one ctx-script may run before its process group is killed.", valueName: "seconds"))
     var scriptTimeout = 600
 
-    @Option(help: ArgumentHelp("Give up (exit 1) if the context is not complete after this long.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Give up (exit 124) if the context is not complete after this long.", valueName: "seconds"))
     var timeout: Int?
 
     @Option(help: ArgumentHelp("The console's theme.", valueName: "name"))
     var theme: String?
 
-    @Option(help: ArgumentHelp("Read the operator token of --broker from this file.", valueName: "file"))
-    var tokenFile: String?
-
     @Option(help: ArgumentHelp("The muster-agent executable (default: next to muster).", valueName: "path"))
     var agent: String?
 
-    @Flag(help: "Log debug messages to <work>/muster.log.")
-    var verbose = false
+    @Option(help: ArgumentHelp("What to log to <state>/muster.log: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
         if scriptTimeout < 1 { throw ValidationError("--script-timeout must be at least 1 second") }
+        if broker == nil && (tokenFile != nil || caCert != nil) { throw ValidationError("--token-file and --ca-cert go with --broker") }
     }
 
     func run() async throws {
-        let document = try DocumentFile.load(cluster)
-        guard document.check.isValid else {
-            Output.error(document.renderedDiagnostics(color: Terminal.wantsColor(fileDescriptor: STDERR_FILENO)))
-            throw ExitCodes.invalidDocument
+        try await CommandFailure.reporting {
+            let document = try DocumentFile.load(cluster)
+            guard let parsed = document.check.document else {
+                Output.error(document.renderedDiagnostics(color: Terminal.wantsColor(fileDescriptor: STDERR_FILENO)))
+                throw ExitCodes.invalidDocument
+            }
+            let stateFolder = LocalPath.absolute(state)
+            let clusterFolder = URL(fileURLWithPath: LocalPath.absolute(cluster)).deletingLastPathComponent().path
+            let launcherConfiguration = LocalLauncher.Configuration(
+                workFolder: stateFolder,
+                images: ImageFolders(
+                    searchPath: images.isEmpty
+                        ? [(clusterFolder as NSString).appendingPathComponent("images")] : images.map { LocalPath.absolute($0) }
+                ),
+                agentExecutable: agent.map { LocalPath.absolute($0) } ?? Installation.sibling("muster-agent"),
+                scriptTimeoutSeconds: scriptTimeout
+            )
+            let preflight = LocalPreflight(
+                workspaces: parsed.workspaces,
+                images: launcherConfiguration.images,
+                agentExecutable: launcherConfiguration.agentExecutable
+            )
+            guard preflight.problems.isEmpty else {
+                for problem in preflight.problems { Output.error("error: \(cluster): \(problem)") }
+                throw CommandFailure(ExitCodes.notFound, "nothing was started: \(preflight.problems.count) problem(s) with what the nodes need")
+            }
+            let logger = try UpLogger.make(state: stateFolder, level: logLevel)
+            let session = UpSession(
+                settings: UpSession.Settings(
+                    clusterPath: cluster,
+                    document: document.bytes,
+                    state: stateFolder,
+                    interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1,
+                    keep: keep,
+                    timeout: timeout.map { Duration.seconds($0) },
+                    theme: theme ?? ProcessInfo.processInfo.environment["MUSTER_THEME"],
+                    repositoryThemes: Installation.themesFolder()
+                ),
+                launcher: LocalLauncher(configuration: launcherConfiguration, logger: logger),
+                logger: logger
+            )
+            // A reader that went away (`muster up … | head`) stops the boot the way Ctrl-C does; the exit status then
+            // says so (141).
+            Output.onBrokenPipe { session.outputClosed() }
+            if let broker {
+                try await runRemote(session, url: broker, logger: logger)
+            } else {
+                try await runEmbedded(session, state: stateFolder, logger: logger)
+            }
+            if session.isOutputClosed { Output.endAsBrokenPipe() }
+            if session.exitCode != 0 { throw ExitCode(session.exitCode) }
         }
-        let interactive = !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1
-        let logger = try UpLogger.make(work: work, verbose: verbose)
-        let settings = UpSession.Settings(
-            clusterPath: cluster,
-            document: document.bytes,
-            work: work,
-            interactive: interactive,
-            keep: keep,
-            timeout: timeout.map { Duration.seconds($0) },
-            theme: theme ?? ProcessInfo.processInfo.environment["MUSTER_THEME"],
-            repositoryThemes: UpCommand.themesFolder()
-        )
-        let session = UpSession(settings: settings, logger: logger)
-        if let broker {
-            let token = try OperatorToken.given(tokenFile: tokenFile) ?? BrokerOptions.parseOrExit(["--broker", broker]).token()
-            try await session.runRemote(url: broker, token: token)
-        } else {
-            try await runEmbedded(session, logger: logger)
-        }
-        if session.exitCode != 0 { throw ExitCode(session.exitCode) }
     }
 
-    private func runEmbedded(_ session: UpSession, logger: Logger) async throws {
-        let clusterFolder = (URL(fileURLWithPath: cluster).deletingLastPathComponent().path as NSString).appendingPathComponent("images")
-        let launcher = LocalLauncher(
-            configuration: .init(
-                workFolder: work,
-                images: ImageFolders(searchPath: images.isEmpty ? [clusterFolder] : images),
-                agentExecutable: agent ?? Self.siblingExecutable("muster-agent"),
-                scriptTimeoutSeconds: scriptTimeout
-            ),
-            logger: logger
-        )
-        let work = work
-        let server = try await BrokerServer(
+    private func runEmbedded(_ session: UpSession, state: String, logger: Logger) async throws {
+        let server = try await BrokerServer.starting(
             configuration: BrokerServerConfiguration(
                 host: listen.host,
                 port: listen.port,
-                stateDirectory: work,
+                stateDirectory: state,
                 operatorToken: ProcessInfo.processInfo.environment["MUSTER_TOKEN"]
             ),
-            launcher: launcher,
+            launcher: session.launcher,
             logger: logger
         ) { url in
-            try? LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: work)
+            try? LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: state)
             session.listening(url)
         }
-        let token =
+        session.token =
             try server.mintedOperatorToken ?? OperatorToken.given(tokenFile: nil)
-            ?? OperatorToken.read((work as NSString).appendingPathComponent("operator-token"))
-        session.token = token
-        session.launcher = launcher
-        defer { LocalBrokerFile.remove(from: work) }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: server),
-                    .init(
-                        service: session,
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
+            ?? OperatorToken.read((state as NSString).appendingPathComponent("operator-token"))
+        defer { LocalBrokerFile.removeOwn(from: state) }
+        try await BrokerServer.reportingStartFailures {
+            try await Self.serviceGroup([.init(service: server), session.asService], logger: logger).run()
+        }
     }
 
-    /// A program installed next to this one (`swift build` puts muster and muster-agent side by side).
-    static func siblingExecutable(_ name: String) -> String {
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let sibling = me.deletingLastPathComponent().appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
-        if let path = ProcessInfo.processInfo.environment["PATH"] {
-            for folder in path.split(separator: ":") {
-                let candidate = (String(folder) as NSString).appendingPathComponent(name)
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    private func runRemote(_ session: UpSession, url: String, logger: Logger) async throws {
+        var configuration = try BrokerConfiguration(url: url)
+        if let caCert {
+            guard FileManager.default.isReadableFile(atPath: caCert) else {
+                throw CommandFailure(ExitCodes.configuration, "cannot read the CA certificate \(caCert)")
             }
+            configuration.tls.caCertificateFile = LocalPath.absolute(caCert)
         }
-        return sibling
+        let token = try OperatorToken.given(tokenFile: tokenFile)
+        guard let token else {
+            throw CommandFailure(ExitCodes.refused, "no operator token for \(url): pass --token-file FILE or set MUSTER_TOKEN")
+        }
+        session.token = token
+        session.remote = configuration
+        session.listening(URL(string: url) ?? URL(fileURLWithPath: "/"))
+        try await Self.serviceGroup([session.asService], logger: logger).run()
+        await session.launcher.stopAll()
     }
 
-    /// The repository's Themes/ folder, when muster runs from a checkout.
-    static func themesFolder() -> String? {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = folder.appendingPathComponent("Themes").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        let local = FileManager.default.currentDirectoryPath + "/Themes"
-        return FileManager.default.fileExists(atPath: local) ? local : nil
+    private static func serviceGroup(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) -> ServiceGroup {
+        ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
     }
 }
 
-/// Where `muster up` logs: a file under the work folder (never the screen while the console runs).
+/// Where `muster up` logs: a file in the state folder (never the screen while the console runs).
 enum UpLogger {
-    static func make(work: String, verbose: Bool) throws -> Logger {
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = (work as NSString).appendingPathComponent("muster.log")
-        let handle = try FileLogHandler.Sink(path: path)
+    static func make(state: String, level: Logger.Level) throws -> Logger {
+        let path = (state as NSString).appendingPathComponent("muster.log")
+        let handle: FileLogHandler.Sink
+        do {
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            handle = try FileLogHandler.Sink(path: path)
+        } catch {
+            throw CommandFailure(ExitCodes.cannotCreate, "cannot write the log \(path): \(error.localizedDescription)")
+        }
         var logger = Logger(label: "muster") { label in
             var handler = FileLogHandler(label: label, sink: handle)
-            handler.logLevel = verbose ? .debug : .info
+            handler.logLevel = level
             return handler
         }
-        logger.logLevel = verbose ? .debug : .info
+        logger.logLevel = level
         return logger
     }
 }

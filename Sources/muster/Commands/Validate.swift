@@ -62,7 +62,7 @@ struct Validate: ParsableCommand {
                 unreadable = true
                 report.valid = false
                 report.files.append(.init(file: path, valid: false, readable: false, diagnostics: []))
-                if !json { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
+                if !json { Output.error("\(error)") }
                 continue
             }
             let check = file.check
@@ -80,22 +80,22 @@ struct Validate: ParsableCommand {
                 )
             )
             guard !json else { continue }
-            if !check.diagnostics.isEmpty { print(file.renderedDiagnostics(color: color)) }
+            if !check.diagnostics.isEmpty { Output.line(file.renderedDiagnostics(color: color)) }
             if let document = check.document {
                 if !quiet {
                     let warnings = check.diagnostics.filter { $0.severity == .warning }.count
-                    print(
+                    Output.line(
                         "\(file.path): valid, \(document.workspaces.count) workspaces, \(document.nodeCount) nodes"
                             + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
                     )
                 }
             } else {
                 let errors = check.diagnostics.filter { $0.severity == .error }.count
-                print("\(file.path): invalid, \(errors) error\(errors == 1 ? "" : "s")")
+                Output.line("\(file.path): invalid, \(errors) error\(errors == 1 ? "" : "s")")
             }
         }
         if json { try JSONOutput.print(report) }
-        if unreadable { throw ExitCodes.unreadableInput }
+        if unreadable { throw ExitCodes.notFound }
         if !report.valid { throw ExitCodes.invalidDocument }
     }
 }

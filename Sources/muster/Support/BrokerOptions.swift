@@ -20,31 +20,47 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A PEM CA certificate to trust (a broker with a self-signed certificate).", valueName: "file"))
     var caCert: String?
 
-    /// The broker URL, or an error that says every place that was tried.
-    func url() throws -> String {
+    /// The state folder, absolute.
+    var stateFolder: String { LocalPath.absolute(state) }
+
+    /// The broker URL, or a failure that says every place that was tried.
+    func url() throws(CommandFailure) -> String {
         if let broker { return broker }
         if let environment = ProcessInfo.processInfo.environment["MUSTER_BROKER"], !environment.isEmpty { return environment }
-        if let local = LocalBrokerFile.read(from: state) { return local.url }
-        throw ValidationError(
-            "no broker: pass --broker URL, set MUSTER_BROKER, or run this where a broker's state folder is (\(state)/broker.json)"
+        if let local = LocalBrokerFile.read(from: stateFolder) { return local.url }
+        throw CommandFailure(
+            ExitCodes.unavailable,
+            "no broker: pass --broker URL, set MUSTER_BROKER, or run this where a broker's state folder is "
+                + "(\(LocalPath.display(LocalBrokerFile.path(in: stateFolder))) does not exist)"
         )
     }
 
-    /// The operator token, or an error that says every place that was tried.
-    func token() throws -> String {
+    /// The operator token, or a failure that says every place that was tried.
+    func token() throws(CommandFailure) -> String {
         if let tokenFile { return try OperatorToken.read(tokenFile) }
         if let environment = ProcessInfo.processInfo.environment["MUSTER_TOKEN"], !environment.isEmpty { return environment }
-        let path = (state as NSString).appendingPathComponent("operator-token")
+        let path = (stateFolder as NSString).appendingPathComponent("operator-token")
         if FileManager.default.fileExists(atPath: path) { return try OperatorToken.read(path) }
-        throw ValidationError("no operator token: pass --token-file FILE, set MUSTER_TOKEN, or run this next to \(path)")
+        throw CommandFailure(
+            ExitCodes.refused,
+            "no operator token: pass --token-file FILE, set MUSTER_TOKEN, or run this next to \(LocalPath.display(path))"
+        )
     }
 
-    /// A connection and operator client for the broker.
+    /// A connection and operator client for the broker. Everything that can fail is read before the connection
+    /// is made, so that a failure never leaves a connection behind.
     func connect(logger: Logger) throws -> (BrokerConnection, OperatorClient) {
-        var configuration = try BrokerConfiguration(url: url())
-        if let caCert { configuration.tls.caCertificateFile = caCert }
+        let url = try url()
+        let token = try token()
+        var configuration = try BrokerConfiguration(url: url)
+        if let caCert {
+            guard FileManager.default.isReadableFile(atPath: caCert) else {
+                throw CommandFailure(ExitCodes.configuration, "cannot read the CA certificate \(caCert)")
+            }
+            configuration.tls.caCertificateFile = LocalPath.absolute(caCert)
+        }
         let connection = try BrokerConnection(configuration: configuration, logger: logger)
-        return (connection, connection.operatorClient(token: try token()))
+        return (connection, connection.operatorClient(token: token))
     }
 }
 
@@ -57,25 +73,31 @@ enum CommandLogger {
     }
 }
 
-/// Runs a command body with a broker connection that is always shut down, and turns client errors into a
-/// one-line message and a non-zero exit.
+/// Runs a command body with a broker connection that is always shut down; whatever fails is reported as one
+/// line and an exit status (see ``CommandFailure``).
 enum WithBroker {
     static func run<T>(_ options: BrokerOptions, verbose: Bool = false, _ body: (OperatorClient) async throws -> T) async throws -> T {
-        let (connection, client) = try options.connect(logger: CommandLogger.make("muster.cli", verbose: verbose))
-        do {
-            let result = try await body(client)
-            try? await connection.shutdown()
-            return result
-        } catch let error as BrokerClientError {
-            try? await connection.shutdown()
-            Output.error("error: \(error.message)")
-            for diagnostic in error.diagnostics { Output.error(diagnostic.formatted(file: "document")) }
-            throw ExitCode(error.code == .notFound ? 66 : 1)
-        } catch {
-            try? await connection.shutdown()
-            throw error
+        try await CommandFailure.reporting {
+            let (connection, client) = try options.connect(logger: CommandLogger.make("muster.cli", verbose: verbose))
+            do {
+                let result = try await body(client)
+                try? await connection.shutdown()
+                return result
+            } catch {
+                try? await connection.shutdown()
+                throw error
+            }
         }
     }
+}
+
+/// How every command names a context: `--context ID` (or, for commands about one context, the argument).
+struct ContextOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("The context (default: the broker's only live context).", valueName: "id"),
+        completion: .custom(Completion.contexts)
+    )
+    var context: String?
 }
 
 /// Names a node: `CONTEXT/NODE`, or `NODE` with `--context`, or `NODE` alone when the broker has one live context.
@@ -85,11 +107,17 @@ struct NodeReference {
 
     static func resolve(_ text: String, context: String?, client: OperatorClient) async throws -> NodeReference {
         if let slash = text.firstIndex(of: "/") {
-            return NodeReference(context: ContextID(String(text[..<slash])), node: String(text[text.index(after: slash)...]))
+            let given = String(text[..<slash])
+            if let context, context != given {
+                throw CommandFailure(ExitCodes.usage, "\(text) names context \(given), but --context says \(context)")
+            }
+            return NodeReference(context: ContextID(given), node: String(text[text.index(after: slash)...]))
         }
         if let context { return NodeReference(context: ContextID(context), node: text) }
         return NodeReference(context: try await ContextReference.resolve(nil, client: client), node: text)
     }
+
+    var description: String { "\(context)/\(node)" }
 }
 
 /// Names a context: as given, or the only live (not terminated) context on the broker.
@@ -100,9 +128,11 @@ enum ContextReference {
         let live = contexts.filter { !$0.status.terminated }
         if live.count == 1 { return live[0].id }
         if live.isEmpty && contexts.count == 1 { return contexts[0].id }
-        let names = live.map(\.id.rawValue).joined(separator: ", ")
-        throw ValidationError(
-            live.isEmpty ? "the broker has no context" : "the broker has several contexts (\(names)); name one with --context or CONTEXT/NODE"
+        if contexts.isEmpty { throw CommandFailure(ExitCodes.notFound, "the broker has no context") }
+        let names = (live.isEmpty ? contexts : live).map(\.id.rawValue).joined(separator: ", ")
+        throw CommandFailure(
+            ExitCodes.usage,
+            "the broker has several \(live.isEmpty ? "" : "live ")contexts (\(names)); name one with --context ID or CONTEXT/NODE"
         )
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Writes values as JSON on standard output, the same way for every command.
 enum JSONOutput {
@@ -6,9 +7,7 @@ enum JSONOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        Output.line(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
@@ -20,13 +19,65 @@ enum Terminal {
     }
 }
 
-/// Writes lines to standard output at once (not buffered), for commands that run for a long time.
+/// Writes lines to standard output (and error) at once, unbuffered, whole, one writer at a time.
+///
+/// When the reader of standard output goes away (`muster events | head -1`), the write fails with `EPIPE`
+/// (the HTTP stack ignores `SIGPIPE`); then ``brokenPipe`` runs once and later lines are dropped. By default the
+/// process ends quietly as if killed by `SIGPIPE` (status 141), as `cat` does; `muster up` replaces it so that
+/// it stops its nodes first.
 enum Output {
+    private static let lock = Mutex<State>(State())
+
+    private struct State {
+        var closed = false
+        var onBrokenPipe: (@Sendable () -> Void)?
+    }
+
+    /// Replaces what happens when standard output's reader has gone away.
+    static func onBrokenPipe(_ handler: @escaping @Sendable () -> Void) {
+        lock.withLock { $0.onBrokenPipe = handler }
+    }
+
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        let handler: (@Sendable () -> Void)?? = lock.withLock { state in
+            guard !state.closed else { return .none }
+            guard !write(text + "\n", to: STDOUT_FILENO) else { return .none }
+            state.closed = true
+            return .some(state.onBrokenPipe)
+        }
+        guard case .some(let replacement) = handler else { return }
+        if let replacement {
+            replacement()
+        } else {
+            endAsBrokenPipe()
+        }
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        lock.withLock { _ in _ = write(text + "\n", to: STDERR_FILENO) }
+    }
+
+    /// Ends the process as a pipeline expects of a writer whose reader left: killed by `SIGPIPE` (status 141).
+    static func endAsBrokenPipe() -> Never {
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
+        exit(141)
+    }
+
+    /// Writes all of `text`; false when the descriptor refuses (the reader is gone, or another error).
+    private static func write(_ text: String, to descriptor: Int32) -> Bool {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
+import MusterSystem
 
 /// `<state>/broker.json`: where a broker on this machine listens, so that `muster status` and friends find it
-/// without flags. Written when the broker starts listening, removed when it stops.
+/// without flags. Written when the broker starts listening, removed when it stops — by the broker that wrote
+/// it only, never by another one.
 struct LocalBrokerFile: Codable {
     /// The broker's URL.
     var url: String
@@ -16,11 +18,12 @@ struct LocalBrokerFile: Codable {
     }
 
     func write(to folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: Self.path(in: folder)))
+        try AtomicFile.write(try JSONEncoder().encode(self), to: URL(fileURLWithPath: Self.path(in: folder)), mode: 0o644, folderMode: 0o700)
     }
 
-    static func remove(from folder: String) {
+    /// Removes the file if this process wrote it.
+    static func removeOwn(from folder: String) {
+        guard let file = read(from: folder), file.pid == getpid() else { return }
         try? FileManager.default.removeItem(atPath: path(in: folder))
     }
 }

@@ -28,14 +28,24 @@ struct ProgressPrinter {
         case .nodeAdded(let node, let workspace):
             return row(event.time, node, "added to \(workspace)")
         case .scriptFinished(let node, let script, let exitCode, let seconds) where exitCode != 0:
-            return row(event.time, node, "\(script.script) exited \(exitCode) after \(HumanDuration.text(seconds))")
+            return row(event.time, node, "\(TerminalText.inert(script.script)) exited \(exitCode) after \(HumanDuration.text(seconds))")
         default:
             return nil
         }
     }
 
+    /// A line about a node that no event says: why it cannot be released.
+    func line(for blocked: BlockedWait, at time: Date) -> String {
+        let what = blocked.requirement == "*" ? "every identity" : "\(blocked.requirement)\(blocked.wait == .ready ? " (ready)" : "")"
+        let why = blocked.blockers.map { "\($0.node) \($0.state.rawValue)\($0.exitCode.map { " (exit \($0))" } ?? "")" }
+        let retry = blocked.blockers.map { "muster retry \($0.node)" }.joined(separator: ", ")
+        return row(time, blocked.node, "cannot be released: waits on \(what), but \(why.joined(separator: ", ")); \(retry) to go on")
+    }
+
     private func describe(_ transition: NodeTransition) -> String? {
         switch transition.to {
+        case .launching where transition.from.isTerminal:
+            return "retrying"
         case .pending, .launching, .booted:
             return nil
         case .registered:
@@ -57,7 +67,7 @@ struct ProgressPrinter {
 
     /// The first line of a message (failure messages carry the tail of the output on the lines after it).
     private func firstLine(_ message: String?) -> String {
-        String((message ?? "").prefix { $0 != "\n" })
+        TerminalText.inert(String((message ?? "").prefix { $0 != "\n" }))
     }
 
     private func row(_ time: Date, _ node: String, _ text: String) -> String {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Logging
 import MusterClient
@@ -8,12 +9,15 @@ import ServiceLifecycle
 import Synchronization
 
 /// One `muster up`: create the context on the broker, follow it (console or progress lines), write the
-/// reports, and decide the exit status. Runs as a service next to the embedded broker, so Ctrl-C stops both.
+/// reports, and decide the exit status. Runs as a service (next to the embedded broker, when there is one), so
+/// that Ctrl-C, SIGTERM and a closed output all end it the same way: gracefully, stopping every node.
 final class UpSession: Service, Sendable {
     struct Settings: Sendable {
+        /// The cluster file as the user typed it (for messages).
         var clusterPath: String
         var document: [UInt8]
-        var work: String
+        /// The state folder, absolute.
+        var state: String
         var interactive: Bool
         var keep: Bool
         var timeout: Duration?
@@ -23,18 +27,22 @@ final class UpSession: Service, Sendable {
 
     private struct State {
         var token: String?
-        var launcher: LocalLauncher?
+        var remote: BrokerConfiguration?
         var exitCode: Int32 = 0
+        var outputClosed = false
     }
 
     let settings: Settings
+    /// The launcher that runs this command's nodes (inside the embedded broker, or driven from here for --broker).
+    let launcher: LocalLauncher
     let logger: Logger
     private let state = Mutex(State())
     private let urls: AsyncStream<URL>
     private let urlSink: AsyncStream<URL>.Continuation
 
-    init(settings: Settings, logger: Logger) {
+    init(settings: Settings, launcher: LocalLauncher, logger: Logger) {
         self.settings = settings
+        self.launcher = launcher
         self.logger = logger
         (urls, urlSink) = AsyncStream.makeStream(of: URL.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -44,141 +52,134 @@ final class UpSession: Service, Sendable {
         set { state.withLock { $0.token = newValue } }
     }
 
-    var launcher: LocalLauncher? {
-        get { state.withLock { $0.launcher } }
-        set { state.withLock { $0.launcher = newValue } }
+    /// For `--broker`: how to reach the running broker (nil: the embedded one).
+    var remote: BrokerConfiguration? {
+        get { state.withLock { $0.remote } }
+        set { state.withLock { $0.remote = newValue } }
     }
 
-    /// 0 when every node ended ok, 1 otherwise, 130 when interrupted.
+    /// 0 when every node ended ok, 1 otherwise, 124 after --timeout, 130 when interrupted.
     var exitCode: Int32 { state.withLock { $0.exitCode } }
 
     private func setExitCode(_ code: Int32) { state.withLock { $0.exitCode = code } }
 
-    /// Called by the embedded broker once it listens.
+    /// Whether standard output's reader went away.
+    var isOutputClosed: Bool { state.withLock { $0.outputClosed } }
+
+    /// Standard output's reader went away: stop as Ctrl-C would (the service group turns SIGTERM into a graceful
+    /// shutdown, which stops every node).
+    func outputClosed() {
+        state.withLock { $0.outputClosed = true }
+        kill(getpid(), SIGTERM)
+    }
+
+    /// The broker's URL, once known (the embedded broker calls this once it listens).
     func listening(_ url: URL) { urlSink.yield(url) }
+
+    /// This session in a service group: when it ends, the group (and the embedded broker) ends too.
+    var asService: ServiceGroupConfiguration.ServiceConfiguration {
+        .init(service: self, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+    }
 
     // MARK: Running
 
     func run() async throws {
         var iterator = urls.makeAsyncIterator()
         guard let url = await iterator.next() else { return }
-        try await session(url: url.absoluteString, token: token ?? "", embedded: true)
-    }
-
-    /// Runs against a broker that is already running (`--broker`).
-    func runRemote(url: String, token: String) async throws {
-        try await session(url: url, token: token, embedded: false)
-    }
-
-    private func session(url: String, token: String, embedded: Bool) async throws {
-        let connection = try BrokerConnection(configuration: BrokerConfiguration(url: url), logger: logger)
+        let remote = self.remote
+        let configuration = try remote ?? BrokerConfiguration(url: url.absoluteString)
+        let connection = try BrokerConnection(configuration: configuration, logger: logger)
         defer { Task { try? await connection.shutdown() } }
-        let client = connection.operatorClient(token: token)
-        let name = ContextName.from(path: settings.clusterPath)
+        let client = connection.operatorClient(token: token ?? "")
         let created: CreatedContext
         do {
-            created = try await client.createContext(document: Data(settings.document), name: name, launch: true)
+            created = try await client.createContext(
+                document: Data(settings.document),
+                name: ContextName.from(path: settings.clusterPath),
+                launch: true
+            )
         } catch let error as BrokerClientError {
-            Output.error("error: \(error.message)")
-            setExitCode(1)
+            Output.error("error: \(error.operatorMessage)")
+            for diagnostic in error.diagnostics { Output.error(diagnostic.formatted(file: settings.clusterPath)) }
+            setExitCode(error.exitCode.rawValue)
             return
         }
         let id = created.context.id
-        logger.info("context created", metadata: ["context": "\(id)", "broker": "\(url)"])
-        if settings.interactive {
-            try await runConsole(client: client, context: id, url: url, embedded: embedded)
-            await finish(client: client, context: id, url: url, printSummary: false)
-        } else {
-            Output.line("muster up: \(settings.clusterPath) → context \(id) (\(created.context.nodes.count) nodes), broker \(url)")
-            try await followHeadless(client: client, created: created)
-            await finish(client: client, context: id, url: url, printSummary: true)
-            if settings.keep && embedded {
-                Output.line("--keep: the broker (\(url)) and the nodes stay up; `muster status` works from here. Ctrl-C stops them.")
-                try? await gracefulShutdown()
-            }
+        let brokerURL = configuration.baseURL
+        logger.info("context created", metadata: ["context": "\(id)", "broker": "\(brokerURL)"])
+        // Against a running broker, this command is the launcher: it starts the nodes, and starts them again when
+        // they are retried (from here, the CLI or a console elsewhere).
+        let external = remote.map { _ in
+            Task { await ExternalLaunching(client: client, launcher: launcher, brokerURL: brokerURL, logger: logger).run(created) }
         }
-    }
-
-    // MARK: Headless
-
-    private func followHeadless(client: OperatorClient, created: CreatedContext) async throws {
-        let id = created.context.id
-        let outcome: FollowOutcome = await withTaskGroup(of: FollowOutcome.self) { group in
-            group.addTask {
-                var printer = ProgressPrinter(start: created.context.createdAt, nodes: created.context.nodes.map(\.name))
-                do {
-                    for try await element in client.events(context: id, after: created.context.sequence) {
-                        switch element {
-                        case .event(let event):
-                            if let line = printer.line(for: event) { Output.line(line) }
-                            if case .contextStatus(let status) = event.change, status.complete { return .complete }
-                        case .connection(let state):
-                            if state.isInterrupted { Output.error("muster up: broker connection \(state)") }
-                        }
-                    }
-                    return .interrupted
-                } catch {
-                    Output.error("muster up: lost the broker: \(error)")
-                    return .interrupted
-                }
+        defer { external?.cancel() }
+        let outcome: FollowOutcome
+        if settings.interactive {
+            outcome = try await runConsole(client: client, context: id, url: brokerURL, embedded: remote == nil)
+            await finish(client: client, context: id, url: brokerURL, printSummary: false)
+        } else {
+            Output.line(
+                "muster up: \(settings.clusterPath) → context \(id) (\(created.context.nodes.count) nodes), broker \(brokerURL)"
+            )
+            let follower = HeadlessFollower(client: client, created: created, keep: settings.keep, timeout: settings.timeout) { detail in
+                await self.writeReports(detail, client: client, url: brokerURL)
             }
-            if let timeout = settings.timeout {
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    return Task.isCancelled ? .interrupted : .timedOut
-                }
-            }
-            group.addTask {
-                try? await gracefulShutdown()
-                return .interrupted
-            }
-            let first = await group.next() ?? .interrupted
-            group.cancelAll()
-            return first
+            outcome = await follower.follow()
         }
         switch outcome {
-        case .complete: break
+        case .complete(let allOk): setExitCode(allOk ? 0 : 1)
         case .timedOut:
-            Output.line("muster up: the context is not complete after the --timeout; giving up")
-            setExitCode(1)
+            Output.line("muster up: context \(id) is not complete after the --timeout; giving up")
+            setExitCode(ExitCodes.timedOut.rawValue)
         case .interrupted:
-            Output.line("muster up: interrupted")
-            setExitCode(130)
+            if !isOutputClosed { Output.line("muster up: interrupted") }
+            setExitCode(ExitCodes.interrupted.rawValue)
+        }
+        // What this command started does not outlive it: its context ends with it (unfinished nodes are killed;
+        // the ok ones keep their result).
+        _ = try? await client.terminate(id)
+        if case .complete = outcome {
+        } else if !settings.interactive {
+            await finish(client: client, context: id, url: brokerURL, printSummary: !isOutputClosed)
         }
     }
 
-    private enum FollowOutcome: Sendable {
-        case complete
-        case timedOut
-        case interrupted
-    }
+    // MARK: Reports
 
-    /// Prints the summary, writes the reports, and sets the exit status from the final picture.
+    /// Writes the reports and prints the summary of the final picture.
     private func finish(client: OperatorClient, context: ContextID, url: String, printSummary: Bool) async {
         do {
             let detail = try await client.context(context)
-            let status = detail.context.status
-            if exitCode == 0 { setExitCode(status.complete && status.allOk ? 0 : 1) }
-            let reports = ContextReports(work: settings.work, context: context)
-            try await reports.write(detail, broker: url, client: client)
-            if printSummary {
-                Output.line("")
-                Output.line(StatusCommand.render(detail.context, now: Date()))
-                let elapsed = HumanDuration.text(Date().timeIntervalSince(detail.context.createdAt))
-                Output.line("")
-                Output.line(
-                    "context \(context): \(StatusCommand.describe(status)), \(status.count(.ok))/\(status.expected) ok in \(elapsed); reports in \(reports.reportsFolder)"
-                )
-            }
+            await writeReports(detail, client: client, url: url, printSummary: printSummary)
         } catch {
             Output.error("muster up: could not read the final status: \(error)")
-            setExitCode(1)
+            if exitCode == 0 { setExitCode(1) }
         }
+    }
+
+    /// Writes `reports/` and `known_hosts` for a context, and prints the summary.
+    private func writeReports(_ detail: ContextDetail, client: OperatorClient, url: String, printSummary: Bool = true) async {
+        let reports = ContextReports(work: settings.state, context: detail.context.id)
+        do {
+            try await reports.write(detail, broker: url, client: client)
+        } catch {
+            Output.error("muster up: could not write the reports in \(LocalPath.display(reports.reportsFolder)): \(error)")
+        }
+        guard printSummary else { return }
+        let status = detail.context.status
+        Output.line("")
+        Output.line(StatusCommand.render(detail.context, now: Date()))
+        let elapsed = HumanDuration.text(Date().timeIntervalSince(detail.context.createdAt))
+        Output.line("")
+        Output.line(
+            "context \(detail.context.id): \(StatusCommand.describe(status)), \(status.count(.ok))/\(status.expected) ok in \(elapsed); "
+                + "reports in \(LocalPath.display(reports.reportsFolder))"
+        )
     }
 
     // MARK: Console
 
-    private func runConsole(client: OperatorClient, context: ContextID, url: String, embedded: Bool) async throws {
+    private func runConsole(client: OperatorClient, context: ContextID, url: String, embedded: Bool) async throws -> FollowOutcome {
         let environment = ProcessInfo.processInfo.environment
         let catalog = ThemeCatalog(
             folders: ThemeCatalog.standardFolders(
@@ -187,46 +188,53 @@ final class UpSession: Service, Sendable {
             )
         )
         let options = ConsoleOptions(
-            quitStopsBroker: embedded && !settings.keep,
+            quitStopsBroker: !settings.keep,
             themeNames: catalog.names(),
             themeName: ThemeChoice.name(flag: settings.theme, environment: environment),
             timeZone: .current
         )
+        let configuration = ConsoleConfiguration(
+            broker: url,
+            context: context,
+            options: options,
+            themes: catalog,
+            colorsDisabled: ThemeChoice.colorsDisabled(environment: environment)
+        )
+        let logger = logger
         // SIGINT/SIGTERM reach the service group, not the console: a graceful shutdown cancels it, which quits it.
-        try await cancelWhenGracefulShutdown {
-            try await self.console(
-                client: client,
-                context: context,
-                url: url,
-                embedded: embedded,
-                catalog: catalog,
-                options: options,
-                environment: environment
-            )
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await ConsoleRunner.run(
+                    configuration: configuration,
+                    feed: ClientConsoleFeed(client: client, logger: logger),
+                    actions: ClientConsoleActions(client: client),
+                    logger: logger,
+                    handleSignals: false
+                )
+            }
+        } catch is CancellationError {
+            return await Self.finalOutcome(client: client, context: context)
         }
+        if settings.keep {
+            Output.line("muster up: --keep: the broker (\(url)) and the nodes stay up; `muster status` works from here. Ctrl-C stops them.")
+            try? await gracefulShutdown()
+        }
+        return await Self.finalOutcome(client: client, context: context)
     }
 
-    private func console(
-        client: OperatorClient,
-        context: ContextID,
-        url: String,
-        embedded: Bool,
-        catalog: ThemeCatalog,
-        options: ConsoleOptions,
-        environment: [String: String]
-    ) async throws {
-        try await ConsoleRunner.run(
-            configuration: ConsoleConfiguration(
-                broker: url,
-                context: context,
-                options: options,
-                themes: catalog,
-                colorsDisabled: ThemeChoice.colorsDisabled(environment: environment)
-            ),
-            feed: ClientConsoleFeed(client: client, logger: logger),
-            actions: ClientConsoleActions(client: client),
-            logger: logger,
-            handleSignals: false
-        )
+    /// How a context stands when following it ends early: complete (for better or worse), or interrupted.
+    static func finalOutcome(client: OperatorClient, context: ContextID) async -> FollowOutcome {
+        guard let status = try? await client.context(context).context.status, status.complete else { return .interrupted }
+        return .complete(allOk: status.allOk)
     }
+}
+
+/// How following a context ended.
+enum FollowOutcome: Sendable {
+    /// Every node finished (with the result).
+    case complete(allOk: Bool)
+    /// `--timeout` passed first.
+    case timedOut
+    /// Ctrl-C, SIGTERM, a closed output, or the broker went away for good.
+    case interrupted
 }

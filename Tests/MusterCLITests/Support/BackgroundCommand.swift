@@ -9,11 +9,33 @@ final class BackgroundCommand: Sendable {
     private let output = Mutex<String>("")
     private let waiters = Mutex<[(String, CheckedContinuation<Void, Never>)]>([])
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(
+            executable: CommandRunner.productsFolder.appendingPathComponent("muster"),
+            arguments: arguments,
+            directory: CommandRunner.repository,
+            environment: environment
+        )
+    }
+
+    /// A shell command line run in `directory`, as a person types it (the built `muster` first on `PATH`).
+    convenience init(shell command: String, in directory: URL) throws {
+        try self.init(
+            executable: URL(fileURLWithPath: "/bin/sh"),
+            arguments: ["-c", command],
+            directory: directory,
+            environment: [
+                "PATH": CommandRunner.productsFolder.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "MUSTER_BROKER": "", "MUSTER_TOKEN": "",
+            ]
+        )
+    }
+
+    init(executable: URL, arguments: [String], directory: URL, environment: [String: String]) throws {
         process = Process()
-        process.executableURL = CommandRunner.productsFolder.appendingPathComponent("muster")
+        process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = CommandRunner.repository
+        process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         for (key, value) in environment { env[key] = value }

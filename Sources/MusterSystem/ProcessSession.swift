@@ -32,25 +32,27 @@ public enum ProcessSession {
         return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 
-    /// Sends `signal` to every process of the session.
-    public static func signal(_ session: pid_t, _ signal: Int32) {
-        for pid in members(of: session) { kill(pid, signal) }
+    /// Sends `signal` to every process of the session but `spared`.
+    public static func signal(_ session: pid_t, _ signal: Int32, sparing spared: pid_t? = nil) {
+        for pid in members(of: session) where pid != spared { kill(pid, signal) }
     }
 
-    /// Ends every process of the session: SIGTERM, then SIGKILL for whatever is left after `grace`.
-    /// Returns once none is left (or after a last SIGKILL round).
-    public static func terminate(_ session: pid_t, grace: Duration = .seconds(3)) async {
-        signal(session, SIGTERM)
+    /// Ends every process of the session (but `spared`, such as the caller when it leads the session):
+    /// SIGTERM, then SIGKILL for whatever is left after `grace`. Returns once none is left (or after a last
+    /// SIGKILL round).
+    public static func terminate(_ session: pid_t, grace: Duration = .seconds(3), sparing spared: pid_t? = nil) async {
+        func left() -> [pid_t] { members(of: session).filter { $0 != spared } }
+        signal(session, SIGTERM, sparing: spared)
         let clock = ContinuousClock()
         let deadline = clock.now + grace
         while clock.now < deadline {
-            if members(of: session).isEmpty { return }
+            if left().isEmpty { return }
             try? await Task.sleep(for: .milliseconds(25))
         }
         for _ in 0..<20 {
-            let left = members(of: session)
-            if left.isEmpty { return }
-            for pid in left { kill(pid, SIGKILL) }
+            let remaining = left()
+            if remaining.isEmpty { return }
+            for pid in remaining { kill(pid, SIGKILL) }
             try? await Task.sleep(for: .milliseconds(25))
         }
     }
