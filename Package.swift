@@ -41,6 +41,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "MusterCore", swiftSettings: strict),
+        // Input generators, mutators and invariant checks for fuzzing the Core's parsers (tests and `muster bench`).
+        .target(name: "MusterFuzz", dependencies: ["MusterCore"], swiftSettings: strict),
         .target(
             name: "MusterBroker",
             dependencies: [
@@ -134,7 +136,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore", "MusterFuzz"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MusterBrokerTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import MusterFuzz
 import Testing
 
 @testable import MusterCore
