@@ -59,8 +59,8 @@ struct BootstrapTests {
         #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local")])
         #expect(bootstrap.scriptTimeout == .seconds(90))
         #expect(
-            bootstrap.identities(pubkey: "ssh-ed25519 AAAA k")
-                == [Identity(interface: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local", pubkey: "ssh-ed25519 AAAA k")]
+            bootstrap.identities(pubkey: SeedCluster.key("k"))
+                == [Identity(interface: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local", pubkey: SeedCluster.key("k"))]
         )
     }
 
@@ -86,7 +86,7 @@ struct BootstrapTests {
         #expect(minimal.scriptTimeout == AgentBootstrap.defaultScriptTimeout)
         #expect(minimal.generation == 0)
         #expect(minimal.nics.isEmpty)
-        #expect(minimal.identities(pubkey: "k") == [])
+        #expect(minimal.identities(pubkey: SeedCluster.key("k")) == [])
     }
 
     @Test("broken JSON userdata is an input error (code 1)")
@@ -123,7 +123,7 @@ struct BootstrapTests {
             return
         }
         bootstrap.nics.append(AgentBootstrap.NICHint(label: "private"))
-        #expect(bootstrap.identities(pubkey: "k") == nil)
+        #expect(bootstrap.identities(pubkey: SeedCluster.key("k")) == nil)
     }
 
     @Test("userdata written by a launcher (MusterCore's AgentUserdata) resolves field for field")

@@ -29,7 +29,7 @@ struct NodeConfiguratorTests {
             #expect(node.lines("joined.log") == ["10.0.3.1 foo foo.bar.com", "10.0.3.9 head2 head2.bar.com"])
             #expect(node.lines("thishost.log").count == 1)
             #expect(node.lines("etc/hosts").contains("10.0.3.9 head2.bar.com head2"))
-            #expect(node.lines("etc/ssh/ssh_known_hosts").contains("head2,10.0.3.9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhead2"))
+            #expect(node.lines("etc/ssh/ssh_known_hosts").contains("head2,10.0.3.9 \(Seed.keyField("head2"))"))
             #expect(reporter.lines.first?.index == first.nextOutputIndex)
 
             let again = try await configurator(node).apply(joined, outputIndex: 0)

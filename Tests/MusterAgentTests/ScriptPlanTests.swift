@@ -41,8 +41,8 @@ struct ScriptPlanTests {
         #expect(files.hostsEquiv.prefix(2) == ["foo.bar.com", "foo"])
         #expect(
             files.knownHosts.prefix(2) == [
-                "foo.bar.com,10.0.3.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhead",
-                "foo,10.0.3.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhead",
+                "foo.bar.com,10.0.3.1 \(Seed.keyField("head"))",
+                "foo,10.0.3.1 \(Seed.keyField("head"))",
             ]
         )
         #expect(files.knownHosts.count == 8)
@@ -204,7 +204,7 @@ struct ScriptPlanTests {
         }
         #expect(files.hosts.contains("10.0.3.1 foo.bar.com foo"))
         #expect(files.hosts.contains("10.0.3.9 head2.bar.com head2"))
-        #expect(files.knownHosts.contains("head2.bar.com,10.0.3.9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhead2"))
+        #expect(files.knownHosts.contains("head2.bar.com,10.0.3.9 \(Seed.keyField("head2"))"))
     }
 
     @Test("a provider that came back with a new address counts as new; an unchanged answer only refreshes the files")

@@ -270,11 +270,12 @@ struct ContextEngineTests {
                 .checkIn(
                     context: driver.context,
                     node: "scheduler-0",
-                    identities: [Identity(interface: "eth7", ip: "1.2.3.4", hostname: "h", pubkey: "k")]
+                    identities: [Identity(interface: "eth7", ip: "1.2.3.4", hostname: "h", pubkey: TestKeys.ed25519(1))]
                 ), .invalidInput
             ),
             (.addNodes(context: driver.context, workspace: "nope", count: 1), .unknownWorkspace),
             (.addNodes(context: driver.context, workspace: "scheduler", count: 0), .invalidInput),
+            (.addNodes(context: driver.context, workspace: "scheduler", count: Int.max), .invalidInput),
             (.kill(context: "other", node: "x"), .unknownContext),
             (
                 .createContext(id: driver.context, name: "again", document: try ClusterDocumentParser.document(from: Array(Self.cpe.utf8))),

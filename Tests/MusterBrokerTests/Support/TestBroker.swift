@@ -143,8 +143,13 @@ final class TestBroker: Sendable {
             interface: interface,
             ip: "127.0.1.\(index + 1)",
             hostname: "\(node).test.muster.local",
-            pubkey: "ssh-ed25519 AAAAKEY\(index) root@\(node)"
+            pubkey: key(index, comment: "root@\(node)")
         )
+    }
+
+    /// A well-formed Ed25519 host key line, distinct per `seed` (made-up key bytes: the broker checks the form).
+    static func key(_ seed: Int, comment: String? = nil) -> String {
+        SSHPublicKey(ed25519: (0..<32).map { UInt8(truncatingIfNeeded: seed &* 131 &+ $0 &* 7 &+ 1) }, comment: comment).line
     }
 
     func checkIn(_ context: ContextID, _ credential: NodeCredential, index: Int) async throws -> Reply {
