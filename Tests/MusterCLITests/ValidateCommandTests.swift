@@ -22,7 +22,7 @@ struct ValidateCommandTests {
             named: "missing-role.xml",
             """
             <cluster>
-              <workspace><name>a</name><image>i</image><quantity>1</quantity><nic>n</nic>
+              <workspace><name>a</name><image>i</image><quantity>1</quantity><nic>public</nic>
                 <ctx><requires><role name="ghost"/></requires></ctx></workspace>
             </cluster>
             """
@@ -40,13 +40,13 @@ struct ValidateCommandTests {
     @Test func `validate reports a bad quantity at its line and column`() async throws {
         let path = try CommandRunner.temporaryFile(
             named: "quantity.xml",
-            "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>n</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
+            "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>public</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
         )
         let result = try await CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         #expect(result.stdout.hasPrefix("\(path):3:15: error: quantity '-3' of workspace 'a' is not a whole number of at least 1\n"))
         // The source line and a caret under the column follow the diagnostic.
-        #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>n</nic>\n                  ^\n"))
+        #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>public</nic>\n                  ^\n"))
     }
 
     @Test func `validate reports a syntax error at its line and column`() async throws {

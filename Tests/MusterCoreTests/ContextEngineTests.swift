@@ -128,8 +128,8 @@ struct ContextEngineTests {
             xml: cluster(
                 workspace(
                     "head",
-                    nics: "<nic interface=\"pub\">public</nic><nic interface=\"loc\">private</nic>",
-                    provides: "<identity/><role interface=\"loc\">m</role>"
+                    nics: "<nic interface=\"publicnic\">public</nic><nic interface=\"localnic\">private</nic>",
+                    provides: "<identity/><role interface=\"localnic\">m</role>"
                 ),
                 workspace("w", requires: "<role name=\"m\"/>")
             )
@@ -137,7 +137,7 @@ struct ContextEngineTests {
         try driver.bringUp("head-0")
         try driver.bringUp("w-0")
         let provider = try #require(try driver.answer("w-0")?.roles.first?.providers.first)
-        #expect(provider.identity.interface == "loc")
+        #expect(provider.identity.interface == "localnic")
         #expect(provider.identity.ip.hasPrefix("10.1."))
     }
 

@@ -264,6 +264,7 @@ struct XMLScanner {
         }
         var attributes: [RawAttribute] = []
         var declared: [String] = []
+        var seenNames = SeenNames()
         var selfClosing = false
         while true {
             let hadSpace = skipWhitespace()
@@ -306,7 +307,7 @@ struct XMLScanner {
             let valueOffset = index + 1
             let value = try parseAttributeValue()
             let (attributePrefix, attributeLocal, qualified) = names(attributeName)
-            if attributes.contains(where: { $0.qualified == qualified }) || (qualified.hasPrefix("xmlns") && declared.contains(qualified)) {
+            if !seenNames.insert(qualified) {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(qualified)' appears twice", offset: attributeOffset)
             }
             if qualified == "xmlns" || qualified.hasPrefix("xmlns:"), let problem = Self.uriProblem(value) {
@@ -395,6 +396,7 @@ struct XMLScanner {
         }
         var attributes: [XMLTree.Attribute] = []
         attributes.reserveCapacity(open.rawAttributes.count)
+        var seenNames = SeenNames()
         for raw in open.rawAttributes {
             var namespace: String?
             if let prefix = raw.prefix {
@@ -404,7 +406,7 @@ struct XMLScanner {
                 namespace = uri
             }
             let name = XMLTree.Name(namespace: namespace, local: raw.local, qualified: raw.qualified)
-            if attributes.contains(where: { $0.name.namespace == namespace && $0.name.local == raw.local }) {
+            if !seenNames.insert((namespace ?? "") + "\u{0}" + raw.local) {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(raw.qualified)' appears twice", offset: raw.offset)
             }
             attributes.append(XMLTree.Attribute(name: name, value: raw.value, offset: raw.offset, valueOffset: raw.valueOffset))
@@ -767,5 +769,24 @@ struct XMLScanner {
             index += length
         }
         return nil
+    }
+}
+
+/// The attribute names seen in one start tag: a short list for the usual handful, a set once there are many, so
+/// that checking for duplicates stays linear however many attributes an element has.
+private struct SeenNames {
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// Adds `name`; `false` when it was already there.
+    mutating func insert(_ name: String) -> Bool {
+        if many != nil { return many!.insert(name).inserted }
+        if few.contains(name) { return false }
+        few.append(name)
+        if few.count > 16 {
+            many = Set(few)
+            few = []
+        }
+        return true
     }
 }

@@ -69,7 +69,7 @@ enum ScaledCluster {
     static func identity(_ node: String, _ index: Int) -> Identity {
         let key = (0..<32).map { UInt8(truncatingIfNeeded: (index >> (($0 % 4) * 8)) ^ $0) }
         return Identity(
-            interface: "public",
+            interface: NICSpec.publicName,
             ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)",
             hostname: "\(node).bench.muster.local",
             pubkey: SSHPublicKey(ed25519: key, comment: "root@\(node)").line

@@ -15,10 +15,10 @@ enum SeedCluster {
         return bytes
     }
 
-    static let head = Identity(interface: "public", ip: "10.0.3.1", hostname: "foo.bar.com", pubkey: key("head"))
-    static let provisioner = Identity(interface: "public", ip: "10.0.3.2", hostname: "provisioner-0.ctx.muster.local", pubkey: key("prov"))
-    static let scheduler = Identity(interface: "public", ip: "10.0.3.3", hostname: "scheduler-0.ctx.muster.local", pubkey: key("sched"))
-    static let aggregator = Identity(interface: "public", ip: "10.0.3.4", hostname: "aggregator-0.ctx.muster.local", pubkey: key("aggr"))
+    static let head = Identity(interface: "publicnic", ip: "10.0.3.1", hostname: "foo.bar.com", pubkey: key("head"))
+    static let provisioner = Identity(interface: "publicnic", ip: "10.0.3.2", hostname: "provisioner-0.ctx.muster.local", pubkey: key("prov"))
+    static let scheduler = Identity(interface: "publicnic", ip: "10.0.3.3", hostname: "scheduler-0.ctx.muster.local", pubkey: key("sched"))
+    static let aggregator = Identity(interface: "publicnic", ip: "10.0.3.4", hostname: "aggregator-0.ctx.muster.local", pubkey: key("aggr"))
 
     /// What the provisioner is told once released.
     static func dependentAnswer(version: Int = 1, data: [DataSpec] = []) -> NodeAnswer {

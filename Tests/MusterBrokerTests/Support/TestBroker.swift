@@ -138,7 +138,7 @@ final class TestBroker: Sendable {
     }
 
     /// The identity a test node checks in with.
-    static func identity(_ node: String, index: Int, interface: String = "public") -> Identity {
+    static func identity(_ node: String, index: Int, interface: String = "publicnic") -> Identity {
         Identity(
             interface: interface,
             ip: "127.0.1.\(index + 1)",

@@ -231,7 +231,7 @@ enum Fixture {
     )
 
     static let identity = Identity(
-        interface: "public",
+        interface: "publicnic",
         ip: "10.0.0.5",
         hostname: "head.example.org",
         pubkey: SSHPublicKey(ed25519: Array(repeating: 0x2A, count: 32), comment: "head").line

@@ -8,7 +8,7 @@ import Testing
 struct IdentityCheckInTests {
     static let document = cluster(workspace("head", provides: "<identity/><role>m</role>"), workspace("w", requires: "<identity/>"))
 
-    private static func good(_ interface: String = "public") -> Identity {
+    private static func good(_ interface: String = "publicnic") -> Identity {
         Identity(interface: interface, ip: "10.0.0.7", hostname: "head-0.ctx.muster.local", pubkey: TestKeys.ed25519(7, comment: "root@head-0"))
     }
 
@@ -37,7 +37,7 @@ struct IdentityCheckInTests {
         (with { $0.pubkey = TestKeys.ed25519(1) + "\u{0}" }, .pubkey),
         (with { $0.pubkey = "ssh-ed25519 AAAA" }, .pubkey),
         (with { $0.pubkey = "key-a" }, .pubkey),
-        (with { $0.interface = "../public" }, .interface),
+        (with { $0.interface = "../publicnic" }, .interface),
     ]
 
     @Test(arguments: injections)
@@ -69,7 +69,7 @@ struct IdentityCheckInTests {
 
     @Test func `the message names the NIC and the field`() throws {
         let error = try #require(throws: IdentityError.self) { try Self.with { $0.hostname = "+" }.validate() }
-        #expect(error.message.hasPrefix("the identity of NIC 'public' has an invalid host name: '+' contains '+'"))
+        #expect(error.message.hasPrefix("the identity of NIC 'publicnic' has an invalid host name: '+' contains '+'"))
     }
 
     @Test(arguments: TestKeys.generated)
