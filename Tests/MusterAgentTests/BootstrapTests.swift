@@ -172,6 +172,14 @@ struct BootstrapTests {
         }
     }
 
+    @Test("a NIC name that is not a safe file name is refused at bootstrap", arguments: ["a/b", "..", "", "-x", "eth 0"])
+    func unsafeNICName(label: String) {
+        let fields = AgentBootstrap.Fields(broker: "http://b", context: "c", node: "n", token: "t", nics: [AgentBootstrap.NICHint(label: label)])
+        #expect(throws: AgentError.self) { try fields.resolve() }
+        let safe = AgentBootstrap.Fields(broker: "http://b", context: "c", node: "n", token: "t", nics: [AgentBootstrap.NICHint(label: "publicnic")])
+        #expect((try? safe.resolve())?.nics.map(\.label) == ["publicnic"])
+    }
+
     @Test("userdata of a newer format version is refused")
     func newerVersion() {
         guard case .fail(let error) = decide("{\"version\": 2, \"broker\": \"http://b\", \"context\": \"c\", \"node\": \"n\", \"token\": \"t\"}")
