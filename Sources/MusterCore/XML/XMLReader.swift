@@ -23,7 +23,13 @@ public enum XMLReader {
             return .success(XMLTree(root: root, bytes: bytes, lines: lines))
         } catch {
             return .failure(
-                XMLSyntaxError(code: error.code, message: error.message, offset: error.offset, location: lines.location(of: error.offset))
+                XMLSyntaxError(
+                    code: error.code,
+                    // Messages quote the document, which may hold control characters.
+                    message: TerminalText.inert(error.message),
+                    offset: error.offset,
+                    location: lines.location(of: error.offset)
+                )
             )
         }
     }
