@@ -137,6 +137,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore", "MusterFuzz"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MusterFuzzTests", dependencies: ["MusterFuzz", "MusterCore"], swiftSettings: strict),
         .testTarget(
             name: "MusterBrokerTests",
             dependencies: [
