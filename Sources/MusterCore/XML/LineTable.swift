@@ -21,10 +21,18 @@ struct LineTable: Sendable {
         var checkpoints: [Int] = []
         checkpoints.reserveCapacity(bytes.count / Self.checkpointStride + 1)
         var scalars = 0
-        for (offset, byte) in bytes.enumerated() {
-            if offset % Self.checkpointStride == 0 { checkpoints.append(scalars) }
-            if byte & 0xC0 != 0x80 { scalars += 1 }
-            if byte == UInt8(ascii: "\n") { starts.append(offset + 1) }
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            while start < buffer.count {
+                checkpoints.append(scalars)
+                let end = min(start + Self.checkpointStride, buffer.count)
+                for offset in start..<end {
+                    let byte = buffer[offset]
+                    if byte & 0xC0 != 0x80 { scalars += 1 }
+                    if byte == UInt8(ascii: "\n") { starts.append(offset + 1) }
+                }
+                start = end
+            }
         }
         checkpoints.append(scalars)
         self.lineStarts = starts

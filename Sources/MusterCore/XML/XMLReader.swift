@@ -270,7 +270,10 @@ struct XMLScanner {
         }
         var attributes: [RawAttribute] = []
         var declared: [String] = []
-        var seenNames = SeenNames()
+        /// The names of the `xmlns` attributes, which are not kept in `attributes`.
+        var declarations: [String] = []
+        /// Every attribute name so far, once the tag has too many to compare one by one.
+        var seen: Set<String>?
         var selfClosing = false
         while true {
             let hadSpace = skipWhitespace()
@@ -313,12 +316,22 @@ struct XMLScanner {
             let valueOffset = index + 1
             let value = try parseAttributeValue()
             let (attributePrefix, attributeLocal, qualified) = names(attributeName)
-            if !seenNames.insert(qualified) {
+            let isDuplicate: Bool
+            if seen != nil {
+                isDuplicate = !seen!.insert(qualified).inserted
+            } else {
+                isDuplicate = attributes.contains { $0.qualified == qualified } || declarations.contains(qualified)
+                if attributes.count + declarations.count >= linearAttributeLimit {
+                    seen = Set(attributes.map(\.qualified) + declarations + [qualified])
+                }
+            }
+            if isDuplicate {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(qualified)' appears twice", offset: attributeOffset)
             }
             if qualified == "xmlns" || qualified.hasPrefix("xmlns:"), let problem = Self.uriProblem(value) {
                 throw Failure(code: "invalid-namespace", message: "namespace name '\(value)' is not a valid URI: \(problem)", offset: valueOffset)
             }
+            if qualified == "xmlns" || qualified.hasPrefix("xmlns:") { declarations.append(qualified) }
             if qualified == "xmlns" {
                 bind(prefix: "", to: value)
                 declared.append("")
@@ -402,7 +415,7 @@ struct XMLScanner {
         }
         var attributes: [XMLTree.Attribute] = []
         attributes.reserveCapacity(open.rawAttributes.count)
-        var seenNames = SeenNames()
+        var seen: Set<String>? = open.rawAttributes.count > linearAttributeLimit ? [] : nil
         for raw in open.rawAttributes {
             var namespace: String?
             if let prefix = raw.prefix {
@@ -412,7 +425,11 @@ struct XMLScanner {
                 namespace = uri
             }
             let name = XMLTree.Name(namespace: namespace, local: raw.local, qualified: raw.qualified)
-            if !seenNames.insert((namespace ?? "") + "\u{0}" + raw.local) {
+            let isDuplicate =
+                seen == nil
+                ? attributes.contains { $0.name.namespace == namespace && $0.name.local == raw.local }
+                : !seen!.insert((namespace ?? "") + "\u{0}" + raw.local).inserted
+            if isDuplicate {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(raw.qualified)' appears twice", offset: raw.offset)
             }
             attributes.append(XMLTree.Attribute(name: name, value: raw.value, offset: raw.offset, valueOffset: raw.valueOffset))
@@ -778,21 +795,6 @@ struct XMLScanner {
     }
 }
 
-/// The attribute names seen in one start tag: a short list for the usual handful, a set once there are many, so
-/// that checking for duplicates stays linear however many attributes an element has.
-private struct SeenNames {
-    private var few: [String] = []
-    private var many: Set<String>?
-
-    /// Adds `name`; `false` when it was already there.
-    mutating func insert(_ name: String) -> Bool {
-        if many != nil { return many!.insert(name).inserted }
-        if few.contains(name) { return false }
-        few.append(name)
-        if few.count > 16 {
-            many = Set(few)
-            few = []
-        }
-        return true
-    }
-}
+/// Up to this many attributes of one element are checked for repeats one by one (no allocation); past it, with a
+/// set, so that the check stays linear however many attributes an element has.
+private let linearAttributeLimit = 16
