@@ -42,6 +42,8 @@ let package = Package(
     targets: [
         .target(name: "MusterCore", swiftSettings: strict),
         .target(name: "MusterSystem", swiftSettings: strict),
+        // Input generators, mutators and invariant checks for fuzzing the Core's parsers (tests and `muster bench`).
+        .target(name: "MusterFuzz", dependencies: ["MusterCore"], swiftSettings: strict),
         .target(
             name: "MusterBroker",
             dependencies: [
@@ -139,7 +141,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MusterCoreTests", dependencies: ["MusterCore", "MusterFuzz"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MusterFuzzTests", dependencies: ["MusterFuzz", "MusterCore"], swiftSettings: strict),
         .testTarget(
             name: "MusterBrokerTests",
             dependencies: [

@@ -13,7 +13,7 @@ struct BootstrapTests {
           "token": "t0k3n",
           "generation": 2,
           "root": "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0",
-          "nics": [{ "label": "public", "ip": "127.0.1.1", "hostname": "rabbitmq-head-0.c-7f3a.muster.local" }],
+          "nics": [{ "label": "publicnic", "ip": "127.0.1.1", "hostname": "rabbitmq-head-0.c-7f3a.muster.local" }],
           "scriptTimeoutSeconds": 90,
           "someFutureField": true
         }
@@ -56,11 +56,11 @@ struct BootstrapTests {
         #expect(bootstrap.generation == 2)
         #expect(bootstrap.layout.root.path == "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0")
         #expect(bootstrap.layout.scripts.path == "/var/lib/muster/c-7f3a/nodes/rabbitmq-head-0/ctx-scripts")
-        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local")])
+        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "publicnic", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local")])
         #expect(bootstrap.scriptTimeout == .seconds(90))
         #expect(
-            bootstrap.identities(pubkey: "ssh-ed25519 AAAA k")
-                == [Identity(interface: "public", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local", pubkey: "ssh-ed25519 AAAA k")]
+            bootstrap.identities(pubkey: SeedCluster.key("k"))
+                == [Identity(interface: "publicnic", ip: "127.0.1.1", hostname: "rabbitmq-head-0.c-7f3a.muster.local", pubkey: SeedCluster.key("k"))]
         )
     }
 
@@ -86,7 +86,7 @@ struct BootstrapTests {
         #expect(minimal.scriptTimeout == AgentBootstrap.defaultScriptTimeout)
         #expect(minimal.generation == 0)
         #expect(minimal.nics.isEmpty)
-        #expect(minimal.identities(pubkey: "k") == [])
+        #expect(minimal.identities(pubkey: SeedCluster.key("k")) == [])
     }
 
     @Test("broken JSON userdata is an input error (code 1)")
@@ -122,8 +122,8 @@ struct BootstrapTests {
             Issue.record("expected run")
             return
         }
-        bootstrap.nics.append(AgentBootstrap.NICHint(label: "private"))
-        #expect(bootstrap.identities(pubkey: "k") == nil)
+        bootstrap.nics.append(AgentBootstrap.NICHint(label: "localnic"))
+        #expect(bootstrap.identities(pubkey: SeedCluster.key("k")) == nil)
     }
 
     @Test("userdata written by a launcher (MusterCore's AgentUserdata) resolves field for field")
@@ -135,7 +135,7 @@ struct BootstrapTests {
             generation: 1,
             token: "mst_node_x",
             root: "/work/.muster/cpe-3f9a/nodes/scheduler-0",
-            nics: [AgentUserdata.NIC(label: "public", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")],
+            nics: [AgentUserdata.NIC(label: "publicnic", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")],
             scriptTimeoutSeconds: 600,
             caCertificatePEM: "-----BEGIN CERTIFICATE-----\n…"
         )
@@ -147,7 +147,7 @@ struct BootstrapTests {
         #expect(bootstrap.context == written.context && bootstrap.node == written.node && bootstrap.token == written.token)
         #expect(bootstrap.generation == 1)
         #expect(bootstrap.layout.root.path == written.root)
-        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "public", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")])
+        #expect(bootstrap.nics == [AgentBootstrap.NICHint(label: "publicnic", ip: "127.77.0.4", hostname: "scheduler-0.cpe-3f9a.muster.local")])
         #expect(bootstrap.scriptTimeout == .seconds(600))
         #expect(bootstrap.caCertificatePEM == written.caCertificatePEM)
     }
@@ -170,6 +170,14 @@ struct BootstrapTests {
             Issue.record("expected fail past the end")
             return
         }
+    }
+
+    @Test("a NIC name that is not a safe file name is refused at bootstrap", arguments: ["a/b", "..", "", "-x", "eth 0"])
+    func unsafeNICName(label: String) {
+        let fields = AgentBootstrap.Fields(broker: "http://b", context: "c", node: "n", token: "t", nics: [AgentBootstrap.NICHint(label: label)])
+        #expect(throws: AgentError.self) { try fields.resolve() }
+        let safe = AgentBootstrap.Fields(broker: "http://b", context: "c", node: "n", token: "t", nics: [AgentBootstrap.NICHint(label: "publicnic")])
+        #expect((try? safe.resolve())?.nics.map(\.label) == ["publicnic"])
     }
 
     @Test("userdata of a newer format version is refused")

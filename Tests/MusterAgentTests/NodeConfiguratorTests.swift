@@ -15,13 +15,13 @@ struct NodeConfiguratorTests {
     func lateJoiner() async throws {
         try await TemporaryNode.with { node in
             try node.script("1-ipandhost/rabbitmq-head", appendingScript("joined.log"))
-            try node.script("2-thishost/public", appendingScript("thishost.log"))
+            try node.script("2-thishost/publicnic", appendingScript("thishost.log"))
             let first = try await configurator(node).apply(Seed.dependentAnswer(), outputIndex: 0)
             #expect(first.result == .ok && first.work == .full)
             #expect(node.lines("joined.log") == ["10.0.3.1 foo foo.bar.com"])
 
             var joined = Seed.dependentAnswer(version: 2)
-            let second = Identity(interface: "public", ip: "10.0.3.9", hostname: "head2.bar.com", pubkey: Seed.key("head2"))
+            let second = Identity(interface: "publicnic", ip: "10.0.3.9", hostname: "head2.bar.com", pubkey: Seed.key("head2"))
             joined.roles[0].providers.append(RoleAnswer.Provider(node: "rabbitmq-head-1", identity: second))
             let reporter = RecordingReporter()
             let later = try await configurator(node, reporter).apply(joined, outputIndex: first.nextOutputIndex)
@@ -29,7 +29,7 @@ struct NodeConfiguratorTests {
             #expect(node.lines("joined.log") == ["10.0.3.1 foo foo.bar.com", "10.0.3.9 head2 head2.bar.com"])
             #expect(node.lines("thishost.log").count == 1)
             #expect(node.lines("etc/hosts").contains("10.0.3.9 head2.bar.com head2"))
-            #expect(node.lines("etc/ssh/ssh_known_hosts").contains("head2,10.0.3.9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhead2"))
+            #expect(node.lines("etc/ssh/ssh_known_hosts").contains("head2,10.0.3.9 \(Seed.keyField("head2"))"))
             #expect(reporter.lines.first?.index == first.nextOutputIndex)
 
             let again = try await configurator(node).apply(joined, outputIndex: 0)
@@ -42,7 +42,7 @@ struct NodeConfiguratorTests {
     @Test("a failed node stays failed when its agent restarts, without running anything again")
     func failedStaysFailed() async throws {
         try await TemporaryNode.with { node in
-            try node.script("2-thishost/public", "#!/bin/sh\necho \"$*\" >> \"$MUSTER_ROOT/runs.log\"\nexit 2\n")
+            try node.script("2-thishost/publicnic", "#!/bin/sh\necho \"$*\" >> \"$MUSTER_ROOT/runs.log\"\nexit 2\n")
             let failed = try await configurator(node).apply(Seed.dependentAnswer(), outputIndex: 0)
             let reporter = RecordingReporter()
             let restarted = try await configurator(node, reporter).apply(Seed.dependentAnswer(), outputIndex: 0)

@@ -12,14 +12,14 @@ struct AnswerEncoderTests {
             NodeIdentities(
                 node: "node-\(index)\(suffix)",
                 identities: [
-                    Identity(interface: "public", ip: "10.0.0.\(index % 250)", hostname: "n\(index).example", pubkey: "ssh-ed25519 AAAA\(index)")
+                    Identity(interface: "publicnic", ip: "10.0.0.\(index % 250)", hostname: "n\(index).example", pubkey: TestBroker.key(index))
                 ]
             )
         }
     }
 
     static func response(_ identities: [NodeIdentities], version: Int = 1) -> AnswerResponse {
-        let head = Identity(interface: "public", ip: "10.0.0.1", hostname: "head.example", pubkey: "ssh-ed25519 HEAD")
+        let head = Identity(interface: "publicnic", ip: "10.0.0.1", hostname: "head.example", pubkey: TestBroker.key(-1))
         return AnswerResponse(
             released: true,
             state: .configuring,
@@ -53,7 +53,10 @@ struct AnswerEncoderTests {
         let before = Self.identities(40)
         _ = try encoder.encode(Self.response(before), context: context)
         var after = before
-        after[7] = NodeIdentities(node: "node-7", identities: [Identity(interface: "public", ip: "10.9.9.9", hostname: "moved", pubkey: "k")])
+        after[7] = NodeIdentities(
+            node: "node-7",
+            identities: [Identity(interface: "publicnic", ip: "10.9.9.9", hostname: "moved.example", pubkey: TestBroker.key(7_777))]
+        )
         #expect(try encoder.encode(Self.response(after), context: context) == Self.plain(Self.response(after)))
         let grown = Self.identities(41)
         #expect(try encoder.encode(Self.response(grown), context: context) == Self.plain(Self.response(grown)))

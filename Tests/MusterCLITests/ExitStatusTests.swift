@@ -13,6 +13,12 @@ struct ExitStatusTests {
         return (broker, state)
     }
 
+    /// The URL a broker wrote to its state folder's broker.json.
+    static func brokerURL(_ state: String) throws -> String {
+        struct File: Decodable { var url: String }
+        return try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: state + "/broker.json"))).url
+    }
+
     static func expectOneLine(_ result: CommandRunner.Result, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -34,13 +40,11 @@ struct ExitStatusTests {
                 <ctx><provides><identity/></provides></ctx></workspace>
             </cluster>
             """,
-            scripts: ["gated/ctx-scripts/2-thishost/public": "i=0; while [ ! -f \(gate) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"]
+            scripts: ["gated/ctx-scripts/2-thishost/publicnic": "i=0; while [ ! -f \(gate) ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"]
         )
-        let url = try #require(
-            try String(contentsOfFile: state + "/broker.json", encoding: .utf8).split(separator: "\"").first { $0.hasPrefix("http") }
-        )
+        let url = try Self.brokerURL(state)
         let up = try BackgroundCommand([
-            "up", example + "/cluster.xml", "--headless", "--keep", "--state", workFolder("nodes"), "--broker", String(url), "--token-file",
+            "up", example + "/cluster.xml", "--headless", "--keep", "--state", workFolder("nodes"), "--broker", url, "--token-file",
             state + "/operator-token",
         ])
         await up.waitFor("released, configuring")
@@ -65,7 +69,7 @@ struct ExitStatusTests {
         let (broker, state) = try await Self.broker()
         let example = try UpCommandTests.makeExample(
             "<cluster><workspace><name>a</name><image>i</image><quantity>1</quantity><nic>public</nic><ctx><provides><identity/></provides></ctx></workspace></cluster>",
-            scripts: ["i/ctx-scripts/2-thishost/public": "echo hi"]
+            scripts: ["i/ctx-scripts/2-thishost/publicnic": "echo hi"]
         )
         let created = try await CommandRunner.muster(["ec2script", example + "/cluster.xml", "--output", workFolder("ec2"), "--state", state])
         #expect(created.status == 0, "\(created.stderr)")
@@ -101,8 +105,7 @@ struct ExitStatusTests {
         Self.expectOneLine(second, mentioning: "another broker uses the state folder")
         #expect(FileManager.default.fileExists(atPath: state + "/broker.json"), "the refused broker left the running one's broker.json alone")
 
-        let url = try String(contentsOfFile: state + "/broker.json", encoding: .utf8)
-        let port = try #require(url.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
+        let port = try #require(URL(string: try Self.brokerURL(state))?.port)
         let taken = try await CommandRunner.muster(["broker", "--state", workFolder("other"), "--listen", "127.0.0.1:\(port)"])
         #expect(taken.status == 69)
         #expect(taken.stderr.contains("cannot listen on 127.0.0.1:\(port): the address is in use"), "\(taken.stderr)")

@@ -118,7 +118,7 @@ struct UpCommandTests {
         let work = workFolder("failing")
         let up = try BackgroundCommand(["up", example + "/cluster.xml", "--headless", "--keep", "--work", work])
         await up.waitFor("--keep:")
-        #expect(up.text.contains("app-0  failed (exit 4): 2-thishost/public"))
+        #expect(up.text.contains("app-0  failed (exit 4): 2-thishost/publicnic"))
         #expect(up.text.contains("complete, with errors"))
         let contextID = (try Self.contextFolder(work) as NSString).lastPathComponent
         let check = try await CommandRunner.muster(["status", contextID, "--check", "--state", work])
@@ -127,7 +127,7 @@ struct UpCommandTests {
         #expect(Self.read("\(work)/\(contextID)/reports/ERROR-4-app-0.txt").contains("! error: /etc/app/config.yaml is missing"))
 
         // Fix the script in the image, then retry: the new agent gets the fixed script.
-        let script = example + "/images/app/ctx-scripts/2-thishost/public"
+        let script = example + "/images/app/ctx-scripts/2-thishost/publicnic"
         try Self.read(script).replacingOccurrences(of: "FIXED=no", with: "FIXED=yes").write(toFile: script, atomically: true, encoding: .utf8)
         let events = try BackgroundCommand(["events", "--follow", "--context", contextID, "--state", work])
         let retry = try await CommandRunner.muster(["retry", "app-0", "--state", work])
@@ -152,9 +152,11 @@ struct UpCommandTests {
         #expect(!processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty)
         let killed = try await CommandRunner.muster(["kill", "rabbitmq-head-0", "--state", work])
         #expect(killed.status == 0, "\(killed.stderr)")
-        #expect(processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty, "the head's agent is gone")
-        #expect(processes(mentioning: "rabbitmq-head-0").filter { $0 == servicePID }.isEmpty)
-        #expect(!isAlive(servicePID), "the service the head's script started is gone too")
+        // The kill is committed when the command returns; the launcher then ends the node's processes.
+        let gone = await eventually(timeout: .seconds(20)) {
+            processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty && !isAlive(servicePID)
+        }
+        #expect(gone, "the head's agent and the service its script started are gone")
         let status = try await CommandRunner.muster(["status", (context as NSString).lastPathComponent, "--json", "--state", work])
         #expect(status.stdout.contains("\"state\":\"killed\"") || status.stdout.contains("\"state\" : \"killed\""))
         // The others run on.
@@ -170,12 +172,12 @@ struct UpCommandTests {
             <cluster><workspace><name>stuck</name><image>img</image><quantity>1</quantity><nic>public</nic>
             <ctx><provides><identity/></provides></ctx></workspace></cluster>
             """,
-            scripts: ["img/ctx-scripts/2-thishost/public": "echo starting\nsleep \(marker) &\nsleep \(marker)"]
+            scripts: ["img/ctx-scripts/2-thishost/publicnic": "echo starting\nsleep \(marker) &\nsleep \(marker)"]
         )
         let work = workFolder("timeout")
         let result = try await CommandRunner.muster(["up", example + "/cluster.xml", "--headless", "--work", work, "--script-timeout", "2"])
         #expect(result.status == 1)
-        #expect(result.stdout.contains("stuck-0  failed (exit 4): 2-thishost/public"), "\(result.stdout)")
+        #expect(result.stdout.contains("stuck-0  failed (exit 4): 2-thishost/publicnic"), "\(result.stdout)")
         #expect(result.stdout.contains("timed out"), "\(result.stdout)")
         #expect(processes(mentioning: "sleep \(marker)").isEmpty, "the script's children were killed")
         #expect(processes(mentioning: work).isEmpty)
@@ -194,7 +196,7 @@ struct UpCommandTests {
             </cluster>
             """,
             scripts: [
-                "slow/ctx-scripts/2-thishost/public": """
+                "slow/ctx-scripts/2-thishost/publicnic": """
                 echo waiting for the test
                 i=0; while [ ! -f \(gate) ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
                 for i in 1 2 3 4 5 6 7 8 9 10; do echo step $i; done
@@ -241,7 +243,7 @@ struct UpCommandTests {
                 <ctx><provides><identity/></provides></ctx></workspace>
             </cluster>
             """,
-            scripts: ["svc/ctx-scripts/2-thishost/public": "nohup sh -c 'sleep 300; true' \(marker) >/dev/null 2>&1 &\necho service started"]
+            scripts: ["svc/ctx-scripts/2-thishost/publicnic": "nohup sh -c 'sleep 300; true' \(marker) >/dev/null 2>&1 &\necho service started"]
         )
         let work = workFolder("orphans")
         let up = try BackgroundCommand(["up", example + "/cluster.xml", "--headless", "--keep", "--state", work])

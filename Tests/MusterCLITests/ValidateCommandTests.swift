@@ -22,7 +22,7 @@ struct ValidateCommandTests {
             named: "missing-role.xml",
             """
             <cluster>
-              <workspace><name>a</name><image>i</image><quantity>1</quantity><nic>n</nic>
+              <workspace><name>a</name><image>i</image><quantity>1</quantity><nic>public</nic>
                 <ctx><requires><role name="ghost"/></requires></ctx></workspace>
             </cluster>
             """
@@ -40,13 +40,13 @@ struct ValidateCommandTests {
     @Test func `validate reports a bad quantity at its line and column`() async throws {
         let path = try CommandRunner.temporaryFile(
             named: "quantity.xml",
-            "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>n</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
+            "<cluster>\n  <workspace><name>a</name><image>i</image>\n    <quantity>-3</quantity><nic>public</nic>\n    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
         )
         let result = try await CommandRunner.muster(["validate", path])
         #expect(result.status == 65)
         #expect(result.stdout.hasPrefix("\(path):3:15: error: quantity '-3' of workspace 'a' is not a whole number of at least 1\n"))
         // The source line and a caret under the column follow the diagnostic.
-        #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>n</nic>\n                  ^\n"))
+        #expect(result.stdout.contains("\n        <quantity>-3</quantity><nic>public</nic>\n                  ^\n"))
     }
 
     @Test func `validate reports a syntax error at its line and column`() async throws {
@@ -80,6 +80,35 @@ struct ValidateCommandTests {
         #expect(report.files.map(\.valid) == [true, false])
         #expect(report.files[1].diagnostics.map(\.code) == ["missing-image", "missing-quantity", "missing-nic", "missing-ctx"])
         #expect(report.files[1].diagnostics.allSatisfy { $0.line == 1 && $0.column == 10 && $0.severity == "error" })
+    }
+
+    @Test func `validate names the NICs of the Nimbus samples as Nimbus does`() async throws {
+        let ec2 = Self.fixtures.appendingPathComponent("ec2basecluster.xml").path
+        let base = Self.fixtures.appendingPathComponent("base-cluster.xml").path
+        let result = try await CommandRunner.muster(["validate", ec2, base])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("\(ec2): valid, 2 workspaces, 3 nodes, NICs publicnic, localnic\n"))
+        #expect(result.stdout.contains("\(base): valid, 2 workspaces, 3 nodes, NICs publicnic\n"))
+        let json = try await CommandRunner.muster(["validate", "--json", ec2])
+        struct Report: Decodable {
+            struct File: Decodable { var nics: [String]? }
+            var files: [File]
+        }
+        #expect(try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8)).files.map(\.nics) == [["publicnic", "localnic"]])
+    }
+
+    @Test func `validate rejects two unnamed NICs at their lines`() async throws {
+        let path = try CommandRunner.temporaryFile(
+            named: "two-nics.xml",
+            "<cluster>\n  <workspace><name>a</name><image>i</image><quantity>1</quantity>\n    <nic>public</nic>\n    <nic>private</nic>\n"
+                + "    <ctx><provides><identity/></provides></ctx></workspace>\n</cluster>\n"
+        )
+        let result = try await CommandRunner.muster(["validate", path])
+        #expect(result.status == 65)
+        let errors = result.stdout.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(errors.count == 2)
+        #expect(errors.first?.hasPrefix("\(path):3:5: error: workspace 'a' has 2 NICs, so each needs a name") == true)
+        #expect(errors.last?.hasPrefix("\(path):4:5: error:") == true)
     }
 
     @Test func `validate exits 66 for a file that does not exist`() async throws {

@@ -127,7 +127,8 @@ struct ClusterDocumentTests {
     @Test func `a missing name gets a default and a warning`() throws {
         let check = ClusterDocumentParser.parse(
             Array(
-                cluster("<workspace><image>i</image><quantity>1</quantity><nic>n</nic><ctx><provides><identity/></provides></ctx></workspace>").utf8
+                cluster("<workspace><image>i</image><quantity>1</quantity><nic>public</nic><ctx><provides><identity/></provides></ctx></workspace>")
+                    .utf8
             )
         )
         #expect(check.document?.workspaces[0].name == "workspace1")

@@ -128,8 +128,8 @@ struct ContextEngineTests {
             xml: cluster(
                 workspace(
                     "head",
-                    nics: "<nic interface=\"pub\">public</nic><nic interface=\"loc\">private</nic>",
-                    provides: "<identity/><role interface=\"loc\">m</role>"
+                    nics: "<nic interface=\"publicnic\">public</nic><nic interface=\"localnic\">private</nic>",
+                    provides: "<identity/><role interface=\"localnic\">m</role>"
                 ),
                 workspace("w", requires: "<role name=\"m\"/>")
             )
@@ -137,7 +137,7 @@ struct ContextEngineTests {
         try driver.bringUp("head-0")
         try driver.bringUp("w-0")
         let provider = try #require(try driver.answer("w-0")?.roles.first?.providers.first)
-        #expect(provider.identity.interface == "loc")
+        #expect(provider.identity.interface == "localnic")
         #expect(provider.identity.ip.hasPrefix("10.1."))
     }
 
@@ -270,11 +270,12 @@ struct ContextEngineTests {
                 .checkIn(
                     context: driver.context,
                     node: "scheduler-0",
-                    identities: [Identity(interface: "eth7", ip: "1.2.3.4", hostname: "h", pubkey: "k")]
+                    identities: [Identity(interface: "eth7", ip: "1.2.3.4", hostname: "h", pubkey: TestKeys.ed25519(1))]
                 ), .invalidInput
             ),
             (.addNodes(context: driver.context, workspace: "nope", count: 1), .unknownWorkspace),
             (.addNodes(context: driver.context, workspace: "scheduler", count: 0), .invalidInput),
+            (.addNodes(context: driver.context, workspace: "scheduler", count: Int.max), .invalidInput),
             (.kill(context: "other", node: "x"), .unknownContext),
             (
                 .createContext(id: driver.context, name: "again", document: try ClusterDocumentParser.document(from: Array(Self.cpe.utf8))),

@@ -167,9 +167,9 @@ struct DiagnosticsTests {
     @Test func `every problem of a document is reported in one run, in document order`() throws {
         let xml = [
             "<cluster>",
-            "  <workspace><name>a</name><image>i</image><quantity>zero</quantity><nic>n</nic>",  // 2
+            "  <workspace><name>a</name><image>i</image><quantity>zero</quantity><nic>public</nic>",  // 2
             "    <ctx><requires><role name=\"ghost\"/></requires></ctx></workspace>",  // 3
-            "  <workspace><name>b</name><quantity>1</quantity><nic>n</nic>",  // 4
+            "  <workspace><name>b</name><quantity>1</quantity><nic>public</nic>",  // 4
             "    <ctx><provides><identity/></provides><bogus/></ctx></workspace>",  // 5
             "</cluster>",
         ].joined(separator: "\n")
@@ -181,7 +181,7 @@ struct DiagnosticsTests {
     @Test func `bad booleans and unknown Muster attributes are errors; unknown plain attributes warn`() throws {
         let xml = [
             "<cluster xmlns:muster=\"\(ClusterNamespace.muster)\">",
-            "  <workspace><name>a</name><image>i</image><quantity>1</quantity><nic wantlogin=\"yes\">n</nic>",  // 2
+            "  <workspace><name>a</name><image>i</image><quantity>1</quantity><nic wantlogin=\"yes\">public</nic>",  // 2
             "    <ctx><provides><identity/><role>r</role></provides>",
             "      <requires><role name=\"r\" muster:wait=\"soon\" muster:color=\"red\" colour=\"x\"/></requires></ctx></workspace>",  // 4
             "</cluster>",

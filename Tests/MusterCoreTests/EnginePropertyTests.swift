@@ -1,4 +1,5 @@
 import Foundation
+import MusterFuzz
 import Testing
 
 @testable import MusterCore
@@ -77,8 +78,9 @@ struct EnginePropertyTests {
     func `random documents in random orders always end complete and all ok`(seed: Int) throws {
         var random = SplitMix64(seed: UInt64(seed) &* 7919 &+ 13)
         let document = Self.randomDocument(&random)
-        let check = ClusterValidator.validate(document, map: Self.sourceMap(for: document))
-        #expect(!check.containsErrors, "generator made an invalid document: \(check)")
+        var collector = DiagnosticCollector()
+        ClusterValidator.validate(document, map: Self.sourceMap(for: document), into: &collector)
+        #expect(collector.errorCount == 0, "generator made an invalid document: \(collector.diagnostics(lines: LineTable([])))")
         var driver = try EngineDriver(document)
         var failures = 0
         var added = 0
@@ -135,7 +137,7 @@ struct EnginePropertyTests {
     /// generated documents.
     static func sourceMap(for document: ClusterDocument) -> ClusterSourceMap {
         let here = 0
-        var map = ClusterSourceMap(lines: LineTable([]), root: here)
+        var map = ClusterSourceMap(root: here)
         for workspace in document.workspaces {
             map.workspaces.append(
                 ClusterSourceMap.Workspace(

@@ -1,4 +1,5 @@
 import Foundation
+import MusterFuzz
 import Testing
 
 @testable import MusterCore
@@ -152,6 +153,13 @@ struct XMLReaderTests {
         let document = try XMLReader.parse(bytes).get()
         #expect(document.root.name.local == "a")
         #expect(document.location(of: document.root.offset) == SourcePosition(line: 4, column: 1))
+    }
+
+    @Test func `a syntax error that quotes the document shows its control characters inertly`() throws {
+        let error = try failure("<a>x</a\u{85}\u{202E}>")
+        #expect(error.code == "mismatched-tag")
+        #expect(error.message.contains("</a\\u{0085}\\u{202E}>"))
+        #expect(TerminalText.isInert(error.message))
     }
 
     /// Differential check against libxml2 (through Foundation's XMLParser): on every variant of a real document

@@ -110,6 +110,30 @@ struct LocalLauncherTests {
         #expect(error.description.contains("images/missing"))
     }
 
+    @Test(arguments: ["..", ".", "...", "....gz", "../images", "a/../..", "base/..", "-base", ".base", "", "base gz"])
+    func `an image name that is not a safe name never resolves, least of all to the parent of images`(image: String) throws {
+        let fixture = try Fixture()
+        // images/ and its parent both exist, so a lookup that resolved '.' or '..' would succeed.
+        let folders = ImageFolders(searchPath: [fixture.images])
+        guard case .failure(let error) = folders.folder(for: image) else {
+            Issue.record("image '\(image)' resolved to \((try? folders.folder(for: image).get()) ?? "?")")
+            return
+        }
+        #expect(error.looked.isEmpty)
+        #expect(error.description.contains("image name"))
+        #expect(ImageFolders.candidateNames(for: image).allSatisfy { SafeName.isValid($0) })
+    }
+
+    @Test func `dots at the end of an image name never yield '.' or '..' as a candidate`() {
+        #expect(ImageFolders.candidateNames(for: "base...") == ["base...", "base..", "base.", "base"])
+        #expect(!ImageFolders.candidateNames(for: "a..gz").contains(".."))
+    }
+
+    @Test func `a node's host name is a valid host name even when its workspace name is not a label`() throws {
+        #expect(LocalLauncher.hostname(context: "ctx-1a2b", node: "db_primary-0") == "db-primary-0.ctx-1a2b.muster.local")
+        #expect(HostName.isValid(LocalLauncher.hostname(context: "ctx-1a2b", node: String(repeating: "w", count: 128) + "-0")))
+    }
+
     @Test func `a launched node gets its root, scripts, address and userdata, and boots`() async throws {
         let fixture = try Fixture()
         let addresses = fixture.claims()

@@ -219,7 +219,7 @@ extension AgentBootstrap {
             if let nics {
                 var labels: Set<String> = []
                 for nic in nics {
-                    if nic.label.isEmpty || nic.label.contains("/") { problems.append("NIC label \"\(nic.label)\" is not a file name") }
+                    if let problem = SafeName.problem(in: nic.label) { problems.append(problem.message(for: "NIC name")) }
                     if !labels.insert(nic.label).inserted { problems.append("NIC \"\(nic.label)\" is given twice") }
                 }
             }

@@ -103,9 +103,10 @@ private struct PlanBuilder {
         if isSafe(script) && listing.contains(script) { steps.append(.script(step)) } else { skipped.append(step.key) }
     }
 
-    /// A role, NIC label or data name is a file name inside its phase folder: it must not climb out of it.
+    /// A role, NIC name or data name is a file name inside its phase folder: each part must be a
+    /// ``MusterCore/SafeName``, so that it cannot climb out of it.
     private func isSafe(_ script: String) -> Bool {
         let parts = script.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count <= 2 && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }
+        return parts.count <= 2 && parts.allSatisfy { SafeName.isValid($0) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MusterCore
 import MusterSystem
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,22 +21,51 @@ import Darwin
 ///
 /// It stops at the end of both pipes, or — when a process the script left running in the background still
 /// holds them — once the script itself has exited and what was already written has been read.
-struct OutputReader {
-    let output: Int32
-    let error: Int32
-    /// The script's process id (its exit, not the pipes' end, decides when to stop reading).
-    let leader: pid_t
-    let maximumLineBytes: Int
+final class OutputReader: Sendable {
+    private let output: Int32
+    private let error: Int32
+    private let maximumLineBytes: Int
+    /// The script's process id, once spawned (its exit, not the pipes' end, decides when to stop reading).
+    private let leader = Mutex<pid_t?>(nil)
+    private let abandoned = Mutex(false)
+    private let done = Mutex<(finished: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    /// Reads until the end, handing each line to `sink` as soon as it is complete. Closes both descriptors.
-    func run(into sink: AsyncStream<ScriptOutputLine>.Continuation) async {
-        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                read(into: sink)
-                finished.resume()
+    /// Starts reading at once, on a thread of its own, before the script is even spawned: no line waits for a
+    /// busy task pool. Each line goes to `sink` as soon as it is complete. The reader closes both descriptors.
+    init(output: Int32, error: Int32, maximumLineBytes: Int, into sink: AsyncStream<ScriptOutputLine>.Continuation) {
+        self.output = output
+        self.error = error
+        self.maximumLineBytes = maximumLineBytes
+        let thread = Thread { [self] in
+            read(into: sink)
+            let waiter = done.withLock { state in
+                state.finished = true
+                return state.waiter
             }
-            thread.name = "muster-script-output"
-            thread.start()
+            waiter?.resume()
+        }
+        thread.name = "muster-script-output"
+        thread.start()
+    }
+
+    /// The script never started: stop reading (within one poll interval) and close the pipes.
+    func abandon() {
+        abandoned.withLock { $0 = true }
+    }
+
+    /// Tells the reader which process wrote into the pipes.
+    func spawned(_ pid: pid_t) {
+        leader.withLock { $0 = pid }
+    }
+
+    /// Returns once both pipes are read to their end (or the script exited and what it wrote was read).
+    func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = done.withLock { state in
+                if !state.finished { state.waiter = continuation }
+                return state.finished
+            }
+            if finished { continuation.resume() }
         }
     }
 
@@ -58,7 +88,8 @@ struct OutputReader {
             if ready <= 0 || clock.now - lastCheck > .milliseconds(100) {
                 // A background process may hold the pipes open after the script ended: the script's exit decides.
                 lastCheck = clock.now
-                if !leaderExited && !ProcessGroup.isAlive(leader) { leaderExited = true }
+                if abandoned.withLock({ $0 }) { break }
+                if !leaderExited, let leader = leader.withLock({ $0 }), !ProcessGroup.isAlive(leader) { leaderExited = true }
                 if ready <= 0 { continue }
             }
             for entry in polled where entry.revents != 0 {

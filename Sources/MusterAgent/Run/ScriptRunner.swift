@@ -82,6 +82,7 @@ public struct ScriptRunner: Sendable {
             return .failedToStart("cannot create pipes for the script's output: \(error)")
         }
         let (stdout, stderr) = pipes
+        let reader = OutputReader(output: stdout.readEnd.rawValue, error: stderr.readEnd.rawValue, maximumLineBytes: lineLimit, into: sink)
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(command.executable)),
@@ -95,10 +96,10 @@ public struct ScriptRunner: Sendable {
             ) { execution in
                 let pid = execution.processIdentifier.value
                 leader.withLock { $0 = pid }
-                let reader = OutputReader(output: stdout.readEnd.rawValue, error: stderr.readEnd.rawValue, leader: pid, maximumLineBytes: lineLimit)
+                reader.spawned(pid)
                 return await withTaskGroup(of: Event.self) { tasks in
                     tasks.addTask {
-                        await reader.run(into: sink)
+                        await reader.finished()
                         return .drained
                     }
                     tasks.addTask {
@@ -131,8 +132,9 @@ public struct ScriptRunner: Sendable {
             if let pid = leader.withLock({ $0 }) {
                 await ProcessGroup(id: pid).terminate(grace: grace)
             } else {
-                try? stdout.readEnd.close()
-                try? stderr.readEnd.close()
+                // Never spawned: nothing will write; the reader stops and closes the pipes.
+                reader.abandon()
+                await reader.finished()
             }
             return Task.isCancelled ? .cancelled : .failedToStart(Self.reason(error))
         }

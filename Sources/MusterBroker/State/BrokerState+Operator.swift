@@ -41,7 +41,7 @@ extension BrokerState {
             )
         }
         let contextName = Self.cleanName(name) ?? "cluster"
-        let id = newContextID(for: contextName)
+        let id = try newContextID(for: contextName)
         var commands: [EngineCommand] = [.createContext(id: id, name: contextName, document: document)]
         if launch {
             for workspace in document.workspaces {
@@ -65,14 +65,14 @@ extension BrokerState {
         return cleaned.isEmpty ? nil : String(cleaned.prefix(40))
     }
 
-    /// A short, readable id: the name's slug and four random hexadecimal digits (`cpe-3f9a`).
-    private func newContextID(for name: String) -> ContextID {
-        let slug = name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(24)
-        while true {
-            let suffix = String(UInt16.random(in: .min ... .max), radix: 16)
-            let id = ContextID("\(String(slug))-\(String(repeating: "0", count: 4 - suffix.count))\(suffix)")
-            if engine.contexts[id] == nil { return id }
+    /// A short, readable id: the name's slug and random hexadecimal digits (`cpe-3f9a`), longer once a name's
+    /// short ids are used up (see ``MusterCore/ContextID/make(name:isTaken:using:)``).
+    private func newContextID(for name: String) throws(BrokerError) -> ContextID {
+        var random = SystemRandomNumberGenerator()
+        guard let id = ContextID.make(name: name, isTaken: { engine.contexts[$0] != nil }, using: &random) else {
+            throw BrokerError.unavailable("no free context id for '\(name)'; try another name")
         }
+        return id
     }
 
     /// Every context, oldest first.

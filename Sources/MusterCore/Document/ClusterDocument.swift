@@ -64,11 +64,12 @@ public struct WorkspaceSpec: Sendable, Hashable, Codable {
     public func nodeName(_ index: Int) -> String { "\(name)-\(index)" }
 }
 
-/// One `<nic>`: a network the node is attached to.
+/// One `<nic>`: a network the node is attached to, and the name the broker knows it by.
 public struct NICSpec: Sendable, Hashable, Codable {
     /// The network name (the element's text, for example `public`).
     public var network: String
-    /// The interface label (`interface` or `_interface` attribute), if given.
+    /// The NIC name the document gives: the `interface` (or `_interface`) attribute, or, as Nimbus does, the
+    /// interface of the workspace's only provided identity when its only NIC has no attribute.
     public var interface: String?
     /// Whether the operator wants to log in over this NIC (its host key goes to the local known_hosts).
     public var wantLogin: Bool
@@ -80,9 +81,57 @@ public struct NICSpec: Sendable, Hashable, Codable {
         self.wantLogin = wantLogin
     }
 
-    /// The label that names this NIC in identities and in `2-thishost/<label>` scripts: the interface label when
-    /// the document gives one, otherwise the network name.
-    public var label: String { interface ?? network }
+    /// The broker's NIC name for a NIC on the `public` network (Nimbus's `publicnic`).
+    public static let publicName = "publicnic"
+    /// The broker's NIC name for a NIC on a `private` network (Nimbus's `localnic`).
+    public static let localName = "localnic"
+    /// The NIC names agents map discovered addresses to; other names draw a validation warning.
+    public static let standardNames: Set<String> = [publicName, localName]
+
+    /// The name that identifies this NIC in identities and `2-thishost/<name>`, `5-thishost-finalize/<name>`
+    /// scripts, following Nimbus's cloud-client: ``interface`` when the document gives one, otherwise the name
+    /// ``nimbusName(forNetwork:)`` picks for the network.
+    ///
+    /// A document that validated always yields one of those two; for a NIC whose network has no Nimbus name
+    /// (which validation refuses when the NIC is unnamed) the network name stands in.
+    public var label: String { interface ?? Self.nimbusName(forNetwork: network) ?? network }
+
+    /// The name Nimbus gives an unnamed NIC on `network`: ``publicName`` when the network's name starts with
+    /// `public`, ``localName`` when it starts with `private` (ignoring case and surrounding whitespace), else `nil`.
+    public static func nimbusName(forNetwork network: String) -> String? {
+        let name = network.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        if startsCaseInsensitively(name, with: "public") { return publicName }
+        if startsCaseInsensitively(name, with: "private") { return localName }
+        return nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case network, interface, wantLogin, name
+    }
+
+    /// Decodes a NIC; a `name` in the input is ignored (it follows from the other fields).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        network = try container.decode(String.self, forKey: .network)
+        interface = try container.decodeIfPresent(String.self, forKey: .interface)
+        wantLogin = try container.decode(Bool.self, forKey: .wantLogin)
+    }
+
+    /// Encodes a NIC with its ``label`` as `name`, so that JSON readers (`muster plan --json`, the broker API)
+    /// see the NIC name without knowing Nimbus's rule.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(network, forKey: .network)
+        try container.encodeIfPresent(interface, forKey: .interface)
+        try container.encode(wantLogin, forKey: .wantLogin)
+        try container.encode(label, forKey: .name)
+    }
+
+    private static func startsCaseInsensitively(_ text: Substring.UTF8View, with prefix: StaticString) -> Bool {
+        let bytes = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        guard text.count >= bytes.count else { return false }
+        return zip(text, bytes).allSatisfy { ($0 | 0x20) == $1 }
+    }
 }
 
 /// One `<deploy>` entry (Nimbus multi-cloud placement).

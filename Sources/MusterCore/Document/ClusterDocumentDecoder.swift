@@ -1,6 +1,6 @@
 /// Where the parts of a decoded document were written (byte offsets), for diagnostics found after decoding.
 ///
-/// Offsets become lines and columns only when a diagnostic needs one, so a large valid document pays nothing.
+/// Offsets become lines and columns only for the diagnostics reported, so a large valid document pays nothing.
 struct ClusterSourceMap: Sendable {
     struct Workspace: Sendable {
         var element: Int
@@ -10,12 +10,8 @@ struct ClusterSourceMap: Sendable {
         var data: [Int] = []
     }
 
-    let lines: LineTable
     var root: Int
     var workspaces: [Workspace] = []
-
-    /// The line and column of a byte offset recorded here.
-    func position(_ offset: Int) -> SourcePosition { lines.location(of: offset) }
 }
 
 /// Turns a well-formed XML tree into a ``ClusterDocument``, reporting every structural problem it finds.
@@ -25,10 +21,12 @@ struct ClusterSourceMap: Sendable {
 /// parse. It decodes as much as it can even after errors, so that one run reports every problem.
 struct ClusterDocumentDecoder {
     private let xml: XMLTree
-    private(set) var diagnostics: [Diagnostic] = []
+    /// Every problem found, kept within the collector's limit.
+    private(set) var collector: DiagnosticCollector
 
-    init(_ xml: XMLTree) {
+    init(_ xml: XMLTree, collector: DiagnosticCollector = DiagnosticCollector()) {
         self.xml = xml
+        self.collector = collector
     }
 
     /// Nimbus's quantity is an `xs:short`; more than this in one workspace is a typo, not a plan.
@@ -62,7 +60,7 @@ struct ClusterDocumentDecoder {
 
     mutating func decode() -> (ClusterDocument, ClusterSourceMap) {
         let root = xml.root
-        var map = ClusterSourceMap(lines: xml.lines, root: root.offset)
+        var map = ClusterSourceMap(root: root.offset)
         guard root.name.local == "cluster", isNimbus(root) else {
             error(
                 "unexpected-root",
@@ -100,6 +98,7 @@ struct ClusterDocumentDecoder {
             source.name = textOffset(nameElement)
             if let text = requiredText(nameElement, what: "the workspace name") {
                 name = text
+                checkName(text, what: "workspace name", at: source.name)
             }
         } else {
             warning(
@@ -131,14 +130,11 @@ struct ClusterDocumentDecoder {
             active = decodeBoolean(activeElement.text, at: textOffset(activeElement), what: "<active>")
         }
 
-        var nics: [NICSpec] = []
-        for nicElement in parts where nicElement.name.local == "nic" {
-            nics.append(decodeNIC(nicElement))
-        }
+        let nicElements = parts.filter { $0.name.local == "nic" }
+        var nics = nicElements.map { decodeNIC($0) }
         if nics.isEmpty {
             error("missing-nic", "workspace '\(name)' has no <nic>; give each node at least one network, e.g. <nic>public</nic>", at: element.offset)
         }
-        checkDistinctLabels(nics, in: parts.filter { $0.name.local == "nic" })
 
         var deployments: [DeploySpec] = []
         for deployElement in parts where deployElement.name.local == "deploy" {
@@ -147,13 +143,14 @@ struct ClusterDocumentDecoder {
 
         var provides = ProvidesSpec()
         var requires = RequiresSpec()
+        var references = InterfaceReferences()
         if let ctx = single["ctx"] {
             checkAttributes(of: ctx, allowed: [])
             rejectText(in: ctx)
             let sections = children(of: ctx, allowed: ["provides", "requires"])
             let ctxSingle = singles(sections, names: ["provides", "requires"], in: ctx)
             if let providesElement = ctxSingle["provides"] {
-                provides = decodeProvides(providesElement, nics: nics, source: &source)
+                provides = decodeProvides(providesElement, references: &references, source: &source)
             }
             if let requiresElement = ctxSingle["requires"] {
                 requires = decodeRequires(requiresElement, source: &source)
@@ -172,6 +169,11 @@ struct ClusterDocumentDecoder {
                 "workspace '\(name)' has no <ctx>; add at least <ctx><provides><identity/></provides></ctx>",
                 at: element.offset
             )
+        }
+
+        if nameNICs(&nics, elements: nicElements, references: references, workspace: name) {
+            checkDistinctLabels(nics, in: nicElements)
+            checkInterfaces(references, labels: Set(nics.map(\.label)))
         }
 
         let workspace = WorkspaceSpec(
@@ -223,16 +225,94 @@ struct ClusterDocumentDecoder {
         return NICSpec(network: network, interface: interfaceAttribute(of: element), wantLogin: wantLogin)
     }
 
+    /// Names the NICs as Nimbus's cloud-client does (`ClusterUtil.parseRequest`), diagnosing what it refused.
+    ///
+    /// - A `<nic>` with an `interface` (or `_interface`) attribute is called that. A name other than `publicnic`
+    ///   or `localnic` draws a warning: those are the names agents map addresses to.
+    /// - A workspace's only `<nic>`, without one, is `publicnic` when its network name starts with `public`,
+    ///   `localnic` when it starts with `private` (ignoring case), and an error otherwise. If the workspace
+    ///   provides exactly one identity and that identity names an interface, the NIC takes that name instead;
+    ///   several provided identities with one unnamed NIC are an error.
+    /// - With several `<nic>`s, each must have an interface attribute.
+    ///
+    /// - Returns: Whether every NIC has a name, so that references to NIC names can be checked.
+    private mutating func nameNICs(
+        _ nics: inout [NICSpec],
+        elements: [XMLTree.Element],
+        references: InterfaceReferences,
+        workspace: String
+    ) -> Bool {
+        if nics.count == 1, nics[0].interface == nil {
+            let network = nics[0].network
+            guard !network.isEmpty else { return false }
+            guard NICSpec.nimbusName(forNetwork: network) != nil else {
+                error(
+                    "unnamed-nic",
+                    "cannot name the NIC of workspace '\(workspace)': network '\(network)' starts with neither 'public' (publicnic) "
+                        + "nor 'private' (localnic); add interface=\"publicnic\" or interface=\"localnic\" to the <nic>",
+                    at: textOffset(elements[0])
+                )
+                return false
+            }
+            if references.identities.count > 1 {
+                error(
+                    "unnamed-nic",
+                    "workspace '\(workspace)' provides \(references.identities.count) identities but has one <nic> without an "
+                        + "interface name; give the <nic> interface=\"…\" and each <identity> its <interface>",
+                    at: references.identities[1].offset
+                )
+                return false
+            }
+            if let identity = references.identities.first, let interface = identity.interface {
+                // Nimbus: the NIC takes the name of the workspace's one identity.
+                guard checkName(interface, what: "NIC name", at: identity.offset) else { return false }
+                warnIfNonstandard(interface, at: identity.offset)
+                nics[0].interface = interface
+            }
+            return true
+        }
+        var named = true
+        for (index, element) in elements.enumerated() {
+            guard let interface = nics[index].interface else {
+                if !nics[index].network.isEmpty {
+                    error(
+                        "unnamed-nic",
+                        "workspace '\(workspace)' has \(nics.count) NICs, so each needs a name: add interface=\"publicnic\" or "
+                            + "interface=\"localnic\" to this <nic>",
+                        at: element.offset
+                    )
+                }
+                named = false
+                continue
+            }
+            let offset = (nimbusAttribute("interface", of: element) ?? nimbusAttribute("_interface", of: element))?.valueOffset ?? element.offset
+            if checkName(interface, what: "NIC name", at: offset) {
+                warnIfNonstandard(interface, at: offset)
+            } else {
+                named = false
+            }
+        }
+        return named
+    }
+
+    private mutating func warnIfNonstandard(_ interface: String, at offset: Int) {
+        guard !NICSpec.standardNames.contains(interface) else { return }
+        warning(
+            "nonstandard-nic-name",
+            "NIC name '\(interface)' is neither 'publicnic' nor 'localnic'; agents that discover addresses (on EC2) "
+                + "only know those two, and ctx-scripts must be named 2-thishost/\(interface)",
+            at: offset
+        )
+    }
+
     private mutating func checkDistinctLabels(_ nics: [NICSpec], in elements: [XMLTree.Element]) {
         var seen: Set<String> = []
-        for (nic, element) in zip(nics, elements) where !nic.label.isEmpty {
-            if !seen.insert(nic.label).inserted {
-                error(
-                    "duplicate-nic",
-                    "two NICs of this workspace are labelled '\(nic.label)'; give each an interface=\"…\" label of its own",
-                    at: element.offset
-                )
-            }
+        for (nic, element) in zip(nics, elements) where !seen.insert(nic.label).inserted {
+            error(
+                "duplicate-nic",
+                "two NICs of this workspace are named '\(nic.label)'; give each an interface=\"…\" name of its own",
+                at: element.offset
+            )
         }
     }
 
@@ -259,34 +339,39 @@ struct ClusterDocumentDecoder {
 
     // MARK: ctx
 
-    private mutating func decodeProvides(_ element: XMLTree.Element, nics: [NICSpec], source: inout ClusterSourceMap.Workspace) -> ProvidesSpec {
+    private mutating func decodeProvides(
+        _ element: XMLTree.Element,
+        references: inout InterfaceReferences,
+        source: inout ClusterSourceMap.Workspace
+    ) -> ProvidesSpec {
         checkAttributes(of: element, allowed: [])
         rejectText(in: element)
         var provides = ProvidesSpec()
-        let labels = Set(nics.map(\.label))
         for child in children(of: element, allowed: ["identity", "role"]) {
             switch child.name.local {
             case "identity":
                 checkAttributes(of: child, allowed: [])
                 rejectText(in: child)
                 var interface: String?
+                var offset = child.offset
                 let parts = children(of: child, allowed: ["interface", "_interface", "ip", "hostname", "pubkey"])
                 for part in parts {
                     checkAttributes(of: part, allowed: [])
                     if part.name.local == "interface" || part.name.local == "_interface" {
                         interface = requiredText(part, what: "the interface of <identity>")
-                        if let interface { checkInterface(interface, labels: labels, at: textOffset(part)) }
+                        offset = textOffset(part)
                     }
                 }
+                references.identities.append((interface, offset))
                 provides.identities.append(ProvidedIdentity(interface: interface))
             default:
                 checkAttributes(of: child, allowed: ["interface", "_interface"])
                 let interface = interfaceAttribute(of: child)
-                if let interface, let attribute = child.attribute("interface") ?? child.attribute("_interface") {
-                    checkInterface(interface, labels: labels, at: attribute.valueOffset)
+                if let interface, let attribute = nimbusAttribute("interface", of: child) ?? nimbusAttribute("_interface", of: child) {
+                    references.roles.append((interface, attribute.valueOffset))
                 }
                 let name = requiredText(child, what: "the role name") ?? ""
-                if !name.isEmpty { checkFileName(name, what: "role name", at: textOffset(child)) }
+                if !name.isEmpty { checkName(name, what: "role name", at: textOffset(child)) }
                 provides.roles.append(ProvidedRole(name: name, interface: interface))
                 source.providedRoles.append(textOffset(child))
             }
@@ -294,13 +379,16 @@ struct ClusterDocumentDecoder {
         return provides
     }
 
-    private mutating func checkInterface(_ interface: String, labels: Set<String>, at offset: Int) {
-        guard !labels.isEmpty, !labels.contains(interface) else { return }
-        error(
-            "unknown-interface",
-            "interface '\(interface)' is not a NIC of this workspace (NICs: \(labels.sorted().joined(separator: ", ")))",
-            at: offset
-        )
+    /// Checks that every NIC name an identity or a role refers to is a NIC of the workspace.
+    private mutating func checkInterfaces(_ references: InterfaceReferences, labels: Set<String>) {
+        guard !labels.isEmpty else { return }
+        var listed: String?
+        for reference in references.identities + references.roles {
+            guard let interface = reference.interface, !labels.contains(interface) else { continue }
+            if listed == nil { listed = labels.sorted().prefix(10).joined(separator: ", ") + (labels.count > 10 ? ", …" : "") }
+            let known = listed!
+            error("unknown-interface", "interface '\(interface)' is not a NIC of this workspace (NICs: \(known))", at: reference.offset)
+        }
     }
 
     private mutating func decodeRequires(_ element: XMLTree.Element, source: inout ClusterSourceMap.Workspace) -> RequiresSpec {
@@ -330,7 +418,8 @@ struct ClusterDocumentDecoder {
                     error("missing-role-name", "the name of a required <role> is empty", at: nameAttribute.valueOffset)
                     continue
                 }
-                checkFileName(name, what: "role name", at: nameAttribute.valueOffset)
+                // An unusable name is reported once, not again as a role nobody provides.
+                guard checkName(name, what: "role name", at: nameAttribute.valueOffset) else { continue }
                 if !roleNames.insert(name).inserted {
                     warning("duplicate-required-role", "role '\(name)' is required twice; the second has no effect", at: child.offset)
                 }
@@ -365,7 +454,7 @@ struct ClusterDocumentDecoder {
                     continue
                 }
                 let name = trimmed(nameAttribute.value)
-                checkFileName(name, what: "data name", at: nameAttribute.valueOffset)
+                guard checkName(name, what: "data name", at: nameAttribute.valueOffset) else { continue }
                 if dataNames[name] != nil {
                     error("duplicate-data", "data '\(name)' is given twice in this workspace", at: child.offset)
                     continue
@@ -480,14 +569,12 @@ struct ClusterDocumentDecoder {
         }
     }
 
-    private mutating func checkFileName(_ name: String, what: String, at offset: Int) {
-        if name.contains("/") || name == "." || name == ".." || name.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-            error(
-                "invalid-name",
-                "\(what) '\(name)' cannot contain '/' or control characters, or be '.' or '..'; agents use it as a file name",
-                at: offset
-            )
-        }
+    /// Checks a name that agents use as a file or script name against the one rule, ``SafeName``.
+    @discardableResult
+    private mutating func checkName(_ name: String, what: String, at offset: Int) -> Bool {
+        guard let problem = SafeName.problem(in: name) else { return true }
+        error("invalid-name", problem.message(for: what), at: offset)
+        return false
     }
 
     private func interfaceAttribute(of element: XMLTree.Element) -> String? {
@@ -517,15 +604,24 @@ struct ClusterDocumentDecoder {
         scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r"
     }
 
-    private func location(_ offset: Int) -> SourcePosition { xml.location(of: offset) }
-
-    private mutating func error(_ code: String, _ message: String, at offset: Int) {
-        diagnostics.append(Diagnostic(.error, code: code, message, at: location(offset)))
+    /// Records an error; the message is built only if the error is among those reported.
+    private mutating func error(_ code: String, _ message: @autoclosure () -> String, at offset: Int) {
+        collector.add(.error, code: code, at: offset, message())
     }
 
-    private mutating func warning(_ code: String, _ message: String, at offset: Int) {
-        diagnostics.append(Diagnostic(.warning, code: code, message, at: location(offset)))
+    /// Records a warning; the message is built only if the warning is among those reported.
+    private mutating func warning(_ code: String, _ message: @autoclosure () -> String, at offset: Int) {
+        collector.add(.warning, code: code, at: offset, message())
     }
+}
+
+/// The NIC names a workspace's `<provides>` refers to, with where they are written, checked once the NICs
+/// are named.
+private struct InterfaceReferences {
+    /// One entry per `<identity>`: its `<interface>`, if any, and its offset (the interface's text, or the element).
+    var identities: [(interface: String?, offset: Int)] = []
+    /// One entry per `<role interface=…>`: the name and the attribute value's offset.
+    var roles: [(interface: String?, offset: Int)] = []
 }
 
 /// The elements that may appear at most once in a parent, looked up by local name (a handful, so a list beats hashing).

@@ -2,7 +2,8 @@
 public struct ClusterDocumentCheck: Sendable {
     /// The document, or `nil` when any diagnostic is an error.
     public var document: ClusterDocument?
-    /// Every problem found, in document order.
+    /// The problems found, in document order: at most ``ClusterDocumentParser/diagnosticLimit`` errors and as
+    /// many warnings, then a note for each severity that had more.
     public var diagnostics: [Diagnostic]
 
     /// Whether the document can be used (no errors; warnings allowed).
@@ -29,10 +30,15 @@ public enum ClusterDocumentParser {
     /// The largest document accepted, in bytes. Cluster documents are small; this bounds memory on bad input.
     public static let maximumSize = 32 * 1024 * 1024
 
+    /// At most this many errors, and this many warnings, are reported per document; a note says how many more
+    /// there were.
+    public static let diagnosticLimit = DiagnosticCollector.defaultLimit
+
     /// Reads, decodes and validates a document, reporting every problem it can find in one pass.
     ///
     /// Malformed XML stops at the first syntax error (nothing after it can be trusted); every other problem is
-    /// reported, one diagnostic each.
+    /// reported, one diagnostic each, in document order, up to ``diagnosticLimit`` errors and as many warnings.
+    /// The work is linear in the document's size however it is laid out (one line or many).
     public static func parse(_ bytes: [UInt8]) -> ClusterDocumentCheck {
         if bytes.count > maximumSize {
             let diagnostic = Diagnostic(
@@ -52,12 +58,12 @@ public enum ClusterDocumentParser {
                 diagnostics: [Diagnostic(.error, code: error.code, error.message, at: error.location)]
             )
         }
-        var decoder = ClusterDocumentDecoder(xml)
+        var decoder = ClusterDocumentDecoder(xml, collector: DiagnosticCollector(limit: diagnosticLimit))
         let (document, map) = decoder.decode()
-        var diagnostics = decoder.diagnostics
-        diagnostics += ClusterValidator.validate(document, map: map)
-        diagnostics = orderedForReading(diagnostics)
-        return ClusterDocumentCheck(document: diagnostics.containsErrors ? nil : document, diagnostics: diagnostics)
+        var collector = decoder.collector
+        ClusterValidator.validate(document, map: map, into: &collector)
+        let diagnostics = collector.diagnostics(lines: xml.lines)
+        return ClusterDocumentCheck(document: collector.errorCount > 0 ? nil : document, diagnostics: diagnostics)
     }
 
     /// Parses a document or throws every reason it cannot be used.
@@ -65,18 +71,5 @@ public enum ClusterDocumentParser {
         let check = parse(bytes)
         guard let document = check.document else { throw InvalidClusterDocument(diagnostics: check.diagnostics) }
         return document
-    }
-
-    /// Sorts by position, keeping each note right after the diagnostic it explains.
-    private static func orderedForReading(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
-        var groups: [[Diagnostic]] = []
-        for diagnostic in diagnostics {
-            if diagnostic.severity == .note, !groups.isEmpty {
-                groups[groups.count - 1].append(diagnostic)
-            } else {
-                groups.append([diagnostic])
-            }
-        }
-        return groups.enumerated().sorted { ($0.element[0].location, $0.offset) < ($1.element[0].location, $1.offset) }.flatMap(\.element)
     }
 }

@@ -15,57 +15,78 @@ enum ReadyWaitCycles {
     }
 
     /// Every elementary cycle's strongly connected component, reported once as one representative cycle.
+    ///
+    /// The graph has a vertex per workspace and per role that someone waits on to be ready: an edge from a
+    /// workspace to each such role it requires, and from each role to the workspaces that provide it. So its size
+    /// is linear in the document, even when many workspaces provide and wait on the same role (a graph of
+    /// workspaces alone would need an edge for every requirer–provider pair).
     static func find(in document: ClusterDocument) -> [Cycle] {
         // Most documents wait for registration only: no readiness edge, no cycle, nothing to build.
         guard document.workspaces.contains(where: { $0.requires.roles.contains { $0.wait == .ready } }) else { return [] }
-        var providers: [String: [Int]] = [:]
+        let count = document.workspaces.count
+        var roleVertex: [String: Int] = [:]
+        var roleNames: [String] = []
+        var edges: [[Int]] = Array(repeating: [], count: count)
         for (index, workspace) in document.workspaces.enumerated() {
-            for role in workspace.provides.roles { providers[role.name, default: []].append(index) }
-        }
-        // edges[w] = [(provider workspace, role)]
-        var edges: [[(to: Int, role: String)]] = Array(repeating: [], count: document.workspaces.count)
-        for (index, workspace) in document.workspaces.enumerated() {
+            var required: Set<Int> = []
             for role in workspace.requires.roles where role.wait == .ready {
-                for provider in Set(providers[role.name] ?? []).sorted() { edges[index].append((provider, role.name)) }
+                let vertex =
+                    roleVertex[role.name]
+                    ?? {
+                        let vertex = count + roleNames.count
+                        roleVertex[role.name] = vertex
+                        roleNames.append(role.name)
+                        edges.append([])
+                        return vertex
+                    }()
+                if required.insert(vertex).inserted { edges[index].append(vertex) }
             }
         }
-        let components = stronglyConnectedComponents(count: edges.count, edges: edges.map { $0.map(\.to) })
+        for (index, workspace) in document.workspaces.enumerated() {
+            var seen: Set<Int> = []
+            for role in workspace.provides.roles {
+                if let vertex = roleVertex[role.name], seen.insert(vertex).inserted { edges[vertex].append(index) }
+            }
+        }
         var cycles: [Cycle] = []
-        for component in components {
+        for component in stronglyConnectedComponents(count: edges.count, edges: edges) where component.count > 1 {
             let members = Set(component)
-            let isCycle = component.count > 1 || edges[component[0]].contains { $0.to == component[0] }
-            guard isCycle else { continue }
-            cycles.append(Cycle(members: walk(from: component.min()!, within: members, edges: edges)))
+            let start = component.filter { $0 < count }.min()!
+            let path = walk(from: start, within: members, edges: edges)
+            // The path alternates workspace, role, workspace, role…
+            let steps = stride(from: 0, to: path.count, by: 2).map { (workspace: path[$0], role: roleNames[path[$0 + 1] - count]) }
+            cycles.append(Cycle(members: steps))
         }
         return cycles.sorted { $0.members[0].workspace < $1.members[0].workspace }
     }
 
-    /// A simple cycle through `start` inside one strongly connected component (breadth-first back to start).
-    private static func walk(from start: Int, within members: Set<Int>, edges: [[(to: Int, role: String)]]) -> [(workspace: Int, role: String)] {
-        var previous: [Int: (from: Int, role: String)] = [:]
+    /// A shortest cycle through `start` inside one strongly connected component (breadth-first back to start),
+    /// as the vertices in order from `start`.
+    private static func walk(from start: Int, within members: Set<Int>, edges: [[Int]]) -> [Int] {
+        var previous: [Int: Int] = [:]
         var queue = [start]
         var head = 0
-        var closing: (from: Int, role: String)?
+        var closing: Int?
         search: while head < queue.count {
-            let node = queue[head]
+            let vertex = queue[head]
             head += 1
-            for edge in edges[node] where members.contains(edge.to) {
-                if edge.to == start {
-                    closing = (node, edge.role)
+            for next in edges[vertex] where members.contains(next) {
+                if next == start {
+                    closing = vertex
                     break search
                 }
-                if previous[edge.to] == nil {
-                    previous[edge.to] = (node, edge.role)
-                    queue.append(edge.to)
+                if previous[next] == nil {
+                    previous[next] = vertex
+                    queue.append(next)
                 }
             }
         }
-        guard let closing else { return [(start, "")] }
-        var path: [(workspace: Int, role: String)] = [(closing.from, closing.role)]
-        var node = closing.from
-        while node != start, let step = previous[node] {
-            path.append((step.from, step.role))
-            node = step.from
+        guard let closing else { return [start] }
+        var path = [closing]
+        var vertex = closing
+        while vertex != start, let step = previous[vertex] {
+            path.append(step)
+            vertex = step
         }
         return path.reversed()
     }

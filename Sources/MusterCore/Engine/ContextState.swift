@@ -163,8 +163,9 @@ public struct ContextState: Sendable {
             throw EngineError(.unknownWorkspace, "context '\(id)' has no workspace '\(name)'")
         }
         guard count >= 1 else { throw EngineError(.invalidInput, "the number of nodes to add must be at least 1, not \(count)") }
-        guard workspaces[workspace].nodes.count + count <= ClusterDocumentDecoder.maximumQuantity,
-            nodes.count + count <= ClusterValidator.maximumNodes
+        // Compared as "room left" so that a huge count from the wire cannot overflow.
+        guard count <= ClusterDocumentDecoder.maximumQuantity - workspaces[workspace].nodes.count,
+            count <= ClusterValidator.maximumNodes - nodes.count
         else {
             throw EngineError(.invalidInput, "adding \(count) nodes would exceed the limit of nodes per workspace or per context")
         }
@@ -244,8 +245,20 @@ public struct ContextState: Sendable {
         guard !identities.isEmpty else {
             throw EngineError(.invalidInput, "a check-in needs one identity per NIC (\(labels.joined(separator: ", ")))")
         }
+        guard identities.count <= labels.count else {
+            throw EngineError(
+                .invalidInput,
+                "node '\(nodes[index].name)' sent \(identities.count) identities; it has \(labels.count) NIC\(labels.count == 1 ? "" : "s") (\(labels.joined(separator: ", ")))"
+            )
+        }
         var seen: Set<String> = []
         for identity in identities {
+            // Every field is checked before it is compared or stored: these values reach other nodes' host files.
+            do {
+                try identity.validate()
+            } catch {
+                throw EngineError(.invalidInput, "node '\(nodes[index].name)': \(error.message)")
+            }
             guard labels.contains(identity.interface) else {
                 throw EngineError(
                     .invalidInput,
@@ -254,9 +267,6 @@ public struct ContextState: Sendable {
             }
             guard seen.insert(identity.interface).inserted else {
                 throw EngineError(.invalidInput, "NIC '\(identity.interface)' has two identities")
-            }
-            guard !identity.ip.isEmpty, !identity.hostname.isEmpty else {
-                throw EngineError(.invalidInput, "the identity of NIC '\(identity.interface)' needs an IP and a host name")
             }
         }
         guard seen.count == labels.count else {

@@ -11,7 +11,7 @@ public enum WireFormat {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timestampStyle))
+            try container.encode(timestamp(date))
         }
         return encoder
     }
@@ -30,4 +30,15 @@ public enum WireFormat {
     }
 
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// A date as the wire writes it: rounded to the nearest millisecond.
+    ///
+    /// The formatter truncates, and a date read from `….123Z` is a double a hair below .123 about half the time,
+    /// so formatting it as is would write `….122Z`: every round trip could lose a millisecond. Writing the
+    /// rounded millisecond plus a tenth of one (well above a double's error for any year up to 9999) makes
+    /// encode → decode → encode give the same text.
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = (date.timeIntervalSinceReferenceDate * 1000).rounded()
+        return Date(timeIntervalSinceReferenceDate: milliseconds / 1000 + 0.000_1).formatted(timestampStyle)
+    }
 }

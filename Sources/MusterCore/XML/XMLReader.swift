@@ -23,7 +23,13 @@ public enum XMLReader {
             return .success(XMLTree(root: root, bytes: bytes, lines: lines))
         } catch {
             return .failure(
-                XMLSyntaxError(code: error.code, message: error.message, offset: error.offset, location: lines.location(of: error.offset))
+                XMLSyntaxError(
+                    code: error.code,
+                    // Messages quote the document, which may hold control characters.
+                    message: TerminalText.inert(error.message),
+                    offset: error.offset,
+                    location: lines.location(of: error.offset)
+                )
             )
         }
     }
@@ -264,6 +270,10 @@ struct XMLScanner {
         }
         var attributes: [RawAttribute] = []
         var declared: [String] = []
+        /// The names of the `xmlns` attributes, which are not kept in `attributes`.
+        var declarations: [String] = []
+        /// Every attribute name so far, once the tag has too many to compare one by one.
+        var seen: Set<String>?
         var selfClosing = false
         while true {
             let hadSpace = skipWhitespace()
@@ -306,12 +316,22 @@ struct XMLScanner {
             let valueOffset = index + 1
             let value = try parseAttributeValue()
             let (attributePrefix, attributeLocal, qualified) = names(attributeName)
-            if attributes.contains(where: { $0.qualified == qualified }) || (qualified.hasPrefix("xmlns") && declared.contains(qualified)) {
+            let isDuplicate: Bool
+            if seen != nil {
+                isDuplicate = !seen!.insert(qualified).inserted
+            } else {
+                isDuplicate = attributes.contains { $0.qualified == qualified } || declarations.contains(qualified)
+                if attributes.count + declarations.count >= linearAttributeLimit {
+                    seen = Set(attributes.map(\.qualified) + declarations + [qualified])
+                }
+            }
+            if isDuplicate {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(qualified)' appears twice", offset: attributeOffset)
             }
             if qualified == "xmlns" || qualified.hasPrefix("xmlns:"), let problem = Self.uriProblem(value) {
                 throw Failure(code: "invalid-namespace", message: "namespace name '\(value)' is not a valid URI: \(problem)", offset: valueOffset)
             }
+            if qualified == "xmlns" || qualified.hasPrefix("xmlns:") { declarations.append(qualified) }
             if qualified == "xmlns" {
                 bind(prefix: "", to: value)
                 declared.append("")
@@ -395,6 +415,7 @@ struct XMLScanner {
         }
         var attributes: [XMLTree.Attribute] = []
         attributes.reserveCapacity(open.rawAttributes.count)
+        var seen: Set<String>? = open.rawAttributes.count > linearAttributeLimit ? [] : nil
         for raw in open.rawAttributes {
             var namespace: String?
             if let prefix = raw.prefix {
@@ -404,7 +425,11 @@ struct XMLScanner {
                 namespace = uri
             }
             let name = XMLTree.Name(namespace: namespace, local: raw.local, qualified: raw.qualified)
-            if attributes.contains(where: { $0.name.namespace == namespace && $0.name.local == raw.local }) {
+            let isDuplicate =
+                seen == nil
+                ? attributes.contains { $0.name.namespace == namespace && $0.name.local == raw.local }
+                : !seen!.insert((namespace ?? "") + "\u{0}" + raw.local).inserted
+            if isDuplicate {
                 throw Failure(code: "duplicate-attribute", message: "attribute '\(raw.qualified)' appears twice", offset: raw.offset)
             }
             attributes.append(XMLTree.Attribute(name: name, value: raw.value, offset: raw.offset, valueOffset: raw.valueOffset))
@@ -769,3 +794,7 @@ struct XMLScanner {
         return nil
     }
 }
+
+/// Up to this many attributes of one element are checked for repeats one by one (no allocation); past it, with a
+/// set, so that the check stays linear however many attributes an element has.
+private let linearAttributeLimit = 16

@@ -1,4 +1,5 @@
 import Foundation
+import MusterCore
 
 /// Finds a workspace's image on the local launcher: `<image>NAME</image>` names a folder `images/NAME/` next to
 /// the cluster file (or in the folders given with `--images`).
@@ -12,7 +13,8 @@ public struct ImageFolders: Sendable {
     }
 
     /// The names an image may have as a folder: as written, then without its extensions
-    /// (`rabbitMQ.gz` → `rabbitMQ`, `base.tar.gz` → `base.tar`, `base`).
+    /// (`rabbitMQ.gz` → `rabbitMQ`, `base.tar.gz` → `base.tar`, `base`). Only ``MusterCore/SafeName``s are
+    /// candidates, so no candidate is `.`, `..` or holds a `/`: a folder is always inside its search folder.
     public static func candidateNames(for image: String) -> [String] {
         var names = [image]
         var name = image
@@ -20,13 +22,13 @@ public struct ImageFolders: Sendable {
             name = String(name[..<dot])
             names.append(name)
         }
-        return names
+        return names.filter { SafeName.isValid($0) }
     }
 
     /// The folder for an image, or a message saying everywhere it looked.
     public func folder(for image: String) -> Result<String, ImageNotFound> {
-        guard !image.contains("/") && image != ".." else {
-            return .failure(ImageNotFound(image: image, looked: [], reason: "an image name cannot contain '/'"))
+        if let problem = SafeName.problem(in: image) {
+            return .failure(ImageNotFound(image: image, looked: [], reason: problem.message(for: "the local launcher's image name")))
         }
         var looked: [String] = []
         for base in searchPath {

@@ -112,7 +112,7 @@ public actor LocalLauncher: NodeLauncher {
 
     /// The host name of a node.
     public nonisolated static func hostname(context: ContextID, node: String) -> String {
-        "\(node).\(context.rawValue).muster.local"
+        "\(HostName.label(from: node)).\(context.rawValue).muster.local"
     }
 
     private func key(_ context: ContextID, _ node: String) -> String { "\(context.rawValue)/\(node)" }
@@ -177,7 +177,9 @@ public actor LocalLauncher: NodeLauncher {
         for (offset, nic) in request.nics.enumerated() {
             // Each NIC of a node needs its own address: extra NICs take addresses from further blocks.
             let address = try addresses.address(context: request.context.rawValue, index: nodeIndex + offset * 100_000)
-            nics.append(AgentUserdata.NIC(label: nic.label, ip: address, hostname: offset == 0 ? hostname : "\(nic.label).\(hostname)"))
+            nics.append(
+                AgentUserdata.NIC(label: nic.label, ip: address, hostname: offset == 0 ? hostname : "\(HostName.label(from: nic.label)).\(hostname)")
+            )
         }
         let userdata = AgentUserdata(
             broker: request.brokerURL,

@@ -65,13 +65,14 @@ enum ScaledCluster {
     }
 
     /// The identity virtual node `node` checks in with: the `index`-th address of 10.0.0.0/8, a host name under
-    /// `bench.muster.local`, and a made-up key.
+    /// `bench.muster.local`, and a made-up (but well-formed) Ed25519 key.
     static func identity(_ node: String, _ index: Int) -> Identity {
-        Identity(
-            interface: "public",
+        let key = (0..<32).map { UInt8(truncatingIfNeeded: (index >> (($0 % 4) * 8)) ^ $0) }
+        return Identity(
+            interface: NICSpec.publicName,
             ip: "10.\(index / 65_536).\(index / 256 % 256).\(index % 256)",
             hostname: "\(node).bench.muster.local",
-            pubkey: "ssh-ed25519 AAAA\(index)"
+            pubkey: SSHPublicKey(ed25519: key, comment: "root@\(node)").line
         )
     }
 }

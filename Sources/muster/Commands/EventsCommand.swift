@@ -39,6 +39,7 @@ struct EventsCommand: AsyncParsableCommand {
         let contextFilter = context.context.map { ContextID($0) }
         try await WithBroker.run(brokerOptions) { client in
             // Without --follow, stop at the sequence number the broker had when we started.
+            if follow { Output.watchForClosedReader() }
             let end = follow ? nil : try await client.snapshot(of: contextFilter).sequence
             if let end, end <= (after ?? 0) { return }
             let encoder = WireFormat.encoder()

@@ -40,6 +40,7 @@ struct LogsCommand: AsyncParsableCommand {
                 }
             }
             if follow {
+                Output.watchForClosedReader()
                 for try await element in client.outputStream(of: target.node, in: target.context) {
                     if case .line(let line) = element { try print(line) }
                 }

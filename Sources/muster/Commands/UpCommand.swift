@@ -131,7 +131,7 @@ struct UpCommand: AsyncParsableCommand {
                     interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1,
                     keep: keep,
                     timeout: timeout.map { Duration.seconds($0) },
-                    theme: theme ?? ProcessInfo.processInfo.environment["MUSTER_THEME"],
+                    theme: theme,
                     repositoryThemes: Installation.themesFolder()
                 ),
                 launcher: LocalLauncher(configuration: launcherConfiguration, logger: logger),
@@ -140,6 +140,7 @@ struct UpCommand: AsyncParsableCommand {
             // A reader that went away (`muster up … | head`) stops the boot the way Ctrl-C does; the exit status then
             // says so (141).
             Output.onBrokenPipe { session.outputClosed() }
+            if !session.settings.interactive { Output.watchForClosedReader() }
             if let broker {
                 try await runRemote(session, url: broker, logger: logger)
             } else {
@@ -151,12 +152,13 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     private func runEmbedded(_ session: UpSession, state: String, logger: Logger) async throws {
+        let given = try OperatorToken.given(tokenFile: nil)
         let server = try await BrokerServer.starting(
             configuration: BrokerServerConfiguration(
                 host: listen.host,
                 port: listen.port,
                 stateDirectory: state,
-                operatorToken: ProcessInfo.processInfo.environment["MUSTER_TOKEN"]
+                operatorToken: given
             ),
             launcher: session.launcher,
             logger: logger
@@ -164,9 +166,7 @@ struct UpCommand: AsyncParsableCommand {
             try? LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: state)
             session.listening(url)
         }
-        session.token =
-            try server.mintedOperatorToken ?? OperatorToken.given(tokenFile: nil)
-            ?? OperatorToken.read((state as NSString).appendingPathComponent("operator-token"))
+        session.token = try server.mintedOperatorToken ?? given ?? OperatorToken.read((state as NSString).appendingPathComponent("operator-token"))
         defer { LocalBrokerFile.removeOwn(from: state) }
         try await BrokerServer.reportingStartFailures {
             try await Self.serviceGroup([.init(service: server), session.asService], logger: logger).run()

@@ -7,8 +7,10 @@ struct Validate: ParsableCommand {
         abstract: "Check cluster documents and report every problem, compiler-style.",
         discussion: """
             Each problem is printed as FILE:LINE:COL: error: MESSAGE (or warning:), followed by the line and a \
-            caret, and all problems of all files are reported in one run. Malformed XML stops at the first \
-            syntax error. DTDs and entity declarations are refused outright.
+            caret, and all problems of all files are reported in one run (at most the first 100 errors and 100 \
+            warnings per file, then a count of the rest). Malformed XML stops at the first syntax error. DTDs and \
+            entity declarations are refused outright. A valid file's line names its NICs as nodes will know them \
+            (publicnic, localnic: Nimbus's names).
 
             Exit status: 0 when every document is valid (warnings allowed), 65 when any is invalid, 66 when a \
             file cannot be read.
@@ -35,6 +37,8 @@ struct Validate: ParsableCommand {
             var readable: Bool
             var workspaces: Int?
             var nodes: Int?
+            /// The NIC names the document's nodes get (Nimbus's rule), each once, in document order.
+            var nics: [String]?
             var diagnostics: [Entry]
         }
 
@@ -74,6 +78,7 @@ struct Validate: ParsableCommand {
                     readable: true,
                     workspaces: check.document?.workspaces.count,
                     nodes: check.document?.nodeCount,
+                    nics: check.document.map(Self.nicNames),
                     diagnostics: check.diagnostics.map {
                         .init(severity: $0.severity.rawValue, code: $0.code, message: $0.message, line: $0.location.line, column: $0.location.column)
                     }
@@ -85,7 +90,8 @@ struct Validate: ParsableCommand {
                 if !quiet {
                     let warnings = check.diagnostics.filter { $0.severity == .warning }.count
                     Output.line(
-                        "\(file.path): valid, \(document.workspaces.count) workspaces, \(document.nodeCount) nodes"
+                        "\(file.path): valid, \(document.workspaces.count) workspaces, \(document.nodeCount) nodes, "
+                            + "NICs \(Self.nicNames(document).joined(separator: ", "))"
                             + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
                     )
                 }
@@ -97,5 +103,11 @@ struct Validate: ParsableCommand {
         if json { try JSONOutput.print(report) }
         if unreadable { throw ExitCodes.notFound }
         if !report.valid { throw ExitCodes.invalidDocument }
+    }
+
+    /// Each NIC name of the document once, in document order.
+    static func nicNames(_ document: ClusterDocument) -> [String] {
+        var seen: Set<String> = []
+        return document.workspaces.flatMap { $0.nics.map(\.label) }.filter { seen.insert($0).inserted }
     }
 }

@@ -39,9 +39,36 @@ enum Output {
     }
 
     static func line(_ text: String) {
+        let written = lock.withLock { state in state.closed || write(text + "\n", to: STDOUT_FILENO) }
+        if !written { readerClosed() }
+    }
+
+    static func error(_ text: String) {
+        lock.withLock { _ in _ = write(text + "\n", to: STDERR_FILENO) }
+    }
+
+    /// For commands that may wait a long time between lines (`--follow`, `up --headless`): notices at once that
+    /// standard output's reader went away, without waiting for the next line to fail, as `tail -f` does. A pipe
+    /// whose reading end is closed reports an error to `poll`; a terminal or a file never does.
+    static func watchForClosedReader() {
+        let thread = Thread {
+            var entry = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
+            while true {
+                let ready = poll(&entry, 1, -1)
+                if ready < 0 && errno == EINTR { continue }
+                guard ready > 0, entry.revents & Int16(POLLERR | POLLHUP) != 0 else { return }
+                break
+            }
+            readerClosed()
+        }
+        thread.name = "muster-stdout-watch"
+        thread.start()
+    }
+
+    /// Standard output's reader went away: once, the replacement handler or the end by `SIGPIPE`.
+    private static func readerClosed() {
         let handler: (@Sendable () -> Void)?? = lock.withLock { state in
             guard !state.closed else { return .none }
-            guard !write(text + "\n", to: STDOUT_FILENO) else { return .none }
             state.closed = true
             return .some(state.onBrokenPipe)
         }
@@ -51,10 +78,6 @@ enum Output {
         } else {
             endAsBrokenPipe()
         }
-    }
-
-    static func error(_ text: String) {
-        lock.withLock { _ in _ = write(text + "\n", to: STDERR_FILENO) }
     }
 
     /// Ends the process as a pipeline expects of a writer whose reader left: killed by `SIGPIPE` (status 141).

@@ -138,13 +138,18 @@ final class TestBroker: Sendable {
     }
 
     /// The identity a test node checks in with.
-    static func identity(_ node: String, index: Int, interface: String = "public") -> Identity {
+    static func identity(_ node: String, index: Int, interface: String = "publicnic") -> Identity {
         Identity(
             interface: interface,
             ip: "127.0.1.\(index + 1)",
             hostname: "\(node).test.muster.local",
-            pubkey: "ssh-ed25519 AAAAKEY\(index) root@\(node)"
+            pubkey: key(index, comment: "root@\(node)")
         )
+    }
+
+    /// A well-formed Ed25519 host key line, distinct per `seed` (made-up key bytes: the broker checks the form).
+    static func key(_ seed: Int, comment: String? = nil) -> String {
+        SSHPublicKey(ed25519: (0..<32).map { UInt8(truncatingIfNeeded: seed &* 131 &+ $0 &* 7 &+ 1) }, comment: comment).line
     }
 
     func checkIn(_ context: ContextID, _ credential: NodeCredential, index: Int) async throws -> Reply {

@@ -230,7 +230,12 @@ enum Fixture {
         )
     )
 
-    static let identity = Identity(interface: "public", ip: "10.0.0.5", hostname: "head.example.org", pubkey: "ssh-ed25519 AAAAC3Nz head")
+    static let identity = Identity(
+        interface: "publicnic",
+        ip: "10.0.0.5",
+        hostname: "head.example.org",
+        pubkey: SSHPublicKey(ed25519: Array(repeating: 0x2A, count: 32), comment: "head").line
+    )
 
     static func answer(released: Bool, version: Int = 1) -> AnswerResponse {
         AnswerResponse(

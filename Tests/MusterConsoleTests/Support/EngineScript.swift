@@ -51,7 +51,7 @@ struct EngineScript {
                 interface: nic.label,
                 ip: "10.0.\(index / 250).\(index % 250 + 1)",
                 hostname: "\(node).\(context).muster.local",
-                pubkey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI\(index)qKx9Wm4v7Tz root@\(node)"
+                pubkey: SSHPublicKey(ed25519: (0..<32).map { UInt8(truncatingIfNeeded: index &* 131 &+ $0 &* 7 &+ 1) }, comment: "root@\(node)").line
             )
         }
     }

@@ -47,7 +47,7 @@ enum Scenes {
         for node in ["rabbitmq-head-0", "provisioner-0", "scheduler-0", "aggregator-0"] {
             try script.run(node, phase: 0, script: "0-etchosts.sh", arguments: [head.ip, "rabbitmq-head-0", head.hostname])
         }
-        try script.run("rabbitmq-head-0", phase: 5, script: "5-thishost-finalize/public")
+        try script.run("rabbitmq-head-0", phase: 5, script: "5-thishost-finalize/publicnic")
         try script.reportOK("rabbitmq-head-0")
         try script.run("provisioner-0", phase: 1, script: "1-ipandhost/rabbitmq-head", arguments: [head.ip])
         try script.reportOK("provisioner-0")

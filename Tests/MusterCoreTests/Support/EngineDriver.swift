@@ -47,7 +47,7 @@ struct EngineDriver {
                 interface: spec.label,
                 ip: "10.\(nic).\(index / 250).\(index % 250 + 1)",
                 hostname: "\(name).\(context).muster.local",
-                pubkey: "ssh-ed25519 KEY\(index)x\(nic) root@\(name)"
+                pubkey: TestKeys.ed25519(index * 16 + nic, comment: "root@\(name)")
             )
         }
     }
