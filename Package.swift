@@ -79,6 +79,9 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -145,17 +148,43 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MusterLaunchTests",
-            dependencies: ["MusterLaunch", "MusterCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MusterLaunch",
+                "MusterCore",
+                "MusterBroker",
+                // The end-to-end tests run the agent binary (.build/…/muster-agent) inside emulated instances.
+                "muster-agent",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster", "muster-agent"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "MusterAgentTests", dependencies: ["MusterAgent", "MusterCore"], swiftSettings: strict),
+        .testTarget(
+            name: "MusterAgentTests",
+            dependencies: [
+                "MusterAgent",
+                "MusterCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MusterClientTests",
             dependencies: [
