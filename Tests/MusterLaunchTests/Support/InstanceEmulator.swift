@@ -70,6 +70,7 @@ actor InstanceEmulator {
         poller = nil
         for id in machines.keys { await end(id) }
         addresses.releaseAll()
+        try? FileManager.default.removeItem(atPath: folder)
     }
 
     /// The machine emulating an instance, once it exists.

@@ -4,7 +4,7 @@ import MusterLaunch
 
 /// A real `moto_server` (PyPI moto[server]) on a free loopback port: an EC2 API for tests. One per test suite,
 /// shared by its tests (each test uses contexts of its own). It dies with the test process: a shell holds it
-/// and kills it when the test process's end closes its standard input.
+/// and ends it once the test process is gone.
 final class MotoServer: Sendable {
     let endpoint: String
     private let process: Process
@@ -25,31 +25,28 @@ final class MotoServer: Sendable {
         }
         let port = try freePort()
         let log = (NSTemporaryDirectory() as NSString).appendingPathComponent("moto-\(port).log")
+        // A watchdog in a session of its own holds moto and ends it once this test process is gone, however it ends.
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "moto_server -H 127.0.0.1 -p \(port) >\"$1\" 2>&1 & pid=$!; read _ignored; kill $pid", "sh", log]
-        let input = Pipe()
-        process.standardInput = input
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = [
+            "/bin/sh", "-c",
+            "moto_server -H 127.0.0.1 -p \(port) >\"$1\" 2>&1 & pid=$!; while kill -0 \"$2\" 2>/dev/null; do sleep 1; done; kill -9 $pid",
+            "sh", log, "\(getpid())",
+        ]
+        process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let server = MotoServer(endpoint: "http://127.0.0.1:\(port)", process: process, input: input)
+        let server = MotoServer(endpoint: "http://127.0.0.1:\(port)", process: process)
         try await eventually("moto_server answers on port \(port) (log: \(log))", timeout: .seconds(60)) {
             (try? await server.ec2().describeInstances(filters: [.init("instance-id", ["i-00000000"])])) != nil
         }
         return server
     }
 
-    private let input: Pipe
-
-    private init(endpoint: String, process: Process, input: Pipe) {
+    private init(endpoint: String, process: Process) {
         self.endpoint = endpoint
         self.process = process
-        self.input = input
-    }
-
-    deinit {
-        try? input.fileHandleForWriting.close()
     }
 
     /// AWS CLI options for this server.
