@@ -1,4 +1,5 @@
 import Foundation
+import MusterBroker
 import MusterCore
 import MusterLaunch
 import NIOHTTP1
@@ -62,6 +63,37 @@ struct EC2EndToEndTests {
             .init("tag:\(EC2Launcher.Tags.node)", [node]),
             .init("instance-state-name", states),
         ]).first
+    }
+
+    @Test func `over TLS with the broker's own CA pinned, instances fetch the agent and reach ok`() async throws {
+        let moto = try await Self.moto.get()
+        let fixture = try Fixture()
+        let certificates = try BrokerCertificateAuthority.loadOrCreate(folder: fixture.folder + "/ca", serverName: "127.0.0.1")
+        defer { try? FileManager.default.removeItem(atPath: fixture.folder) }
+        let image = "muster-e2e-tls-\(UUID().uuidString.prefix(8))"
+        _ = try await moto.registerImage(name: image)
+        let broker = try await EC2Broker.start(moto: moto, certificates: certificates)
+        #expect(broker.url.scheme == "https")
+        let created = try await broker.create(fixture.document(image: image))
+        let id = created.context.id
+        let emulator = try InstanceEmulator(ec2: moto.ec2(), contexts: [id.rawValue], scripts: fixture.scripts)
+        await emulator.start()
+        do {
+            try await eventually("every node is ok over TLS", timeout: .seconds(120)) {
+                let context = try await broker.context(id)
+                if context.nodes.contains(where: { $0.state == .failed }) { throw TestFailure("a node failed: \(context.nodes)") }
+                return context.status.allOk
+            }
+            let worker = try #require(try await Self.instance(moto, context: id, node: "worker-0"))
+            let root = try #require(await emulator.machine(worker.instanceID)).root
+            #expect(try String(contentsOfFile: root + "/etc/muster/broker-ca.pem", encoding: .utf8).contains("BEGIN CERTIFICATE"))
+        } catch {
+            await emulator.stop()
+            try await broker.stop()
+            throw error
+        }
+        try await broker.stop()
+        await emulator.stop()
     }
 
     @Test func `a provider and a requirer reach ok on emulated instances, and kill and retry replace the instance`() async throws {

@@ -6,6 +6,7 @@ import MusterCore
 import MusterLaunch
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import ServiceLifecycle
 
 /// A real broker on 127.0.0.1 (port 0) that launches through an ``EC2Launcher`` against moto and serves the
@@ -17,6 +18,7 @@ final class EC2Broker: Sendable {
     static let operatorToken = "mst_op_ec2-test-operator"
     private let group: ServiceGroup
     private let runner: Task<Void, any Error>
+    private let http: HTTPClient
 
     /// The folder that holds the built products (`muster-agent` beside the test bundle).
     static let productsFolder: URL = {
@@ -27,7 +29,12 @@ final class EC2Broker: Sendable {
         return folder
     }()
 
-    static func start(moto: MotoServer, configure: (inout EC2Launcher.Configuration) -> Void = { _ in }) async throws -> EC2Broker {
+    /// Starts a broker; with `certificates` it serves HTTPS with them and pins their CA in every node's userdata.
+    static func start(
+        moto: MotoServer,
+        certificates: BrokerCertificateAuthority? = nil,
+        configure: (inout EC2Launcher.Configuration) -> Void = { _ in }
+    ) async throws -> EC2Broker {
         guard FileManager.default.isExecutableFile(atPath: productsFolder.appendingPathComponent("muster-agent").path) else {
             throw TestFailure("muster-agent is not built beside the tests (\(productsFolder.path)): run swift build --build-tests")
         }
@@ -36,6 +43,7 @@ final class EC2Broker: Sendable {
         let download = try AgentDownload(folder: productsFolder.path)
         var configuration = EC2Launcher.Configuration(
             aws: moto.options(),
+            caCertificatePEM: certificates?.caCertificatePEM,
             agentDownload: EC2Userdata.AgentDownload(sha256: download.sha256),
             scriptTimeoutSeconds: 60,
             pollInterval: .milliseconds(200),
@@ -45,6 +53,7 @@ final class EC2Broker: Sendable {
         let launcher = EC2Launcher(configuration: configuration, logger: logger)
         var brokerConfiguration = BrokerServerConfiguration(host: "127.0.0.1", port: 0, operatorToken: operatorToken, longPollSeconds: 5)
         brokerConfiguration.agentDownload = download
+        brokerConfiguration.tls = certificates?.tlsFiles
         let (urls, continuation) = AsyncStream.makeStream(of: URL.self)
         let server = try await BrokerServer(configuration: brokerConfiguration, launcher: launcher, logger: logger) { url in
             continuation.yield(url)
@@ -54,10 +63,17 @@ final class EC2Broker: Sendable {
         let runner = Task { try await group.run() }
         var iterator = urls.makeAsyncIterator()
         guard let url = await iterator.next() else { throw TestFailure("the broker did not start") }
-        return EC2Broker(server: server, url: url, launcher: launcher, group: group, runner: runner)
+        var http = HTTPClient.shared
+        if let certificates {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificates.caCertificatePEM.utf8)))
+            http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        }
+        return EC2Broker(server: server, url: url, launcher: launcher, group: group, runner: runner, http: http)
     }
 
-    private init(server: BrokerServer, url: URL, launcher: EC2Launcher, group: ServiceGroup, runner: Task<Void, any Error>) {
+    private init(server: BrokerServer, url: URL, launcher: EC2Launcher, group: ServiceGroup, runner: Task<Void, any Error>, http: HTTPClient) {
+        self.http = http
         self.server = server
         self.url = url
         self.launcher = launcher
@@ -68,6 +84,7 @@ final class EC2Broker: Sendable {
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await runner.value
+        if http !== HTTPClient.shared { try await http.shutdown() }
     }
 
     /// An operator call; returns the status and body.
@@ -76,7 +93,7 @@ final class EC2Broker: Sendable {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(Self.operatorToken)")
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await http.execute(request, timeout: .seconds(30))
         let buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return (Int(response.status.code), Data(buffer.readableBytesView))
     }
