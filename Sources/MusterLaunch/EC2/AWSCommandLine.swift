@@ -148,8 +148,6 @@ public struct AWSCommandLine: Sendable {
                 .notInstalled,
                 message: "cannot run '\(options.executable)': install the AWS CLI (for example `pip install awscli`) and put `aws` on PATH"
             )
-        } catch let error as SubprocessError where error.code == .outputLimitExceeded {
-            throw AWSError(.badOutput, message: "aws \(operation) printed more than Muster reads")
         } catch is CancellationError {
             throw AWSError(.timedOut, message: "aws \(operation) was cancelled")
         } catch {
@@ -181,15 +179,63 @@ public struct AWSCommandLine: Sendable {
         } else {
             environment = .inherit.updating(fixed)
         }
+        // Output goes to unlinked files rather than pipes: a pipe's end inherited by some other process started at
+        // the same moment would keep the call waiting for an end of file long after the CLI exited or was killed.
+        let output = try CapturedOutput()
+        defer { output.close() }
         let result = try await Subprocess.run(
             executable,
             arguments: Arguments(commandLine(arguments)),
             environment: environment,
             platformOptions: platform,
             input: .none,
-            output: .string(limit: 16 * 1024 * 1024),
-            error: .string(limit: 1024 * 1024)
+            output: .fileDescriptor(output.standardOutputWriter, closeAfterSpawningProcess: true),
+            error: .fileDescriptor(output.standardErrorWriter, closeAfterSpawningProcess: true)
         )
-        return Finished(status: result.terminationStatus, output: result.standardOutput, error: result.standardError)
+        return Finished(status: result.terminationStatus, output: try output.standardOutput(), error: try output.standardError())
+    }
+}
+
+/// Two anonymous files (created in a private folder and unlinked at once) that take a child's standard output
+/// and error, read back once it has exited.
+private final class CapturedOutput {
+    let standardOutputWriter: FileDescriptor
+    let standardErrorWriter: FileDescriptor
+    private let outputReader: FileDescriptor
+    private let errorReader: FileDescriptor
+
+    init() throws {
+        let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-aws-\(UUID().uuidString)")
+        guard mkdir(folder, 0o700) == 0 else { throw AWSError(.failed, message: "cannot create \(folder): \(String(cString: strerror(errno)))") }
+        defer { rmdir(folder) }
+        func pair(_ name: String) throws -> (FileDescriptor, FileDescriptor) {
+            let path = FilePath((folder as NSString).appendingPathComponent(name))
+            let writer = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: .ownerReadWrite)
+            let reader = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+            _ = unlink(path.string)
+            return (writer, reader)
+        }
+        (standardOutputWriter, outputReader) = try pair("stdout")
+        (standardErrorWriter, errorReader) = try pair("stderr")
+    }
+
+    func standardOutput() throws -> String { try Self.read(outputReader, limit: 16 * 1024 * 1024) }
+
+    func standardError() throws -> String { try Self.read(errorReader, limit: 1024 * 1024) }
+
+    func close() {
+        try? outputReader.close()
+        try? errorReader.close()
+    }
+
+    private static func read(_ descriptor: FileDescriptor, limit: Int) throws -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count < limit {
+            let count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -46,8 +46,8 @@ final class EC2Broker: Sendable {
             caCertificatePEM: certificates?.caCertificatePEM,
             agentDownload: EC2Userdata.AgentDownload(sha256: download.sha256),
             scriptTimeoutSeconds: 60,
-            pollInterval: .milliseconds(200),
-            maxPollInterval: .seconds(1)
+            pollInterval: .seconds(1),
+            maxPollInterval: .seconds(2)
         )
         configure(&configuration)
         let launcher = EC2Launcher(configuration: configuration, logger: logger)

@@ -53,13 +53,13 @@ actor InstanceEmulator {
         addresses = LoopbackAddresses(claimsFolder: (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-loopback-claims"))
     }
 
-    /// Starts watching moto (every 200 ms).
+    /// Starts watching moto (every second: each look is an `aws` process).
     func start() {
         guard poller == nil else { return }
         poller = Task {
             while !Task.isCancelled {
                 await self.poll()
-                try? await Task.sleep(for: .milliseconds(200))
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }
