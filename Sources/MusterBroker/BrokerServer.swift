@@ -102,7 +102,8 @@ public final class BrokerServer: Service, Sendable {
             store: store,
             metrics: metrics,
             longPollSeconds: configuration.longPollSeconds,
-            heartbeat: configuration.heartbeat
+            heartbeat: configuration.heartbeat,
+            agentDownload: configuration.agentDownload
         )
         let scheme = configuration.tls == nil ? "http" : "https"
         let server: HTTPServerBuilder

@@ -16,6 +16,8 @@ public struct BrokerServerConfiguration: Sendable {
     public var longPollSeconds: Int
     /// How often idle event streams get a heartbeat.
     public var heartbeat: Duration
+    /// The `muster-agent` binaries served at `GET /v1/agent/linux/{arch}` to cloud nodes; none when `nil`.
+    public var agentDownload: AgentDownload? = nil
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

@@ -31,6 +31,7 @@ struct MusterAgentCommand: AsyncParsableCommand {
             Examples:
               muster-agent --userdata /etc/muster/userdata.json
               muster-agent --metadata http://169.254.169.254/latest
+              muster-agent --userdata /etc/muster/userdata.json --metadata http://169.254.169.254/latest
               muster-agent --broker http://10.0.0.5:7077 --context cpe-3f9a --node rabbitmq-head-0 \\
                   --token-file /etc/muster/token --nic public=10.0.0.7,head.example.org --root /
             """,
@@ -43,7 +44,12 @@ struct MusterAgentCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Fetch userdata from this URL.", valueName: "url"))
     var userdataURL: String?
 
-    @Option(help: ArgumentHelp("An EC2-style metadata service (…/latest): userdata and the launch index come from it.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "An EC2-style metadata service (…/latest): the userdata (unless --userdata gives it) and the node's addresses come from it.",
+            valueName: "url"
+        )
+    )
     var metadata: String?
 
     @Option(help: "The broker's URL.") var broker: String?
@@ -83,7 +89,7 @@ struct MusterAgentCommand: AsyncParsableCommand {
             } else if let userdataURL {
                 raw = try await Self.fetch(userdataURL)
             } else if let metadata {
-                let service = MetadataService(base: metadata)
+                let service = InstanceMetadata(base: metadata)
                 raw = try await service.userdata()
                 launchIndex = try await service.launchIndex()
             }
@@ -143,7 +149,8 @@ struct MusterAgentCommand: AsyncParsableCommand {
             node: node,
             generation: generation,
             root: root.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-            scriptTimeoutSeconds: scriptTimeout
+            scriptTimeoutSeconds: scriptTimeout,
+            metadata: metadata
         )
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
@@ -179,34 +186,6 @@ struct MusterAgentCommand: AsyncParsableCommand {
         guard response.status == .ok else { throw AgentError.input("GET \(url) answered \(response.status)") }
         let body = try await response.body.collect(upTo: 1 << 20)
         return Data(body.readableBytesView)
-    }
-}
-
-/// An EC2-style instance metadata service (IMDSv2 with a session token, falling back to v1).
-struct MetadataService {
-    let base: String
-
-    private func token() async -> String? {
-        var request = HTTPClientRequest(url: base + "/api/token")
-        request.method = .PUT
-        request.headers.add(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "300")
-        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(3)), response.status == .ok,
-            let body = try? await response.body.collect(upTo: 4096)
-        else { return nil }
-        return String(buffer: body)
-    }
-
-    private func get(_ path: String) async throws -> Data? {
-        let headers = await token().map { [("X-aws-ec2-metadata-token", $0)] } ?? []
-        return try await MusterAgentCommand.fetch(base + path, headers: headers)
-    }
-
-    func userdata() async throws -> Data? { try await get("/user-data") }
-
-    func launchIndex() async throws -> Int? {
-        try await get("/meta-data/ami-launch-index").flatMap {
-            Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
     }
 }
 

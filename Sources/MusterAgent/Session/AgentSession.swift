@@ -33,8 +33,7 @@ public struct AgentSession: Sendable {
             logger.error("no host key", metadata: ["error": "\(error)"])
             return Int32(error.code)
         }
-        guard let identities = bootstrap.identities(pubkey: hostKey.publicKey) ?? IdentityDiscovery.discover(bootstrap, pubkey: hostKey.publicKey)
-        else {
+        guard let identities = await IdentityDiscovery.identities(bootstrap, pubkey: hostKey.publicKey, logger: logger) else {
             logger.error("cannot tell this node's addresses: give each NIC an ip and hostname in the userdata")
             return Int32(NodeExitCode.environment)
         }
@@ -132,9 +131,36 @@ public struct AgentSession: Sendable {
     }
 }
 
-/// Finds a node's addresses when its launcher did not say (a cloud VM): the host name and, per NIC, the first
-/// non-loopback IPv4 address of the machine.
+/// Finds a node's addresses when its launcher did not say (a cloud VM): from the instance metadata service when
+/// the bootstrap names one (``MetadataIdentities``: Nimbus's `localnic`/`publicnic`), otherwise the host name
+/// and, per NIC, the first non-loopback IPv4 address of the machine.
 enum IdentityDiscovery {
+    /// The node's identities: the launcher's when it gave every NIC's address (and named at least one NIC),
+    /// else the metadata service's, else the machine's own.
+    static func identities(_ bootstrap: AgentBootstrap, pubkey: String, logger: Logger) async -> [Identity]? {
+        if let known = bootstrap.identities(pubkey: pubkey), !known.isEmpty || bootstrap.metadata == nil { return known }
+        guard let metadata = bootstrap.metadata else { return discover(bootstrap, pubkey: pubkey) }
+        do {
+            let network = try await InstanceMetadata(base: metadata.absoluteString).network()
+            return MetadataIdentities.identities(
+                network: network,
+                machineAddresses: localIPv4Addresses(),
+                hints: bootstrap.nics,
+                fallbackHostname: machineHostname(),
+                pubkey: pubkey
+            )
+        } catch {
+            logger.error("cannot read this node's addresses from the metadata service", metadata: ["error": "\(error.message)"])
+            return nil
+        }
+    }
+
+    private static func machineHostname() -> String? {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count) == 0 else { return nil }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func discover(_ bootstrap: AgentBootstrap, pubkey: String) -> [Identity]? {
         var name = [CChar](repeating: 0, count: 256)
         guard gethostname(&name, name.count) == 0 else { return nil }

@@ -15,6 +15,8 @@ struct BrokerRouter {
     let heartbeat: Duration
     /// Encodes answers, sharing the JSON of the all-identities list between requirers.
     let answers = AnswerEncoder()
+    /// The agent binaries served to cloud nodes, if any.
+    var agentDownload: AgentDownload? = nil
 
     typealias Context = BasicRequestContext
 
@@ -22,6 +24,7 @@ struct BrokerRouter {
         let router = Router(context: Context.self)
         router.add(middleware: BrokerMiddleware(metrics: metrics))
         addPublicRoutes(router)
+        agentDownload?.register(on: router)
         addOperatorRoutes(router)
         addAgentRoutes(router)
         return router

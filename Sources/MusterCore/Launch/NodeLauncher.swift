@@ -74,4 +74,34 @@ public protocol LaunchReporter: Sendable {
     /// The node's agent process ended on its own (not stopped by the launcher). A node that had not finished
     /// then fails, so that a crashed agent never leaves a node waiting forever.
     func agentExited(context: ContextID, node: String, generation: Int, status: Int32, message: String) async
+
+    /// What the launcher knows of the machine behind a node (instance id, provider state, addresses); called
+    /// whenever that changes. Has a default that does nothing.
+    func machine(context: ContextID, node: String, generation: Int, details: MachineDetails) async
+}
+
+/// What a launcher can tell about the machine behind a node (a cloud instance), for the operator.
+public struct MachineDetails: Sendable, Hashable, Codable {
+    /// The provider's id of the machine (`i-0abc…` on EC2).
+    public var instanceID: String
+    /// The provider's state of the machine (`pending`, `running`, `shutting-down`, `terminated`, …).
+    public var state: String
+    /// The machine's private address, once known.
+    public var privateIP: String?
+    /// The machine's public address, once known.
+    public var publicIP: String?
+
+    /// Creates details.
+    public init(instanceID: String, state: String, privateIP: String? = nil, publicIP: String? = nil) {
+        self.instanceID = instanceID
+        self.state = state
+        self.privateIP = privateIP
+        self.publicIP = publicIP
+    }
+}
+
+extension LaunchReporter {
+    /// The machine behind a node was created or changed state. Launchers of local processes never call it; the
+    /// default does nothing, so reporters that do not show machines need not implement it.
+    public func machine(context: ContextID, node: String, generation: Int, details: MachineDetails) async {}
 }

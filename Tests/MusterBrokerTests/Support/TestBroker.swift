@@ -27,12 +27,13 @@ final class TestBroker: Sendable {
         heartbeat: Duration = .seconds(15),
         tls: BrokerServerConfiguration.TLSFiles? = nil,
         launcher: (any NodeLauncher)? = nil,
+        agentDownload: AgentDownload? = nil,
         http: HTTPClient = .shared
     ) async throws -> TestBroker {
         let logs = LogCapture()
         let logger = Logger(label: "test-broker") { _ in logs.handler() }
         let (urls, continuation) = AsyncStream.makeStream(of: URL.self)
-        let configuration = BrokerServerConfiguration(
+        var configuration = BrokerServerConfiguration(
             host: "127.0.0.1",
             port: 0,
             stateDirectory: stateDirectory,
@@ -41,6 +42,7 @@ final class TestBroker: Sendable {
             longPollSeconds: longPollSeconds,
             heartbeat: heartbeat
         )
+        configuration.agentDownload = agentDownload
         let server = try await BrokerServer(configuration: configuration, launcher: launcher, logger: logger) { url in
             continuation.yield(url)
             continuation.finish()
