@@ -147,6 +147,7 @@ public final class BrokerServer: Service, Sendable {
                 let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
                 let url = URL(string: "\(scheme)://\(urlHost):\(port)")!
                 await state.attach(launcher: launcher, brokerURL: url.absoluteString)
+                await state.startDeadlines()
                 logger.info("broker listening", metadata: ["url": "\(url.absoluteString)"])
                 await onListening(url)
             },

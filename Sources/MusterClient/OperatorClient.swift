@@ -41,13 +41,22 @@ public struct OperatorClient: Sendable {
     ///   - document: The cluster document's XML, as read from its file.
     ///   - name: The context's human name; the broker picks one when `nil`.
     ///   - launch: Whether to launch every node at once.
+    ///   - limits: Its time limits (boot timeout, lease, deadline), enforced by the broker.
     /// - Returns: The new context and one token per node (the only time the broker shows them), plus warnings.
     /// - Throws: ``BrokerClientError`` with code ``BrokerClientError/Code/invalidDocument`` and the document's
     ///   ``BrokerClientError/diagnostics`` when the broker rejects it (422).
-    public func createContext(document: Data, name: String? = nil, launch: Bool = false) async throws -> CreatedContext {
+    public func createContext(
+        document: Data,
+        name: String? = nil,
+        launch: Bool = false,
+        limits: ContextLimitRequest = ContextLimitRequest()
+    ) async throws -> CreatedContext {
         var query: [(name: String, value: String)] = []
         if let name { query.append(("name", name)) }
         if launch { query.append(("launch", "true")) }
+        if let seconds = limits.bootTimeoutSeconds { query.append(("bootTimeout", String(seconds))) }
+        if let seconds = limits.leaseSeconds { query.append(("lease", String(seconds))) }
+        if let seconds = limits.deadlineSeconds { query.append(("deadline", String(seconds))) }
         let call = BrokerCall(.POST, BrokerRoutes.contexts, query: query, token: token, safety: .unsafe)
             .body(document, contentType: "application/xml; charset=utf-8")
         return try await connection.send(call, decoding: CreatedContext.self)

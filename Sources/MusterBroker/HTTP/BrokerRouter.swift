@@ -89,8 +89,14 @@ struct BrokerRouter {
             var request = request
             let launch = try HTTPSupport.boolean(request, "launch", default: false)
             let name = request.uri.queryParameters.get("name").map { String($0) }
+            let day = 24 * 3_600
+            let limits = ContextLimitRequest(
+                bootTimeoutSeconds: try HTTPSupport.optionalInteger(request, "bootTimeout", in: 1...(7 * day)),
+                leaseSeconds: try HTTPSupport.optionalInteger(request, "lease", in: 1...(366 * day)),
+                deadlineSeconds: try HTTPSupport.optionalInteger(request, "deadline", in: 1...(366 * day))
+            )
             let document = try await HTTPSupport.body(&request, limit: HTTPSupport.Limit.document)
-            let created = try await state.createContext(name: name, document: document, launch: launch)
+            let created = try await state.createContext(name: name, document: document, launch: launch, limits: limits)
             return try HTTPSupport.json(created, status: .created)
         }
         router.get("/v1/contexts/:context") { request, context in

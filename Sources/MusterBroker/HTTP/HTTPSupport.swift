@@ -86,6 +86,12 @@ enum HTTPSupport {
         return value
     }
 
+    /// An integer query parameter within `range`, or nil when absent; 400 when malformed or out of range.
+    static func optionalInteger(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws(BrokerError) -> Int? {
+        guard request.uri.queryParameters.get(name) != nil else { return nil }
+        return try integer(request, name, in: range, default: range.lowerBound)
+    }
+
     /// A boolean query parameter (`true`/`false`/`1`/`0`), or `fallback` when absent.
     static func boolean(_ request: Request, _ name: String, default fallback: Bool) throws(BrokerError) -> Bool {
         guard let raw = request.uri.queryParameters.get(name) else { return fallback }

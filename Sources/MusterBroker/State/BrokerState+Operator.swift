@@ -29,7 +29,12 @@ extension BrokerState {
     // MARK: Contexts
 
     /// Creates a context from a cluster document; optionally launches every node at once.
-    func createContext(name: String?, document bytes: [UInt8], launch: Bool) throws(BrokerError) -> CreatedContext {
+    func createContext(
+        name: String?,
+        document bytes: [UInt8],
+        launch: Bool,
+        limits: ContextLimitRequest = ContextLimitRequest()
+    ) throws(BrokerError) -> CreatedContext {
         let check = ClusterDocumentParser.parse(bytes)
         guard let document = check.document else {
             let errors = check.diagnostics.filter { $0.severity == .error }
@@ -43,6 +48,7 @@ extension BrokerState {
         let contextName = Self.cleanName(name) ?? "cluster"
         let id = try newContextID(for: contextName)
         var commands: [EngineCommand] = [.createContext(id: id, name: contextName, document: document)]
+        if !limits.isEmpty { commands.append(.setLimits(context: id, limits: limits.limits(from: clock()))) }
         if launch {
             for workspace in document.workspaces {
                 for slot in 0..<workspace.quantity { commands.append(.launch(context: id, node: workspace.nodeName(slot))) }
@@ -79,7 +85,9 @@ extension BrokerState {
     func listContexts() -> ContextList {
         ContextList(
             contexts: engine.contextOrder.compactMap { id in
-                engine.contexts[id].map { ContextSummary(id: id, name: $0.name, createdAt: $0.createdAt, status: $0.status) }
+                engine.contexts[id].map {
+                    ContextSummary(id: id, name: $0.name, createdAt: $0.createdAt, status: $0.status, limits: $0.limits.isEmpty ? nil : $0.limits)
+                }
             }
         )
     }

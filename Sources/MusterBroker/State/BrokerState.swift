@@ -31,6 +31,9 @@ public actor BrokerState: LaunchReporter {
     var eventSubscribers: [UUID: EventSubscriber] = [:]
     var outputSubscribers: [NodeKey: [UUID: AsyncStream<OutputLine>.Continuation]] = [:]
     var isShuttingDown = false
+    /// The timer for the earliest time limit of any context (see BrokerState+Deadlines), and when it fires.
+    var deadlineTimer: Task<Void, Never>?
+    var scheduledDeadline: Date?
 
     struct EventSubscriber {
         var context: ContextID?
@@ -176,6 +179,7 @@ public actor BrokerState: LaunchReporter {
             throw BrokerError(error)
         }
         publish(performed.outcome, launches: launches)
+        noteDeadlines(commands: commands, actions: performed.outcome.actions, at: now)
         return performed
     }
 
@@ -232,6 +236,9 @@ public actor BrokerState: LaunchReporter {
             await booted(context: key.context, node: key.node, generation: report.generation)
         case .failed:
             await launchFailed(context: key.context, node: key.node, generation: report.generation, message: report.message ?? "the launch failed")
+        case .machine:
+            guard let details = report.machine else { throw BrokerError.badRequest("a machine report needs its machine details") }
+            await machine(context: key.context, node: key.node, generation: report.generation, details: details)
         case .exited:
             await agentExited(
                 context: key.context,
@@ -344,6 +351,15 @@ public actor BrokerState: LaunchReporter {
         }
     }
 
+    public func machine(context: ContextID, node: String, generation: Int, details: MachineDetails) async {
+        guard isCurrent(context: context, node: node, generation: generation) else { return }
+        do {
+            _ = try perform([.machine(context: context, node: node, details: details)])
+        } catch {
+            logger.debug("ignored a machine report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
+        }
+    }
+
     private func isCurrent(context: ContextID, node: String, generation: Int) -> Bool {
         (try? engine.contexts[context]?.generation(of: node)) == generation
     }
@@ -353,6 +369,8 @@ public actor BrokerState: LaunchReporter {
     /// Closes every stream and answers every long-poll, so that a graceful shutdown can finish its requests.
     public func shutdown() {
         isShuttingDown = true
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
         for subscriber in eventSubscribers.values { subscriber.continuation.finish() }
         eventSubscribers = [:]
         for subscribers in outputSubscribers.values {

@@ -258,6 +258,9 @@ public struct ConsoleModel: Sendable {
             }
         case .contextTerminated:
             status.terminated = true
+        case .contextLimits, .nodeMachine:
+            // Shown in the event log; the tree does not show limits or machines yet.
+            break
         }
     }
 

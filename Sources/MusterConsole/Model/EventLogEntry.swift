@@ -86,6 +86,14 @@ public struct EventLogEntry: Sendable, Hashable {
         case .contextTerminated:
             text = "context terminated"
             severity = .warning
+        case .contextLimits(let limits):
+            var parts: [String] = []
+            if let seconds = limits.bootTimeoutSeconds { parts.append("boot timeout \(DurationText.precise(Double(seconds)))") }
+            if let end = limits.leaseEnds { parts.append("lease ends in \(DurationText.precise(end.timeIntervalSince(event.time)))") }
+            if let end = limits.completeBy { parts.append("deadline in \(DurationText.precise(end.timeIntervalSince(event.time)))") }
+            text = "limits: " + parts.joined(separator: ", ")
+        case .nodeMachine(let node, let machine):
+            text = "\(node) machine \(machine.instanceID) \(machine.state)" + ((machine.publicIP ?? machine.privateIP).map { " at \($0)" } ?? "")
         }
         self.init(sequence: event.sequence, time: event.time, kind: event.change.kind, node: event.change.node, text: text, severity: severity)
     }

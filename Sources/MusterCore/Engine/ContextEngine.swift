@@ -93,6 +93,12 @@ public struct ContextEngine: Sendable {
             try state.timeOut(node, message: message, at: time, recorder: &recorder)
         case .terminate:
             state.terminate(at: time, recorder: &recorder)
+        case .setLimits(_, let limits):
+            try state.setLimits(limits, recorder: &recorder)
+        case .leaseEnded:
+            state.terminate(at: time, message: "the context's lease ended", recorder: &recorder)
+        case .machine(_, let node, let details):
+            try state.machine(node, details: details, recorder: &recorder)
         }
     }
 

@@ -7,7 +7,7 @@ extension ContextEvent: Codable {
     enum CodingKeys: String, CodingKey {
         case sequence, time, context, kind
         case name, workspaces, nodes, node, workspace, from, to, exitCode, message, waitingOn, identities
-        case role, registered, ready, expected, script, seconds, roles, requirers, status
+        case role, registered, ready, expected, script, seconds, roles, requirers, status, limits, machine
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +72,10 @@ extension ContextEvent: Codable {
             change = .contextStatus(try container.decode(ContextStatus.self, forKey: .status))
         case "context-terminated":
             change = .contextTerminated
+        case "context-limits":
+            change = .contextLimits(try container.decode(ContextLimits.self, forKey: .limits))
+        case "node-machine":
+            change = .nodeMachine(node: try node(), machine: try container.decode(MachineDetails.self, forKey: .machine))
         default:
             throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown event kind '\(kind)'")
         }
@@ -125,6 +129,11 @@ extension ContextEvent: Codable {
             try container.encode(status, forKey: .status)
         case .contextTerminated:
             break
+        case .contextLimits(let limits):
+            try container.encode(limits, forKey: .limits)
+        case .nodeMachine(let node, let machine):
+            try container.encode(node, forKey: .node)
+            try container.encode(machine, forKey: .machine)
         }
     }
 }

@@ -45,6 +45,10 @@ public enum ContextChange: Sendable, Hashable {
     case contextStatus(ContextStatus)
     /// The context was terminated.
     case contextTerminated
+    /// The context's time limits were set.
+    case contextLimits(ContextLimits)
+    /// What the launcher knows of the machine behind a node changed.
+    case nodeMachine(node: String, machine: MachineDetails)
 
     /// A short name for the kind of change (used as the SSE `event:` field).
     public var kind: String {
@@ -60,6 +64,8 @@ public enum ContextChange: Sendable, Hashable {
         case .providerJoined: "provider-joined"
         case .contextStatus: "context-status"
         case .contextTerminated: "context-terminated"
+        case .contextLimits: "context-limits"
+        case .nodeMachine: "node-machine"
         }
     }
 
@@ -67,7 +73,7 @@ public enum ContextChange: Sendable, Hashable {
     public var node: String? {
         switch self {
         case .nodeAdded(let node, _), .nodeRegistered(let node, _), .scriptStarted(let node, _), .scriptFinished(let node, _, _, _),
-            .providerJoined(let node, _, _):
+            .providerJoined(let node, _, _), .nodeMachine(let node, _):
             node
         case .nodeState(let transition): transition.node
         default: nil

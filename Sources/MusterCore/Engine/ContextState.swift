@@ -14,6 +14,8 @@ public struct ContextState: Sendable {
     public let createdAt: Date
     /// Whether it was terminated.
     public internal(set) var terminated = false
+    /// Its time limits (enforced by the broker through ``dueCommands(at:)``).
+    public internal(set) var limits = ContextLimits()
 
     var workspaces: [WorkspaceRecord] = []
     var workspaceIndex: [String: Int] = [:]
@@ -50,6 +52,10 @@ public struct ContextState: Sendable {
         var timeline: [ScriptRun] = []
         var exitCode: Int?
         var message: String?
+        /// When the current generation was launched (what the boot timeout counts from).
+        var launchedAt: Date?
+        /// What the launcher said of the machine behind the current generation.
+        var machine: MachineDetails?
 
         var isRegistered: Bool { !identities.isEmpty && state != .killed }
         var isReady: Bool { state == .ok }
@@ -189,6 +195,7 @@ public struct ContextState: Sendable {
             throw EngineError(.conflict, "node '\(name)' is \(nodes[index].state.rawValue); only a pending node can be launched (use retry)")
         }
         transition(index, to: .launching, at: time, recorder: &recorder)
+        nodes[index].launchedAt = time
         recorder.actions.append(.launch(context: id, node: name, generation: nodes[index].generation))
         announceStatus(&recorder)
     }
@@ -360,12 +367,31 @@ public struct ContextState: Sendable {
         nodes[index].releasedAt = nil
         nodes[index].answerVersion = 0
         nodes[index].timeline = []
+        nodes[index].machine = nil
         transition(index, to: .launching, identities: [], at: time, recorder: &recorder)
+        nodes[index].launchedAt = time
         recorder.actions.append(.launch(context: id, node: name, generation: nodes[index].generation))
         announceStatus(&recorder)
     }
 
-    mutating func terminate(at time: Date, recorder: inout Recorder) {
+    mutating func setLimits(_ limits: ContextLimits, recorder: inout Recorder) throws(EngineError) {
+        try checkNotTerminated()
+        if let seconds = limits.bootTimeoutSeconds, seconds < 1 {
+            throw EngineError(.invalidInput, "a boot timeout must be at least 1 second, not \(seconds)")
+        }
+        guard limits != self.limits else { return }
+        self.limits = limits
+        recorder.changes.append(.contextLimits(limits))
+    }
+
+    mutating func machine(_ name: String, details: MachineDetails, recorder: inout Recorder) throws(EngineError) {
+        let index = try nodeIndex(name)
+        guard nodes[index].machine != details else { return }
+        nodes[index].machine = details
+        recorder.changes.append(.nodeMachine(node: name, machine: details))
+    }
+
+    mutating func terminate(at time: Date, message: String = "the context was terminated", recorder: inout Recorder) {
         guard !terminated else { return }
         for index in nodes.indices {
             switch nodes[index].state {
@@ -373,7 +399,7 @@ public struct ContextState: Sendable {
                 // Its result stands, but its agent (still attached for late providers) and machine are stopped too.
                 recorder.actions.append(.stop(context: id, node: nodes[index].name))
             case let state where !state.isTerminal:
-                transition(index, to: .killed, message: "the context was terminated", at: time, recorder: &recorder)
+                transition(index, to: .killed, message: message, at: time, recorder: &recorder)
                 recorder.actions.append(.stop(context: id, node: nodes[index].name))
             default:
                 break
@@ -658,7 +684,8 @@ public struct ContextState: Sendable {
             answerVersion: node.answerVersion,
             timeline: node.timeline,
             exitCode: node.exitCode,
-            message: node.message
+            message: node.message,
+            machine: node.machine
         )
     }
 
@@ -735,7 +762,8 @@ public struct ContextState: Sendable {
                 )
             },
             roles: roleStatuses,
-            nodes: workspaces.flatMap { $0.nodes.map { nodeSnapshot($0, cache: &cache) } }
+            nodes: workspaces.flatMap { $0.nodes.map { nodeSnapshot($0, cache: &cache) } },
+            limits: limits.isEmpty ? nil : limits
         )
     }
 }

@@ -29,6 +29,12 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case timeOut(context: ContextID, node: String, message: String)
     /// End the context: every unfinished node is killed and no further input is accepted.
     case terminate(context: ContextID)
+    /// Set the context's time limits (boot timeout, lease, deadline); the broker enforces them.
+    case setLimits(context: ContextID, limits: ContextLimits)
+    /// The context's lease ended: it is terminated, its nodes stopped (as ``terminate(context:)``, saying why).
+    case leaseEnded(context: ContextID)
+    /// What the launcher knows of the machine behind a node changed (instance id, provider state, addresses).
+    case machine(context: ContextID, node: String, details: MachineDetails)
 
     /// The context the command is about.
     public var context: ContextID {
@@ -37,7 +43,7 @@ public enum EngineCommand: Sendable, Hashable, Codable {
         case .addNodes(let context, _, _), .launch(let context, _), .booted(let context, _), .launchFailed(let context, _, _),
             .checkIn(let context, _, _), .scriptStarted(let context, _, _), .scriptFinished(let context, _, _, _),
             .report(let context, _, _), .kill(let context, _), .retry(let context, _), .timeOut(let context, _, _),
-            .terminate(let context):
+            .terminate(let context), .setLimits(let context, _), .leaseEnded(let context), .machine(let context, _, _):
             context
         }
     }

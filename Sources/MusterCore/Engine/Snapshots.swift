@@ -97,6 +97,9 @@ public struct NodeSnapshot: Sendable, Hashable, Codable {
     public var message: String?
 
     /// The script running now, if any.
+    /// What the launcher said of the machine behind the node (cloud launchers), if anything.
+    public var machine: MachineDetails? = nil
+
     public var currentScript: ScriptRun? { timeline.last.flatMap { $0.finished == nil ? $0 : nil } }
 }
 
@@ -140,4 +143,6 @@ public struct ContextSnapshot: Sendable, Hashable, Codable {
     public var roles: [RoleStatus]
     /// Every node in workspace then slot order.
     public var nodes: [NodeSnapshot]
+    /// Its time limits, if it has any.
+    public var limits: ContextLimits? = nil
 }

@@ -13,13 +13,46 @@ public struct ContextSummary: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// Its overall status.
     public var status: ContextStatus
+    /// Its time limits, if it has any (the lease's end, for a contexts view).
+    public var limits: ContextLimits?
 
     /// Creates a summary.
-    public init(id: ContextID, name: String, createdAt: Date, status: ContextStatus) {
+    public init(id: ContextID, name: String, createdAt: Date, status: ContextStatus, limits: ContextLimits? = nil) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.status = status
+        self.limits = limits
+    }
+}
+
+/// The time limits asked for when a context is created (`POST /v1/contexts?bootTimeout=S&lease=S&deadline=S`),
+/// in seconds from its creation; the broker turns them into ``ContextLimits``.
+public struct ContextLimitRequest: Sendable, Hashable, Codable {
+    /// How long a launched node may take to check in.
+    public var bootTimeoutSeconds: Int?
+    /// How long the context may live: then it is terminated, every node stopped (Nimbus's `--hours`).
+    public var leaseSeconds: Int?
+    /// How long the context may take to complete: then its unfinished nodes time out.
+    public var deadlineSeconds: Int?
+
+    /// Creates a request.
+    public init(bootTimeoutSeconds: Int? = nil, leaseSeconds: Int? = nil, deadlineSeconds: Int? = nil) {
+        self.bootTimeoutSeconds = bootTimeoutSeconds
+        self.leaseSeconds = leaseSeconds
+        self.deadlineSeconds = deadlineSeconds
+    }
+
+    /// Whether nothing is asked for.
+    public var isEmpty: Bool { bootTimeoutSeconds == nil && leaseSeconds == nil && deadlineSeconds == nil }
+
+    /// The limits, counted from `start`.
+    public func limits(from start: Date) -> ContextLimits {
+        ContextLimits(
+            bootTimeoutSeconds: bootTimeoutSeconds,
+            leaseEnds: leaseSeconds.map { start.addingTimeInterval(TimeInterval($0)) },
+            completeBy: deadlineSeconds.map { start.addingTimeInterval(TimeInterval($0)) }
+        )
     }
 }
 
@@ -140,6 +173,8 @@ public struct LaunchReport: Sendable, Hashable, Codable {
         case failed
         /// The node's agent ended on its own.
         case exited
+        /// The machine behind the node was created or changed (instance id, provider state, addresses).
+        case machine
     }
 
     /// The slot generation the launch was for.
@@ -150,13 +185,16 @@ public struct LaunchReport: Sendable, Hashable, Codable {
     public var message: String?
     /// For ``Event/exited``: the agent's exit status.
     public var status: Int?
+    /// For ``Event/machine``: what the launcher knows of the machine.
+    public var machine: MachineDetails?
 
     /// Creates a report.
-    public init(generation: Int, event: Event, message: String? = nil, status: Int? = nil) {
+    public init(generation: Int, event: Event, message: String? = nil, status: Int? = nil, machine: MachineDetails? = nil) {
         self.generation = generation
         self.event = event
         self.message = message
         self.status = status
+        self.machine = machine
     }
 }
 

@@ -29,7 +29,7 @@ enum Completion {
         }
         let contexts = (try? await client.operator.contexts()) ?? []
         let live = contexts.filter { !$0.status.terminated }
-        guard let context = given.map { ContextID($0) } ?? (live.count == 1 ? live[0].id : nil) else {
+        guard let context = given.map({ ContextID($0) }) ?? (live.count == 1 ? live[0].id : nil) else {
             return contexts.map { "\($0.id)/" }.filter { $0.hasPrefix(prefix) }
         }
         let nodes = (try? await client.operator.context(context))?.context.nodes.map(\.name) ?? []

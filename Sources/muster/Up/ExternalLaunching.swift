@@ -93,6 +93,10 @@ struct ExternalLaunching: Sendable {
             await send(LaunchReport(generation: generation, event: .exited, message: message, status: Int(status)), node: node, context: context)
         }
 
+        func machine(context: ContextID, node: String, generation: Int, details: MachineDetails) async {
+            await send(LaunchReport(generation: generation, event: .machine, machine: details), node: node, context: context)
+        }
+
         private func send(_ report: LaunchReport, node: String, context: ContextID) async {
             do {
                 try await client.reportLaunch(report, of: node, in: context)
