@@ -171,8 +171,10 @@ let package = Package(
                 "MusterCore",
                 "MusterSystem",
                 "MusterBroker",
-                // The end-to-end tests run the agent binary (.build/…/muster-agent) inside emulated instances.
+                // The end-to-end tests run the agent binary (.build/…/muster-agent) inside emulated instances, and
+                // `muster up --launcher ec2` itself.
                 "muster-agent",
+                "muster",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

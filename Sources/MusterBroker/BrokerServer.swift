@@ -136,6 +136,7 @@ public final class BrokerServer: Service, Sendable {
         let onListening = onListening
         let logger = logger
         let host = configuration.host
+        let (advertisedURL, advertisedHost) = (configuration.advertisedURL, configuration.advertisedHost)
         let app = Application(
             router: router.make(),
             server: server,
@@ -144,8 +145,9 @@ public final class BrokerServer: Service, Sendable {
                 // The listening socket must never outlive the broker in a child process.
                 CloseOnExec.markAllOpenDescriptors()
                 let port = channel.localAddress?.port ?? 0
-                let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
-                let url = URL(string: "\(scheme)://\(urlHost):\(port)")!
+                let shown = advertisedHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host)
+                let urlHost = shown.contains(":") ? "[\(shown)]" : shown
+                let url = advertisedURL.flatMap { URL(string: $0) } ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
                 await state.attach(launcher: launcher, brokerURL: url.absoluteString)
                 await state.startDeadlines()
                 logger.info("broker listening", metadata: ["url": "\(url.absoluteString)"])

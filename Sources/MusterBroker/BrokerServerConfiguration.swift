@@ -18,6 +18,11 @@ public struct BrokerServerConfiguration: Sendable {
     public var heartbeat: Duration
     /// The `muster-agent` binaries served at `GET /v1/agent/linux/{arch}` to cloud nodes; none when `nil`.
     public var agentDownload: AgentDownload? = nil
+    /// The URL nodes reach the broker at (`--advertise`), when it is not the one it listens on; handed to
+    /// launchers and written to `broker.json`.
+    public var advertisedURL: String? = nil
+    /// The host name or address nodes reach the broker at, when only the port is left to learn (listening on port 0).
+    public var advertisedHost: String? = nil
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

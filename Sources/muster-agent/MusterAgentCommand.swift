@@ -78,7 +78,6 @@ struct MusterAgentCommand: AsyncParsableCommand {
         if lifeline { Self.watchLifeline(logger: logger) }
 
         var raw: Data?
-        var launchIndex: Int?
         do {
             if let userdata {
                 let url = URL(fileURLWithPath: userdata)
@@ -91,7 +90,6 @@ struct MusterAgentCommand: AsyncParsableCommand {
             } else if let metadata {
                 let service = InstanceMetadata(base: metadata)
                 raw = try await service.userdata()
-                launchIndex = try await service.launchIndex()
             }
         } catch let error as AgentError {
             logger.error("cannot read the userdata", metadata: ["error": "\(error.message)"])
@@ -108,7 +106,7 @@ struct MusterAgentCommand: AsyncParsableCommand {
             logger.error("bad flags", metadata: ["error": "\(error.message)"])
             throw ExitCode(Int32(error.code))
         }
-        switch BootstrapDecision.decide(userdata: raw, flags: flags, launchIndex: launchIndex) {
+        switch BootstrapDecision.decide(userdata: raw, flags: flags) {
         case .exitQuietly(let reason):
             logger.debug("nothing to do", metadata: ["reason": "\(reason)"])
             return

@@ -152,24 +152,20 @@ struct BootstrapTests {
         #expect(bootstrap.caCertificatePEM == written.caCertificatePEM)
     }
 
-    @Test("a bundle for several instances gives the entry at the instance's launch index")
-    func bundle() throws {
+    @Test("userdata holding several nodes' tokens is refused: a node's userdata is its own")
+    func bundleRefused() throws {
         let nodes = (0..<3).map { AgentUserdata(broker: "http://b:1", context: "c", node: "slave-\($0)", generation: 0, token: "t\($0)") }
-        let data = try JSONEncoder().encode(AgentUserdataBundle(nodes: nodes))
-        guard case .run(let second) = BootstrapDecision.decide(userdata: data, launchIndex: 1) else {
-            Issue.record("expected run")
+        struct Bundle: Encodable {
+            var version = 1
+            var nodes: [AgentUserdata]
+        }
+        let data = try JSONEncoder().encode(Bundle(nodes: nodes))
+        guard case .fail(let error) = BootstrapDecision.decide(userdata: data) else {
+            Issue.record("expected fail")
             return
         }
-        #expect(second.node == "slave-1" && second.token == "t1")
-        guard case .fail(let missing) = BootstrapDecision.decide(userdata: data) else {
-            Issue.record("expected fail without a launch index")
-            return
-        }
-        #expect(missing.code == NodeExitCode.input)
-        guard case .fail = BootstrapDecision.decide(userdata: data, launchIndex: 3) else {
-            Issue.record("expected fail past the end")
-            return
-        }
+        #expect(error.code == NodeExitCode.input)
+        #expect(error.message.contains("each node needs userdata of its own"))
     }
 
     @Test("a NIC name that is not a safe file name is refused at bootstrap", arguments: ["a/b", "..", "", "-x", "eth 0"])

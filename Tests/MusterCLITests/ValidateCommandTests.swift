@@ -182,7 +182,7 @@ struct ValidateCommandTests {
 
 @Suite("muster ec2script")
 struct EC2ScriptCommandTests {
-    @Test func `ec2script creates the context and writes userdata and a run-instances script, running nothing`() async throws {
+    @Test func `ec2script writes one userdata script per node, holding only its token, and a run-instances per node, running nothing`() async throws {
         let state = workFolder("ec2")
         let broker = try BackgroundCommand(["broker", "--listen", "127.0.0.1:0", "--state", state])
         await broker.waitFor("listening on")
@@ -193,18 +193,29 @@ struct EC2ScriptCommandTests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
         #expect(files.contains("ec2-launch.sh"))
-        #expect(files.filter { $0.hasPrefix("userdata-") }.count == 4 + 2, "one per node and one bundle per workspace")
+        let userdataFiles = files.filter { $0.hasPrefix("userdata-") }
+        #expect(userdataFiles.count == 4, "one per node, no bundle: \(files)")
         let script = try String(contentsOfFile: output + "/ec2-launch.sh", encoding: .utf8)
-        #expect(script.components(separatedBy: "aws ec2 run-instances").count == 3, "one per workspace")
-        #expect(script.contains("--count 1"))
-        #expect(script.contains("--count 3"))
-        #expect(script.contains("--image-id torque.gz"))
+        #expect(script.components(separatedBy: "aws ec2 run-instances").count == 5, "one per node")
+        #expect(script.components(separatedBy: "--count 1").count == 5)
+        #expect(script.contains("describe-images --filters 'Name=name,Values=torque.gz'"), "an AMI name is looked up when the script runs")
         #expect(script.contains("--key-name ops"))
-        #expect(script.contains("--user-data file://userdata-compute-nodes.json"))
-        let permissions = try FileManager.default.attributesOfItem(atPath: output + "/userdata-head-node-0.json")[.posixPermissions] as? Int
-        #expect(permissions == 0o600)
-        let userdata = try String(contentsOfFile: output + "/userdata-head-node-0.json", encoding: .utf8)
-        #expect(userdata.contains("\"token\" : \"mst_node_"))
+        #expect(script.contains("--instance-initiated-shutdown-behavior terminate"))
+        #expect(script.contains("--user-data file://userdata-compute-nodes-2.sh"))
+        #expect(script.contains("{Key=muster:node,Value=compute-nodes-2}"))
+        var tokens: [String: String] = [:]
+        for file in userdataFiles {
+            let permissions = try FileManager.default.attributesOfItem(atPath: output + "/" + file)[.posixPermissions] as? Int
+            #expect(permissions == 0o600, "\(file) is readable by its owner only")
+            let text = try String(contentsOfFile: output + "/" + file, encoding: .utf8)
+            #expect(text.hasPrefix("#!/bin/sh"))
+            let found = text.components(separatedBy: "mst_node_").dropFirst().map {
+                "mst_node_" + $0.prefix { $0.isLetter || $0.isNumber || "-_".contains($0) }
+            }
+            #expect(Set(found).count == 1, "\(file) holds exactly one node token")
+            tokens[file] = found.first
+        }
+        #expect(Set(tokens.values).count == 4, "every node has its own token")
         // Nothing was launched: every node is pending on the broker.
         let status = try await CommandRunner.muster(["status", "--state", state])
         #expect(status.stdout.contains("torque-"))

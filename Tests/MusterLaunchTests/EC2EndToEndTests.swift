@@ -135,7 +135,7 @@ extension MotoSuites {
                 #expect(permissions == 0o600)
                 let userdata = try JSONDecoder().decode(AgentUserdata.self, from: Data(contentsOf: URL(fileURLWithPath: userdataPath)))
                 #expect(userdata.node == "worker-0")
-                #expect(userdata.generation == 0 && userdata.nics.isEmpty && userdata.root == "/")
+                #expect(userdata.generation == 0 && userdata.nics.map(\.label) == ["localnic"] && userdata.root == "/")
                 #expect(!(try String(contentsOfFile: headMachine.root + "/etc/muster/userdata.json", encoding: .utf8)).contains(userdata.token))
 
                 // Kill: the instance is terminated in moto.

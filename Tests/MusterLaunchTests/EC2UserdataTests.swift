@@ -67,7 +67,7 @@ struct EC2UserdataTests {
         #expect(script.contains("umask 077"))
         #expect(script.contains("MUSTER_INSTANCE_ROOT") && script.contains("MUSTER_METADATA_URL"))
         #expect(script.contains("\"token\":\"mst_node_it's-secret\""))
-        #expect(script.contains("\"generation\":3") && script.contains("\"nics\":[]") && script.contains("\"root\":\"/\""))
+        #expect(script.contains("\"generation\":3") && script.contains("\"nics\":[{\"label\":\"publicnic\"}]") && script.contains("\"root\":\"/\""))
         #expect(script.contains("\"scriptTimeoutSeconds\":90"))
         #expect(script.contains("x86_64) sum=aa ;;") && script.contains("aarch64) sum=bb ;;"))
         #expect(script.contains("url=http://127.0.0.1:1/v1/agent/linux/\"$arch\""))

@@ -17,14 +17,13 @@ public enum BootstrapDecision: Sendable, Hashable {
     /// - Userdata that is not a JSON object (a shell script or cloud-config meant for something else on the
     ///   same image) and no flags: exit quietly.
     /// - Userdata that starts as a JSON object but does not decode: fail (code 1).
-    /// - A bundle (``MusterCore/AgentUserdataBundle``, `{"version": 1, "nodes": [...]}`, one entry per
-    ///   instance of an EC2 `run-instances --count N`) gives the entry at `launchIndex` (the instance's
-    ///   `ami-launch-index`); without an index, or past the end, fail.
+    /// - A bundle of several nodes' userdata (`{"version": 1, "nodes": [...]}`, written by earlier versions of
+    ///   `muster ec2script` for `run-instances --count N`): fail. Each node's userdata must hold its own token
+    ///   only, so that an instance can act only as itself.
     /// - Otherwise the merged fields must resolve (see ``AgentBootstrap/Fields/resolve()``) or fail.
     public static func decide(
         userdata: Data?,
-        flags: AgentBootstrap.Fields = AgentBootstrap.Fields(),
-        launchIndex: Int? = nil
+        flags: AgentBootstrap.Fields = AgentBootstrap.Fields()
     ) -> BootstrapDecision {
         let text = userdata.map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         var fields = AgentBootstrap.Fields()
@@ -36,13 +35,12 @@ public enum BootstrapDecision: Sendable, Hashable {
             do {
                 let data = Data(text.utf8)
                 if let bundle = try JSONDecoder().decode(BundleProbe.self, from: data).nodes {
-                    guard let launchIndex else {
-                        return .fail(.input("the userdata holds \(bundle.count) nodes; the agent needs its launch index to pick its own"))
-                    }
-                    guard bundle.indices.contains(launchIndex) else {
-                        return .fail(.input("launch index \(launchIndex) is past the \(bundle.count) nodes of the userdata"))
-                    }
-                    fields = bundle[launchIndex]
+                    return .fail(
+                        .input(
+                            "the userdata holds \(bundle.count) nodes' tokens; each node needs userdata of its own "
+                                + "(regenerate it with this version of `muster ec2script`)"
+                        )
+                    )
                 } else {
                     fields = try JSONDecoder().decode(AgentBootstrap.Fields.self, from: data)
                 }

@@ -8,7 +8,8 @@ import MusterCore
 /// emulated instance), the metadata's distinct addresses stand for the NICs. When the launcher named the
 /// node's NICs (hints), each hint is matched by its label instead: `localnic` or a label starting with
 /// `private`/`local` takes the local address, `publicnic` or one starting with `public` the public one, and a
-/// single other label takes the one NIC's.
+/// single other label takes the one NIC's. When the instance lacks the address a label asks for, it takes the
+/// other one.
 public enum MetadataIdentities {
     /// The local NIC's name.
     public static let local = "localnic"
@@ -51,7 +52,9 @@ public enum MetadataIdentities {
             let nic =
                 hints.count == 1 && wanted == nil
                 ? nics.first
-                : (wanted == Self.public ? remote.map { (Self.public, $0.ip, $0.hostname) } : local.map { (Self.local, $0.ip, $0.hostname) })
+                // A NIC named public on an instance without a public address (a private subnet) takes the local
+                // one, and the other way round: the document names the NIC, the instance has what it has.
+                : (wanted == Self.public ? (remote ?? local) : (local ?? remote)).map { (hint.label, $0.ip, $0.hostname) }
             guard let ip = hint.ip ?? nic?.1, let hostname = hint.hostname ?? nic?.2 else { return nil }
             identities.append(Identity(interface: hint.label, ip: ip, hostname: hostname, pubkey: pubkey))
         }

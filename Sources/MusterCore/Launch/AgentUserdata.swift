@@ -31,17 +31,18 @@ public struct AgentUserdata: Sendable, Hashable, Codable {
     /// A PEM CA certificate to trust for the broker's TLS (a self-signed broker).
     public var caCertificatePEM: String?
 
-    /// One NIC as the launcher set it up.
+    /// One NIC as the launcher set it up. A cloud launcher names the NIC only (its address and host name are
+    /// the agent's to find, from the instance metadata); the local launcher gives all three.
     public struct NIC: Sendable, Hashable, Codable {
         /// The NIC label (``NICSpec/label``).
         public var label: String
-        /// The address.
-        public var ip: String
-        /// The fully qualified host name.
-        public var hostname: String
+        /// The address, when the launcher knows it.
+        public var ip: String?
+        /// The fully qualified host name, when the launcher knows it.
+        public var hostname: String?
 
         /// Creates a NIC.
-        public init(label: String, ip: String, hostname: String) {
+        public init(label: String, ip: String? = nil, hostname: String? = nil) {
             self.label = label
             self.ip = ip
             self.hostname = hostname
@@ -73,20 +74,5 @@ public struct AgentUserdata: Sendable, Hashable, Codable {
         self.nics = nics
         self.scriptTimeoutSeconds = scriptTimeoutSeconds
         self.caCertificatePEM = caCertificatePEM
-    }
-}
-
-/// Userdata for several nodes launched together (one `aws ec2 run-instances --count N` per workspace): the
-/// agent picks its own entry by the instance's `ami-launch-index` from the EC2 metadata service.
-public struct AgentUserdataBundle: Sendable, Hashable, Codable {
-    /// The format version (1).
-    public var version: Int
-    /// One entry per launch index, in order.
-    public var nodes: [AgentUserdata]
-
-    /// Creates a bundle.
-    public init(nodes: [AgentUserdata]) {
-        self.version = AgentUserdata.currentVersion
-        self.nodes = nodes
     }
 }

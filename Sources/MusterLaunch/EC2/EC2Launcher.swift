@@ -111,6 +111,11 @@ public actor EC2Launcher: NodeLauncher {
     private var watcher: Task<Void, Never>?
     /// Set when something new started booting, so the watcher looks soon again.
     private var watchWakeUp = false
+    /// `run-instances` calls not yet answered: ``stopAll()`` waits for them, so no instance outlives the launcher.
+    private var launchesInFlight = 0
+    private var launchesSettled: [CheckedContinuation<Void, Never>] = []
+    /// Set by ``stopAll()``: an instance whose launch is answered after it is terminated at once.
+    private var closed = false
 
     /// Creates a launcher.
     public init(configuration: Configuration, logger: Logger) {
@@ -185,6 +190,9 @@ public actor EC2Launcher: NodeLauncher {
             lifecycle: EC2NodeLifecycle(generation: request.generation),
             reporter: reporter
         )
+        guard !closed else { return }
+        launchesInFlight += 1
+        defer { launchSettled() }
         let instance: EC2Instance
         do {
             let spec = try await instanceSpec(for: request)
@@ -197,7 +205,7 @@ public actor EC2Launcher: NodeLauncher {
         }
         launched.insert(instance.instanceID)
         logger.info("instance started", metadata: ["node": "\(key)", "instance": "\(instance.instanceID)"])
-        guard slots[key]?.lifecycle.generation == request.generation,
+        guard !closed, slots[key]?.lifecycle.generation == request.generation,
             let action = slots[key]?.lifecycle.created(instanceID: instance.instanceID, at: clock.now)
         else {
             await terminate([instance.instanceID])
@@ -220,6 +228,11 @@ public actor EC2Launcher: NodeLauncher {
     }
 
     public func stopAll() async {
+        closed = true
+        // A launch still waiting for EC2's answer terminates its instance when the answer comes (it sees `closed`).
+        while launchesInFlight > 0 {
+            await withCheckedContinuation { launchesSettled.append($0) }
+        }
         var ids: [String] = []
         for key in slots.keys {
             if case .terminate(let id) = slots[key]?.lifecycle.stop() { ids.append(id) }
@@ -228,6 +241,14 @@ public actor EC2Launcher: NodeLauncher {
         await terminate(ids)
         watcher?.cancel()
         watcher = nil
+    }
+
+    private func launchSettled() {
+        launchesInFlight -= 1
+        guard launchesInFlight == 0 else { return }
+        let waiting = launchesSettled
+        launchesSettled = []
+        for continuation in waiting { continuation.resume() }
     }
 
     /// The id of a node's current instance, if it has one.

@@ -40,7 +40,8 @@ public struct EC2Userdata: Sendable {
             generation: request.generation,
             token: request.token,
             root: "/",
-            nics: [],
+            // The document's NIC names; the agent finds each one's address in the instance metadata.
+            nics: request.nics.map { AgentUserdata.NIC(label: $0.label) },
             scriptTimeoutSeconds: request.scriptTimeoutSeconds ?? scriptTimeoutSeconds,
             caCertificatePEM: caCertificatePEM
         )

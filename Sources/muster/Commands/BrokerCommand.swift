@@ -23,9 +23,15 @@ struct BrokerCommand: AsyncParsableCommand {
 
             Examples:
               muster broker                                   listen on 127.0.0.1:7077, state in ./.muster
-              muster broker --listen 0.0.0.0:7077 --state /var/lib/muster
               muster broker --listen 127.0.0.1:0              pick a free port (printed)
+              muster broker --listen 0.0.0.0:7077 \\
+                --advertise https://broker.example.org:7077  TLS with its own CA
               muster broker --tls-cert cert.pem --tls-key key.pem
+
+            Beyond loopback TLS is on by default: with no --tls-cert the broker makes its own certificate \
+            authority in DIR/tls/ and a server certificate for the --advertise name or address; agents it \
+            launches (and `muster` commands on this state folder) trust that CA and nothing else. Plain HTTP \
+            there needs --insecure-http.
             """
     )
 
@@ -37,6 +43,12 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Read the operator token from this file (otherwise $MUSTER_TOKEN, then the stored one).", valueName: "file"))
     var tokenFile: String?
+
+    @Option(help: ArgumentHelp("The URL nodes reach the broker at, when it is not the one it listens on.", valueName: "url"))
+    var advertise: String?
+
+    @Flag(help: "Serve plain HTTP beyond loopback (tokens and secrets cross the network in clear).")
+    var insecureHTTP = false
 
     @Option(help: ArgumentHelp("PEM certificate chain to serve HTTPS (with --tls-key).", valueName: "file"))
     var tlsCert: String?
@@ -64,14 +76,26 @@ struct BrokerCommand: AsyncParsableCommand {
             }()
             let token = try OperatorToken.given(tokenFile: tokenFile)
             let stateFolder = LocalPath.absolute(state)
-            let configuration = BrokerServerConfiguration(
+            let exposure = try BrokerExposure.decide(
+                listenHost: listen.host,
+                listenPort: listen.port,
+                advertise: advertise,
+                tlsCert: tlsCert,
+                tlsKey: tlsKey,
+                insecureHTTP: insecureHTTP,
+                state: stateFolder
+            )
+            if let warning = exposure.warning { Output.error(warning) }
+            var configuration = BrokerServerConfiguration(
                 host: listen.host,
                 port: listen.port,
                 stateDirectory: stateFolder,
                 operatorToken: token,
-                tls: tlsCert.map { BrokerServerConfiguration.TLSFiles(certificate: LocalPath.absolute($0), key: LocalPath.absolute(tlsKey!)) },
                 longPollSeconds: longPoll
             )
+            exposure.apply(to: &configuration)
+            configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
+            let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")
             let minted = Mutex<String?>(nil)
             let server = try await BrokerServer.starting(configuration: configuration, logger: logger) { url in
                 do {
@@ -82,7 +106,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 Output.line("muster broker listening on \(url.absoluteString) (state in \(LocalPath.display(stateFolder)))")
                 // Shown only once the broker listens: a broker that cannot start shows no token it never served.
                 if let token = minted.withLock({ $0 }) {
-                    Output.line("operator token (shown once; saved to \(LocalPath.display(configuration.operatorTokenPath ?? "?"))):\n  \(token)")
+                    Output.line("operator token (shown once; saved to \(tokenPath)):\n  \(token)")
                 }
             }
             minted.withLock { $0 = server.mintedOperatorToken }

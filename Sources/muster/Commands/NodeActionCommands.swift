@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MusterClient
 import MusterCore
+import MusterLaunch
 
 /// The argument every node command takes.
 struct NodeArgument: ParsableArguments {
@@ -86,9 +88,14 @@ struct TerminateCommand: AsyncParsableCommand {
             Unfinished nodes become killed; ok nodes keep their result, and their agents (and, on a cloud \
             launcher, their machines) are stopped too.
 
+            With --ec2 it also terminates, through the AWS CLI, every EC2 instance tagged with the context \
+            (muster:context), whoever started it — what a `muster up --launcher ec2` that was killed left \
+            running. The broker need not be reachable then: give the context id.
+
             Examples:
               muster terminate cpe-3f9a
               muster terminate            (the broker's only live context)
+              muster terminate cpe-3f9a --ec2 --region eu-west-1
             """
     )
 
@@ -98,19 +105,64 @@ struct TerminateCommand: AsyncParsableCommand {
     )
     var id: String?
     @OptionGroup var context: ContextOption
+    @Flag(help: "Also terminate every EC2 instance tagged with the context.") var ec2 = false
+    @OptionGroup(title: "EC2 (with --ec2)") var aws: AWSOptions
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var brokerOptions: BrokerOptions
 
     func run() async throws {
-        try await WithBroker.run(brokerOptions) { client in
-            let id = try await ContextReference.resolve(try ContextOption.either(id, context.context), client: client)
-            let summary = try await client.terminate(id)
+        let given = try await CommandFailure.reporting { try ContextOption.either(id, context.context) }
+        guard ec2 else {
+            try await WithBroker.run(brokerOptions) { client in
+                let id = try await ContextReference.resolve(given, client: client)
+                let summary = try await client.terminate(id)
+                if json {
+                    try JSONOutput.print(summary)
+                } else {
+                    Output.line("\(id): terminated (\(summary.status.count(.ok)) ok, \(summary.status.count(.killed)) killed)")
+                }
+            }
+            return
+        }
+        try await CommandFailure.reporting {
+            // The broker first, when there is one; the instances in any case (a killed `muster up` took its broker along).
+            var id = given.map { ContextID($0) }
+            var brokerNote: String
+            do {
+                let summary = try await WithBroker.quietly(brokerOptions) { client in
+                    let resolved = try await ContextReference.resolve(given, client: client)
+                    id = resolved
+                    return try await client.terminate(resolved)
+                }
+                brokerNote = "terminated on the broker (\(summary.status.count(.ok)) ok, \(summary.status.count(.killed)) killed)"
+            } catch {
+                brokerNote = "not on the broker (\(Self.reason(error)))"
+            }
+            guard let id else { throw CommandFailure(ExitCodes.usage, "name the context: the broker could not be asked (\(brokerNote))") }
+            var logger = Logger(label: "muster.terminate")
+            logger.logLevel = .warning
+            let instances: [String]
+            do {
+                instances = try await EC2Launcher.terminate(context: id, aws: AWSCommandLine(options: aws.options, logger: logger))
+            } catch let error as AWSError {
+                throw CommandFailure(error.exitCode, "\(id): \(brokerNote); the EC2 instances could not be terminated: \(error.message)")
+            }
             if json {
-                try JSONOutput.print(summary)
+                try JSONOutput.print(TerminatedInstances(context: id, instances: instances))
             } else {
-                Output.line("\(id): terminated (\(summary.status.count(.ok)) ok, \(summary.status.count(.killed)) killed)")
+                let what = instances.isEmpty ? "no EC2 instance was left" : "EC2 instances terminated: \(instances.joined(separator: ", "))"
+                Output.line("\(id): \(brokerNote); \(what)")
             }
         }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as? CommandFailure)?.message ?? (error as? BrokerClientError)?.operatorMessage ?? "\(error)"
+    }
+
+    private struct TerminatedInstances: Encodable {
+        var context: ContextID
+        var instances: [String]
     }
 }
 

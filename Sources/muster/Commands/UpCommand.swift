@@ -74,10 +74,28 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where the embedded broker listens (port 0 picks a free one).", valueName: "host:port"))
     var listen = ListenAddress(host: "127.0.0.1", port: 0)
 
+    @Option(help: ArgumentHelp("Where nodes run: local (processes on this machine) or ec2 (one instance per node).", valueName: "launcher"))
+    var launcher: LauncherKind = .local
+
+    @OptionGroup(title: "EC2 (with --launcher ec2)") var aws: AWSOptions
+    @OptionGroup(title: "EC2 instances") var ec2: EC2InstanceOptions
+
+    @Option(help: ArgumentHelp("The URL nodes reach the embedded broker at (for EC2: https://PUBLIC-NAME-OR-IP:PORT).", valueName: "url"))
+    var advertise: String?
+
+    @Flag(help: "Let the embedded broker serve plain HTTP beyond loopback (tokens and secrets cross the network in clear).")
+    var insecureHTTP = false
+
+    @Option(help: ArgumentHelp("The context's lease: after this many hours every node is stopped (EC2: terminated).", valueName: "hours"))
+    var hours: Double?
+
+    @Option(help: ArgumentHelp("A launched node that has not checked in after this long times out (default on EC2: 600).", valueName: "seconds"))
+    var bootTimeout: Int?
+
     @Option(help: ArgumentHelp("The longest one ctx-script may run before its process group is killed.", valueName: "seconds"))
     var scriptTimeout = 600
 
-    @Option(help: ArgumentHelp("Give up (exit 124) if the context is not complete after this long.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Time out the unfinished nodes (exit 124) if the context is not complete after this long.", valueName: "seconds"))
     var timeout: Int?
 
     @Option(help: ArgumentHelp("The console's theme.", valueName: "name"))
@@ -93,6 +111,11 @@ struct UpCommand: AsyncParsableCommand {
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second") }
         if scriptTimeout < 1 { throw ValidationError("--script-timeout must be at least 1 second") }
         if broker == nil && (tokenFile != nil || caCert != nil) { throw ValidationError("--token-file and --ca-cert go with --broker") }
+        if broker != nil && (advertise != nil || insecureHTTP) {
+            throw ValidationError("--advertise and --insecure-http are for the embedded broker, not --broker")
+        }
+        if let hours, !(hours > 0 && hours <= 24 * 366) { throw ValidationError("--hours must be more than 0 and at most a year") }
+        if let bootTimeout, bootTimeout < 1 { throw ValidationError("--boot-timeout must be at least 1 second") }
     }
 
     func run() async throws {
@@ -103,25 +126,23 @@ struct UpCommand: AsyncParsableCommand {
                 throw ExitCodes.invalidDocument
             }
             let stateFolder = LocalPath.absolute(state)
-            let clusterFolder = URL(fileURLWithPath: LocalPath.absolute(cluster)).deletingLastPathComponent().path
-            let launcherConfiguration = LocalLauncher.Configuration(
-                workFolder: stateFolder,
-                images: ImageFolders(
-                    searchPath: images.isEmpty
-                        ? [(clusterFolder as NSString).appendingPathComponent("images")] : images.map { LocalPath.absolute($0) }
-                ),
-                agentExecutable: agent.map { LocalPath.absolute($0) } ?? Installation.sibling("muster-agent"),
-                scriptTimeoutSeconds: scriptTimeout
-            )
-            let preflight = LocalPreflight(
-                workspaces: parsed.workspaces,
-                images: launcherConfiguration.images,
-                agentExecutable: launcherConfiguration.agentExecutable
-            )
-            guard preflight.problems.isEmpty else {
-                for problem in preflight.problems { Output.error("error: \(cluster): \(problem)") }
-                throw CommandFailure(ExitCodes.notFound, "nothing was started: \(preflight.problems.count) problem(s) with what the nodes need")
+            // How nodes reach the broker, decided before anything starts (a CA is made for the advertised name).
+            let exposure: BrokerExposure
+            if broker == nil {
+                exposure = try BrokerExposure.decide(
+                    listenHost: listen.host,
+                    listenPort: listen.port,
+                    advertise: advertise,
+                    tlsCert: nil,
+                    tlsKey: nil,
+                    insecureHTTP: insecureHTTP,
+                    state: stateFolder
+                )
+            } else {
+                exposure = BrokerExposure(caCertificatePEM: try caCert.map { path throws(CommandFailure) in try Self.readPEM(path) })
             }
+            if let warning = exposure.warning { Output.error(warning) }
+            let prepared = try await prepareLauncher(for: parsed, state: stateFolder, caCertificatePEM: exposure.caCertificatePEM)
             let logger = try UpLogger.make(state: stateFolder, level: logLevel)
             let session = UpSession(
                 settings: UpSession.Settings(
@@ -130,13 +151,18 @@ struct UpCommand: AsyncParsableCommand {
                     state: stateFolder,
                     interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1,
                     keep: keep,
-                    timeout: timeout.map { Duration.seconds($0) },
+                    limits: ContextLimitRequest(
+                        bootTimeoutSeconds: bootTimeout ?? (launcher == .ec2 ? 600 : nil),
+                        leaseSeconds: hours.map { Int(($0 * 3_600).rounded(.up)) },
+                        deadlineSeconds: timeout
+                    ),
                     theme: theme,
                     repositoryThemes: Installation.themesFolder()
                 ),
-                launcher: LocalLauncher(configuration: launcherConfiguration, logger: logger),
+                launcher: prepared.make(logger),
                 logger: logger
             )
+            session.clientCAPEM = exposure.caCertificatePEM
             // A reader that went away (`muster up … | head`) stops the boot the way Ctrl-C does; the exit status then
             // says so (141).
             Output.onBrokenPipe { session.outputClosed() }
@@ -144,25 +170,82 @@ struct UpCommand: AsyncParsableCommand {
             if let broker {
                 try await runRemote(session, url: broker, logger: logger)
             } else {
-                try await runEmbedded(session, state: stateFolder, logger: logger)
+                try await runEmbedded(session, state: stateFolder, exposure: exposure, logger: logger)
             }
             if session.isOutputClosed { Output.endAsBrokenPipe() }
             if session.exitCode != 0 { throw ExitCode(session.exitCode) }
         }
     }
 
-    private func runEmbedded(_ session: UpSession, state: String, logger: Logger) async throws {
+    /// How to make the launcher, once everything it can check before a node starts has been checked.
+    private struct PreparedLauncher {
+        var make: (Logger) -> any NodeLauncher
+    }
+
+    /// Checks what the chosen launcher needs (image folders, or AMIs and AWS credentials); nothing is started when a
+    /// check fails.
+    private func prepareLauncher(for document: ClusterDocument, state: String, caCertificatePEM: String?) async throws -> PreparedLauncher {
+        switch launcher {
+        case .local:
+            let clusterFolder = URL(fileURLWithPath: LocalPath.absolute(cluster)).deletingLastPathComponent().path
+            let configuration = LocalLauncher.Configuration(
+                workFolder: state,
+                images: ImageFolders(
+                    searchPath: images.isEmpty
+                        ? [(clusterFolder as NSString).appendingPathComponent("images")] : images.map { LocalPath.absolute($0) }
+                ),
+                agentExecutable: agent.map { LocalPath.absolute($0) } ?? Installation.sibling("muster-agent"),
+                scriptTimeoutSeconds: scriptTimeout,
+                caCertificatePEM: caCertificatePEM
+            )
+            let preflight = LocalPreflight(
+                workspaces: document.workspaces,
+                images: configuration.images,
+                agentExecutable: configuration.agentExecutable
+            )
+            guard preflight.problems.isEmpty else {
+                for problem in preflight.problems { Output.error("error: \(cluster): \(problem)") }
+                throw CommandFailure(ExitCodes.notFound, "nothing was started: \(preflight.problems.count) problem(s) with what the nodes need")
+            }
+            return PreparedLauncher { LocalLauncher(configuration: configuration, logger: $0) }
+        case .ec2:
+            let download = try? AgentDownload(folder: Installation.executableFolder.path)
+            let configuration = EC2Launcher.Configuration(
+                aws: aws.options,
+                instanceType: ec2.instanceType,
+                instanceTypes: try ec2.instanceTypesByWorkspace(),
+                keyName: ec2.keyName,
+                subnet: ec2.subnet,
+                securityGroups: ec2.securityGroup,
+                imageOwners: ec2.imageOwner,
+                caCertificatePEM: caCertificatePEM,
+                agentDownload: download.map { EC2Userdata.AgentDownload(sha256: $0.sha256) },
+                scriptTimeoutSeconds: scriptTimeout
+            )
+            var quiet = Logger(label: "muster.preflight")
+            quiet.logLevel = .critical
+            do {
+                try await EC2Launcher(configuration: configuration, logger: quiet).preflight(workspaces: document.workspaces)
+            } catch {
+                throw CommandFailure(error.exitCode, "nothing was started: \(error.message)")
+            }
+            return PreparedLauncher { EC2Launcher(configuration: configuration, logger: $0) }
+        }
+    }
+
+    private static func readPEM(_ path: String) throws(CommandFailure) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure(ExitCodes.configuration, "cannot read the CA certificate \(path)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func runEmbedded(_ session: UpSession, state: String, exposure: BrokerExposure, logger: Logger) async throws {
         let given = try OperatorToken.given(tokenFile: nil)
-        let server = try await BrokerServer.starting(
-            configuration: BrokerServerConfiguration(
-                host: listen.host,
-                port: listen.port,
-                stateDirectory: state,
-                operatorToken: given
-            ),
-            launcher: session.launcher,
-            logger: logger
-        ) { url in
+        var configuration = BrokerServerConfiguration(host: listen.host, port: listen.port, stateDirectory: state, operatorToken: given)
+        exposure.apply(to: &configuration)
+        if launcher == .ec2 { configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path) }
+        let server = try await BrokerServer.starting(configuration: configuration, launcher: session.launcher, logger: logger) { url in
             try? LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: state)
             session.listening(url)
         }
@@ -217,5 +300,23 @@ enum UpLogger {
         }
         logger.logLevel = level
         return logger
+    }
+}
+
+/// Where `muster up` runs its nodes.
+enum LauncherKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case local, ec2
+}
+
+extension AWSError {
+    /// The exit status for an AWS failure before anything started.
+    var exitCode: ExitCode {
+        switch code {
+        case .imageNotFound: ExitCodes.notFound
+        case .noCredentials: ExitCodes.refused
+        case .notInstalled, .timedOut, .throttled, .service: ExitCodes.unavailable
+        case .quotaExceeded: ExitCodes.conflict
+        default: ExitCodes.unavailable
+        }
     }
 }

@@ -23,6 +23,9 @@ struct BrokerOptions: ParsableArguments {
     /// The state folder, absolute.
     var stateFolder: String { LocalPath.absolute(state) }
 
+    /// The CA certificate of a broker on this state folder that made its own (see ``BrokerExposure``).
+    var localCA: String { ((stateFolder as NSString).appendingPathComponent("tls") as NSString).appendingPathComponent("ca-cert.pem") }
+
     /// The broker URL, or a failure that says every place that was tried.
     func url() throws(CommandFailure) -> String {
         if let broker { return broker }
@@ -58,6 +61,9 @@ struct BrokerOptions: ParsableArguments {
                 throw CommandFailure(ExitCodes.configuration, "cannot read the CA certificate \(caCert)")
             }
             configuration.tls.caCertificateFile = LocalPath.absolute(caCert)
+        } else if configuration.usesTLS, FileManager.default.isReadableFile(atPath: localCA) {
+            // A broker of this state folder with its own certificate authority: trust that, and only that.
+            configuration.tls.caCertificateFile = localCA
         }
         let connection = try BrokerConnection(configuration: configuration, logger: logger)
         return (connection, connection.operatorClient(token: token))
@@ -77,16 +83,22 @@ enum CommandLogger {
 /// line and an exit status (see ``CommandFailure``).
 enum WithBroker {
     static func run<T>(_ options: BrokerOptions, verbose: Bool = false, _ body: (OperatorClient) async throws -> T) async throws -> T {
-        try await CommandFailure.reporting {
-            let (connection, client) = try options.connect(logger: CommandLogger.make("muster.cli", verbose: verbose))
-            do {
-                let result = try await body(client)
-                try? await connection.shutdown()
-                return result
-            } catch {
-                try? await connection.shutdown()
-                throw error
-            }
+        try await CommandFailure.reporting { try await quietly(options, verbose: verbose, body) }
+    }
+}
+
+extension WithBroker {
+    /// Runs a body with a broker connection that is always shut down, letting its errors through unreported (for
+    /// a command that can go on without the broker).
+    static func quietly<T>(_ options: BrokerOptions, verbose: Bool = false, _ body: (OperatorClient) async throws -> T) async throws -> T {
+        let (connection, client) = try options.connect(logger: CommandLogger.make("muster.cli", verbose: verbose))
+        do {
+            let result = try await body(client)
+            try? await connection.shutdown()
+            return result
+        } catch {
+            try? await connection.shutdown()
+            throw error
         }
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import MusterClient
 import MusterCore
 import ServiceLifecycle
-import Synchronization
 
 /// `muster up --headless`: one line per meaningful transition, a line when a waiting node can never be released
 /// without help, the reports and summary when the context completes — and, with `--keep`, all of it again for
@@ -11,27 +10,14 @@ struct HeadlessFollower: Sendable {
     let client: OperatorClient
     let created: CreatedContext
     let keep: Bool
-    let timeout: Duration?
     /// Called each time the context becomes complete, with its final picture: writes reports, prints the summary.
     let onComplete: @Sendable (ContextDetail) async -> Void
 
-    /// Follows until the context completes (or, with `keep`, until a graceful shutdown), the timeout passes, or
-    /// the process is asked to stop.
+    /// Follows until the context completes (or, with `keep`, until a graceful shutdown), or the process is asked
+    /// to stop. Time limits are the broker's to enforce: a context past its deadline completes, with timed-out nodes.
     func follow() async -> FollowOutcome {
-        let completedOnce = Flag()
         let first: FollowOutcome? = await withTaskGroup(of: FollowOutcome?.self) { group in
-            group.addTask { await followEvents(completedOnce: completedOnce) }
-            if let timeout {
-                group.addTask {
-                    do { try await Task.sleep(for: timeout) } catch { return nil }
-                    // Once complete, --keep runs until Ctrl-C: the timeout was about completing.
-                    if completedOnce.isSet {
-                        try? await gracefulShutdown()
-                        return nil
-                    }
-                    return .timedOut
-                }
-            }
+            group.addTask { await followEvents() }
             group.addTask {
                 try? await gracefulShutdown()
                 return nil
@@ -46,10 +32,11 @@ struct HeadlessFollower: Sendable {
 
     /// Prints the events of the context; returns `.complete` when it completes (without `keep`), nil when the
     /// stream ends otherwise.
-    private func followEvents(completedOnce: Flag) async -> FollowOutcome? {
+    private func followEvents() async -> FollowOutcome? {
         let id = created.context.id
         var printer = ProgressPrinter(start: created.context.createdAt, nodes: created.context.nodes.map(\.name))
         var complete = false
+        var completedOnce = false
         var announcedBlocks: Set<BlockedWait> = []
         var interrupted = false
         do {
@@ -63,14 +50,14 @@ struct HeadlessFollower: Sendable {
                             complete = true
                             let detail = try await client.context(id)
                             await onComplete(detail)
-                            if !keep { return .complete(allOk: detail.context.status.allOk) }
-                            if !completedOnce.isSet {
+                            if !keep { return .complete(detail.context.status) }
+                            if !completedOnce {
                                 Output.line(
                                     "muster up: --keep: the broker and the nodes stay up; `muster status`, `logs`, `retry` work from here. "
                                         + "Ctrl-C stops them."
                                 )
                             }
-                            completedOnce.set()
+                            completedOnce = true
                         } else if !status.complete {
                             complete = false
                         }
@@ -100,11 +87,4 @@ struct HeadlessFollower: Sendable {
         }
         return nil
     }
-}
-
-/// A flag set once, read from other tasks.
-private final class Flag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
 }

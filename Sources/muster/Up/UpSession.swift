@@ -20,7 +20,8 @@ final class UpSession: Service, Sendable {
         var state: String
         var interactive: Bool
         var keep: Bool
-        var timeout: Duration?
+        /// The time limits the broker enforces (boot timeout, lease, `--timeout` as a deadline).
+        var limits: ContextLimitRequest
         var theme: String?
         var repositoryThemes: String?
     }
@@ -28,19 +29,20 @@ final class UpSession: Service, Sendable {
     private struct State {
         var token: String?
         var remote: BrokerConfiguration?
+        var clientCAPEM: String?
         var exitCode: Int32 = 0
         var outputClosed = false
     }
 
     let settings: Settings
     /// The launcher that runs this command's nodes (inside the embedded broker, or driven from here for --broker).
-    let launcher: LocalLauncher
+    let launcher: any NodeLauncher
     let logger: Logger
     private let state = Mutex(State())
     private let urls: AsyncStream<URL>
     private let urlSink: AsyncStream<URL>.Continuation
 
-    init(settings: Settings, launcher: LocalLauncher, logger: Logger) {
+    init(settings: Settings, launcher: any NodeLauncher, logger: Logger) {
         self.settings = settings
         self.launcher = launcher
         self.logger = logger
@@ -56,6 +58,12 @@ final class UpSession: Service, Sendable {
     var remote: BrokerConfiguration? {
         get { state.withLock { $0.remote } }
         set { state.withLock { $0.remote = newValue } }
+    }
+
+    /// A CA certificate this command's own client trusts (the embedded broker's own CA, or --broker's --ca-cert).
+    var clientCAPEM: String? {
+        get { state.withLock { $0.clientCAPEM } }
+        set { state.withLock { $0.clientCAPEM = newValue } }
     }
 
     /// 0 when every node ended ok, 1 otherwise, 124 after --timeout, 130 when interrupted.
@@ -87,7 +95,8 @@ final class UpSession: Service, Sendable {
         var iterator = urls.makeAsyncIterator()
         guard let url = await iterator.next() else { return }
         let remote = self.remote
-        let configuration = try remote ?? BrokerConfiguration(url: url.absoluteString)
+        var configuration = try remote ?? BrokerConfiguration(url: url.absoluteString)
+        if let ca = clientCAPEM, configuration.tls.caCertificateFile == nil { configuration.tls.caCertificatePEM = ca }
         let connection = try BrokerConnection(configuration: configuration, logger: logger)
         defer { Task { try? await connection.shutdown() } }
         let client = connection.operatorClient(token: token ?? "")
@@ -96,7 +105,8 @@ final class UpSession: Service, Sendable {
             created = try await client.createContext(
                 document: Data(settings.document),
                 name: ContextName.from(path: settings.clusterPath),
-                launch: true
+                launch: true,
+                limits: settings.limits
             )
         } catch let error as BrokerClientError {
             Output.error("error: \(error.operatorMessage)")
@@ -121,16 +131,16 @@ final class UpSession: Service, Sendable {
             Output.line(
                 "muster up: \(settings.clusterPath) → context \(id) (\(created.context.nodes.count) nodes), broker \(brokerURL)"
             )
-            let follower = HeadlessFollower(client: client, created: created, keep: settings.keep, timeout: settings.timeout) { detail in
+            let follower = HeadlessFollower(client: client, created: created, keep: settings.keep) { detail in
                 await self.writeReports(detail, client: client, url: brokerURL)
             }
             outcome = await follower.follow()
         }
         switch outcome {
-        case .complete(let allOk): setExitCode(allOk ? 0 : 1)
-        case .timedOut:
-            Output.line("muster up: context \(id) is not complete after the --timeout; giving up")
+        case .complete(let status) where !status.allOk && settings.limits.deadlineSeconds != nil && status.count(.timedOut) > 0:
+            Output.line("muster up: context \(id) was not complete by the --timeout; its unfinished nodes timed out")
             setExitCode(ExitCodes.timedOut.rawValue)
+        case .complete(let status): setExitCode(status.allOk ? 0 : 1)
         case .interrupted:
             if !isOutputClosed { Output.line("muster up: interrupted") }
             setExitCode(ExitCodes.interrupted.rawValue)
@@ -225,16 +235,14 @@ final class UpSession: Service, Sendable {
     /// How a context stands when following it ends early: complete (for better or worse), or interrupted.
     static func finalOutcome(client: OperatorClient, context: ContextID) async -> FollowOutcome {
         guard let status = try? await client.context(context).context.status, status.complete else { return .interrupted }
-        return .complete(allOk: status.allOk)
+        return .complete(status)
     }
 }
 
 /// How following a context ended.
 enum FollowOutcome: Sendable {
-    /// Every node finished (with the result).
-    case complete(allOk: Bool)
-    /// `--timeout` passed first.
-    case timedOut
+    /// Every node finished (with the final status).
+    case complete(ContextStatus)
     /// Ctrl-C, SIGTERM, a closed output, or the broker went away for good.
     case interrupted
 }
