@@ -18,6 +18,8 @@ public struct BrokerServerConfiguration: Sendable {
     public var heartbeat: Duration
     /// The `muster-agent` binaries served at `GET /v1/agent/linux/{arch}` to cloud nodes; none when `nil`.
     public var agentDownload: AgentDownload? = nil
+    /// Timeouts, caps and quotas: what one client, node or slow reader may cost the broker.
+    public var limits = BrokerLimits()
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

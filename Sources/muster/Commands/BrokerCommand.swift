@@ -50,6 +50,8 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Limits") var limits: BrokerLimitOptions
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(1...300).contains(longPoll) { throw ValidationError("--long-poll must be between 1 and 300 seconds") }
@@ -71,7 +73,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 operatorToken: token,
                 tls: tlsCert.map { BrokerServerConfiguration.TLSFiles(certificate: LocalPath.absolute($0), key: LocalPath.absolute(tlsKey!)) },
                 longPollSeconds: longPoll
-            )
+            ).limited(by: limits)
             let minted = Mutex<String?>(nil)
             let server = try await BrokerServer.starting(configuration: configuration, logger: logger) { url in
                 do {
