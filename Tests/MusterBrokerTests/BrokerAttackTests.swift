@@ -11,7 +11,9 @@ import Testing
 @Suite("Attacks on the broker")
 struct BrokerAttackTests {
     /// Integer values no handler may trap on.
-    static let extremes = ["9223372036854775808", "18446744073709551615", "9223372036854775807", "-1", "-9223372036854775809", "1e3", "0x10", "abc", "", " 1"]
+    static let extremes = [
+        "9223372036854775808", "18446744073709551615", "9223372036854775807", "-1", "-9223372036854775809", "1e3", "0x10", "abc", "", " 1",
+    ]
 
     @Test(arguments: ["9223372036854775808", "18446744073709551615", "-1", "garbage", "1.5", "99999999999999999999999"])
     func `an event stream's Last-Event-ID out of range is 400 and the broker lives`(value: String) async throws {
@@ -44,7 +46,8 @@ struct BrokerAttackTests {
             let base = RouteAuthenticationTests.concrete(route.path, context: created.context.id, node: node.node)
                 .replacingOccurrences(of: "?wait=0", with: "")
             // Agent routes take the node's token, the others the operator's (a refused token would test nothing).
-            let agent = ["checkin", "answer", "scripts", "report"].contains(route.path.split(separator: "/").last.map(String.init) ?? "")
+            let agent =
+                ["checkin", "answer", "scripts", "report"].contains(route.path.split(separator: "/").last.map(String.init) ?? "")
                 || (route.method == "POST" && route.path.hasSuffix("/output"))
             let auth: TestBroker.Auth = agent ? .token(node.token) : .operatorToken
             for name in ["after", "from", "limit", "wait"] {
@@ -56,10 +59,19 @@ struct BrokerAttackTests {
                     #expect(reply.status < 500, "\(route.method) \(route.path) \(name)=\(value): \(reply.status)")
                 }
             }
-            let header = try await broker.status(HTTPMethod(rawValue: route.method), base + "?wait=0", auth: auth, headers: [("Last-Event-ID", "18446744073709551615")])
+            let header = try await broker.status(
+                HTTPMethod(rawValue: route.method),
+                base + "?wait=0",
+                auth: auth,
+                headers: [("Last-Event-ID", "18446744073709551615")]
+            )
             #expect(header.status < 500, "\(route.method) \(route.path) with a huge Last-Event-ID: \(header.status)")
         }
-        let wait = try await broker.status(.GET, BrokerRoutes.answer(created.context.id, node.node) + "?wait=9223372036854775807", auth: .token(node.token))
+        let wait = try await broker.status(
+            .GET,
+            BrokerRoutes.answer(created.context.id, node.node) + "?wait=9223372036854775807",
+            auth: .token(node.token)
+        )
         #expect(wait.status == 200, "an enormous wait is clamped to the long-poll limit")
         let after = try await broker.status(.GET, BrokerRoutes.events + "?after=9223372036854775808")
         #expect(after.status == 400)
@@ -74,7 +86,9 @@ struct BrokerAttackTests {
         Array(("<cluster>" + String(repeating: "<x/>", count: count) + "</cluster>").utf8)
     }
 
-    @Test func `a 100,000-element one-line document is refused with capped diagnostics, and other requests are answered while it is parsed`() async throws {
+    @Test func `a 100,000-element one-line document is refused with capped diagnostics, and other requests are answered while it is parsed`()
+        async throws
+    {
         let broker = try await TestBroker.start()
         let document = Self.flatDocument(100_000)
         #expect(document.count > 400_000)
@@ -120,19 +134,33 @@ struct BrokerAttackTests {
             #expect(try await broker.checkIn(created.context.id, credential, index: index).status == 200)
         }
         for credential in created.credentials {
-            let answer = try await broker.request(.GET, BrokerRoutes.answer(created.context.id, credential.node) + "?wait=0", auth: .token(credential.token))
+            let answer = try await broker.request(
+                .GET,
+                BrokerRoutes.answer(created.context.id, credential.node) + "?wait=0",
+                auth: .token(credential.token)
+            )
             #expect(answer.status == 200)
         }
         let worker = try #require(created.credentials.first { $0.node == "worker-0" })
         let answer = try await broker.request(.GET, BrokerRoutes.answer(created.context.id, worker.node) + "?wait=0", auth: .token(worker.token))
         #expect(answer.text.contains(secret), "the node that requires the value gets it")
         let line = OutputLine(index: 0, time: Date(), phase: 3, script: "3-data/secret", stream: .stdout, text: "using \(secret)")
-        _ = try await broker.request(.POST, BrokerRoutes.output(created.context.id, worker.node), auth: .token(worker.token), body: broker.json(OutputAppendRequest(lines: [line])))
+        _ = try await broker.request(
+            .POST,
+            BrokerRoutes.output(created.context.id, worker.node),
+            auth: .token(worker.token),
+            body: broker.json(OutputAppendRequest(lines: [line]))
+        )
         _ = try await broker.request(.GET, BrokerRoutes.context(created.context.id))
         // Refusals log too: a wrong token, another node's token, a broken body.
         _ = try await broker.request(.GET, BrokerRoutes.contexts, auth: .token("mst_op_wrong-\(secret)"))
         _ = try await broker.request(.POST, BrokerRoutes.report(created.context.id, "head-0"), auth: .token(worker.token), body: Data("{".utf8))
-        _ = try await broker.request(.POST, BrokerRoutes.report(created.context.id, worker.node), auth: .token(worker.token), body: Data("{\"\(secret)\"".utf8))
+        _ = try await broker.request(
+            .POST,
+            BrokerRoutes.report(created.context.id, worker.node),
+            auth: .token(worker.token),
+            body: Data("{\"\(secret)\"".utf8)
+        )
         _ = try await broker.request(.POST, BrokerRoutes.contexts, body: Data("<cluster><x>\(secret)</x></cluster>".utf8))
         try await broker.stop()
         let logs = broker.logs.all.joined(separator: "\n")

@@ -42,17 +42,23 @@ struct BrokerLimitsTests {
 
     @Test func `one token may hold only so many streams, and one more is refused with 429`() async throws {
         let broker = try await TestBroker.start(limits: BrokerLimits(maxStreamsPerToken: 2))
-        var open = [try await EventStreamReader.open(broker, path: BrokerRoutes.events), try await EventStreamReader.open(broker, path: BrokerRoutes.events)]
-        let third = try await broker.status(.GET, BrokerRoutes.events)
+        var open = try (0..<2).map { _ in try RawConnection(port: broker.port) }
+        for connection in open { try connection.send(RawConnection.request(BrokerRoutes.events, token: broker.operatorToken)) }
+        var third = try await broker.status(.GET, BrokerRoutes.events)
+        for _ in 0..<200 where third.status == 200 {
+            // The two streams may not be open yet: wait until the broker has them.
+            try await Task.sleep(for: .milliseconds(20))
+            third = try await broker.status(.GET, BrokerRoutes.events)
+        }
         #expect(third.status == 429)
         let error = try WireFormat.decoder().decode(APIErrorBody.self, from: third.body ?? Data()).error
         #expect(error.code == "too-many-streams")
         #expect(error.message.contains("at most 2"))
         // Closing one makes room again.
-        open[0].close()
+        open[0].shutdown()
         open.removeFirst()
         var status = 429
-        for _ in 0..<200 where status == 429 {
+        for _ in 0..<500 where status == 429 {
             status = try await broker.status(.GET, BrokerRoutes.events).status
             if status == 429 { try await Task.sleep(for: .milliseconds(20)) }
         }
@@ -72,9 +78,16 @@ struct BrokerLimitsTests {
         var next = 0
         var dropped = false
         for _ in 0..<200 where !dropped {
-            let lines = (0..<60).map { OutputLine(index: next + $0, time: Date(), phase: 2, script: "2-thishost/publicnic", stream: .stdout, text: text) }
+            let lines = (0..<60).map {
+                OutputLine(index: next + $0, time: Date(), phase: 2, script: "2-thishost/publicnic", stream: .stdout, text: text)
+            }
             next += 60
-            let reply = try await broker.request(.POST, BrokerRoutes.output(created.context.id, head.node), auth: .token(head.token), body: broker.json(OutputAppendRequest(lines: lines)))
+            let reply = try await broker.request(
+                .POST,
+                BrokerRoutes.output(created.context.id, head.node),
+                auth: .token(head.token),
+                body: broker.json(OutputAppendRequest(lines: lines))
+            )
             #expect(reply.status == 200)
             dropped = try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text.contains("muster_streams_dropped_total 1")
         }
@@ -100,8 +113,15 @@ struct BrokerLimitsTests {
         let created = try await broker.create(BrokerAPITests.cpe)
         let head = try #require(created.credentials.first { $0.node == "head-0" })
         for batch in 0..<5 {
-            let lines = (0..<5).map { OutputLine(index: batch * 5 + $0, time: Date(), phase: 2, script: "s", stream: .stdout, text: "line \(batch * 5 + $0)") }
-            let reply = try await broker.request(.POST, BrokerRoutes.output(created.context.id, head.node), auth: .token(head.token), body: broker.json(OutputAppendRequest(lines: lines)))
+            let lines = (0..<5).map {
+                OutputLine(index: batch * 5 + $0, time: Date(), phase: 2, script: "s", stream: .stdout, text: "line \(batch * 5 + $0)")
+            }
+            let reply = try await broker.request(
+                .POST,
+                BrokerRoutes.output(created.context.id, head.node),
+                auth: .token(head.token),
+                body: broker.json(OutputAppendRequest(lines: lines))
+            )
             #expect(try reply.decode(OutputAppendResult.self).next == batch * 5 + 5)
         }
         let page = try await broker.request(.GET, BrokerRoutes.output(created.context.id, head.node)).decode(OutputPage.self)
@@ -124,8 +144,15 @@ struct BrokerLimitsTests {
         let created = try await broker.create(BrokerAPITests.cpe)
         let head = try #require(created.credentials.first { $0.node == "head-0" })
         func append(_ range: Range<Int>, to broker: TestBroker) async throws {
-            let lines = range.map { OutputLine(index: $0, time: Date(), phase: 2, script: "s", stream: .stdout, text: String(repeating: "y", count: 100)) }
-            let reply = try await broker.request(.POST, BrokerRoutes.output(created.context.id, head.node), auth: .token(head.token), body: broker.json(OutputAppendRequest(lines: lines)))
+            let lines = range.map {
+                OutputLine(index: $0, time: Date(), phase: 2, script: "s", stream: .stdout, text: String(repeating: "y", count: 100))
+            }
+            let reply = try await broker.request(
+                .POST,
+                BrokerRoutes.output(created.context.id, head.node),
+                auth: .token(head.token),
+                body: broker.json(OutputAppendRequest(lines: lines))
+            )
             #expect(reply.status == 200)
         }
         try await append(0..<15, to: broker)

@@ -26,10 +26,10 @@ struct RouteAuthenticationTests {
     static func concrete(_ path: String, context: ContextID, node: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { segment -> String in
             switch segment {
-            case ":context": BrokerRoutes.escape(context.rawValue)
-            case ":node": node
-            case ":workspace": "worker"
-            case ":arch": "x86_64"
+            case ":context", "{context}": BrokerRoutes.escape(context.rawValue)
+            case ":node", "{node}": node
+            case ":workspace", "{workspace}": "worker"
+            case ":arch", "{arch}": "x86_64"
             default: String(segment)
             }
         }.joined(separator: "/") + "?wait=0"
@@ -52,7 +52,7 @@ struct RouteAuthenticationTests {
             if reply.status != 401 { open.append("\(route.method) \(route.path)") }
         }
         #expect(Set(open) == BrokerRouter.publicRoutes)
-        #expect(BrokerRouter.publicRoutes == ["GET /v1/healthz", "GET /metrics", "GET /v1/agent/linux/:arch"])
+        #expect(BrokerRouter.publicRoutes == ["GET /v1/healthz", "GET /metrics", "GET /v1/agent/linux/{arch}"])
         #expect(await broker.isHealthy())
         try await broker.stop()
     }

@@ -96,12 +96,18 @@ public final class BrokerMetrics: Sendable {
             return reported
         }
         let increments: [(name: String, help: String, by: Int)] = [
-            ("output_lines_dropped", "Output lines dropped by the per-node output quota (oldest first)", sample.counters.outputLinesDropped - before.outputLinesDropped),
+            (
+                "output_lines_dropped", "Output lines dropped by the per-node output quota (oldest first)",
+                sample.counters.outputLinesDropped - before.outputLinesDropped
+            ),
             (
                 "timeline_entries_dropped", "Script runs not recorded because a node's timeline was full",
                 sample.counters.timelineEntriesDropped - before.timelineEntriesDropped
             ),
-            ("streams_dropped", "Event and output streams closed because their reader fell behind", sample.counters.streamsDropped - before.streamsDropped),
+            (
+                "streams_dropped", "Event and output streams closed because their reader fell behind",
+                sample.counters.streamsDropped - before.streamsDropped
+            ),
             ("streams_refused", "Streams refused because their token had the most open", sample.counters.streamsRefused - before.streamsRefused),
             ("connections_shed", "Idle connections closed to make room for new ones", connections.shed - connectionsBefore.shed),
             ("connections_refused", "New connections closed because every open one was busy", connections.refused - connectionsBefore.refused),

@@ -29,9 +29,9 @@ struct BrokerRouter {
 
     typealias Context = BrokerRequestContext
 
-    /// The routes that take no token, as registered (method and path): everything else is in a group behind
-    /// an authenticator.
-    static let publicRoutes: Set<String> = ["GET /v1/healthz", "GET /metrics", "GET /v1/agent/linux/:arch"]
+    /// The routes that take no token, as the router describes them (method and path): everything else is in a
+    /// group behind an authenticator.
+    static let publicRoutes: Set<String> = ["GET /v1/healthz", "GET /metrics", "GET /v1/agent/linux/{arch}"]
 
     func make() -> Router<Context> {
         let router = Router(context: Context.self)

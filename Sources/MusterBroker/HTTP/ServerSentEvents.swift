@@ -37,7 +37,10 @@ struct StreamFrame: Sendable {
     /// Encodes an event.
     static func event(_ event: ContextEvent, encoder: JSONEncoder) throws -> StreamFrame {
         let position = Int(clamping: event.sequence)
-        return StreamFrame(position: position, bytes: ServerSentEvents.message(id: String(position), event: event.change.kind, data: try encoder.encode(event)))
+        return StreamFrame(
+            position: position,
+            bytes: ServerSentEvents.message(id: String(position), event: event.change.kind, data: try encoder.encode(event))
+        )
     }
 
     /// Encodes an output line.

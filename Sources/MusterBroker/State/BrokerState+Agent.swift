@@ -207,6 +207,9 @@ extension BrokerState {
         )
         let markerSize = marker.text.utf8.count
         // The marker replaces the line at its index, whose bytes were subtracted above when it was dropped.
-        return OutputTrimPlan(marker: marker, after: StoredOutput(first: markerIndex, next: stored.next, bytes: bytes + markerSize, dropped: markerIndex + 1))
+        return OutputTrimPlan(
+            marker: marker,
+            after: StoredOutput(first: markerIndex, next: stored.next, bytes: bytes + markerSize, dropped: markerIndex + 1)
+        )
     }
 }

@@ -44,7 +44,9 @@ extension BrokerState {
     /// Creates a context from a checked cluster document (see ``checkDocument(_:)``); optionally launches every
     /// node at once.
     func createContext(name: String?, check: ClusterDocumentCheck, launch: Bool) throws(BrokerError) -> CreatedContext {
-        guard let document = check.document else { throw BrokerError(.unprocessableContent, code: "invalid-document", "the cluster document is invalid") }
+        guard let document = check.document else {
+            throw BrokerError(.unprocessableContent, code: "invalid-document", "the cluster document is invalid")
+        }
         let contextName = Self.cleanName(name) ?? "cluster"
         let id = try newContextID(for: contextName)
         var commands: [EngineCommand] = [.createContext(id: id, name: contextName, document: document)]

@@ -79,7 +79,12 @@ extension BrokerState {
         try admitStream(owner)
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: StreamItem.self, bufferingPolicy: .bufferingOldest(limits.streamBuffer))
-        outputSubscribers[key, default: [:]][id] = StreamSubscriber(owner: owner, context: key.context, continuation: continuation, connection: connection)
+        outputSubscribers[key, default: [:]][id] = StreamSubscriber(
+            owner: owner,
+            context: key.context,
+            continuation: continuation,
+            connection: connection
+        )
         continuation.onTermination = { [weak self] _ in
             Task { await self?.unsubscribeOutput(key, id: id) }
         }
@@ -113,6 +118,7 @@ extension BrokerState {
     private func releaseStream(_ owner: TokenOwner) {
         guard let open = streamsByOwner[owner] else { return }
         streamsByOwner[owner] = open > 1 ? open - 1 : nil
+        if streamsByOwner.isEmpty { FreeMemory.returnToSystem() }
     }
 
     // MARK: Publishing

@@ -104,7 +104,13 @@ public final class MemoryStore: BrokerStore {
 }
 
 extension MemoryStore {
-    public func outputLineSizes(context: ContextID, node: String, generation: Int, from: Int, limit: Int) throws(StoreError) -> [(index: Int, bytes: Int)] {
+    public func outputLineSizes(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int
+    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
         contents.withLock { contents in
             let lines = contents.output[Self.key(context, node, generation)] ?? []
             let start = lines.partitionPoint { $0.index < from }

@@ -240,7 +240,13 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
-    public func outputLineSizes(context: ContextID, node: String, generation: Int, from: Int, limit: Int) throws(StoreError) -> [(index: Int, bytes: Int)] {
+    public func outputLineSizes(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int
+    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
         do {
             return try pool.read { db in
                 try Row.fetchAll(

@@ -31,10 +31,12 @@ final class BrokerChild: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let limit = openFiles.map { "ulimit -n \($0) || exit 99; " } ?? ""
-        process.arguments = [
-            "-c", limit + "exec \"$0\" \"$@\"", muster, "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file", tokenFile,
-            "--log-level", "warning",
-        ] + arguments
+        process.arguments =
+            [
+                "-c", limit + "exec \"$0\" \"$@\"", muster, "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file",
+                tokenFile,
+                "--log-level", "warning",
+            ] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -48,7 +50,8 @@ final class BrokerChild: Sendable {
                     let data = handle.availableData
                     if data.isEmpty { break }
                     text += String(decoding: data, as: UTF8.self)
-                    if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(where: { $0 == " " || $0 == "\n" }) {
+                    if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(where: { $0 == " " || $0 == "\n" })
+                    {
                         continuation.resume(returning: URL(string: String(text[range.upperBound..<end])))
                         return
                     }
@@ -78,11 +81,27 @@ final class BrokerChild: Sendable {
         guard let connection = try? RawConnection(port: port) else { return nil }
         var headers = ["Connection: close"]
         if let body { headers.append("Content-Length: \(body.utf8.count)") }
-        guard (try? connection.send(RawConnection.request(path, method: method, token: token, headers: headers) + (body ?? ""))) != nil else { return nil }
+        guard (try? connection.send(RawConnection.request(path, method: method, token: token, headers: headers) + (body ?? ""))) != nil else {
+            return nil
+        }
         let (data, _) = await connection.readUntilClosed(timeout: timeout)
         let head = String(decoding: data.prefix(32), as: UTF8.self)
         guard head.hasPrefix("HTTP/1.1 "), let code = Int(head.dropFirst(9).prefix(3)) else { return nil }
         return code
+    }
+
+    /// One request on a connection of its own: the body of a 2xx answer, or `nil`.
+    func reply(_ path: String, method: String = "GET", token: String? = nil, body: String? = nil) async -> Data? {
+        guard let connection = try? RawConnection(port: port) else { return nil }
+        var headers = ["Connection: close"]
+        if let body { headers.append("Content-Length: \(body.utf8.count)") }
+        guard (try? connection.send(RawConnection.request(path, method: method, token: token, headers: headers) + (body ?? ""))) != nil else {
+            return nil
+        }
+        let data = await connection.readUntilClosed(timeout: .seconds(30)).data
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.1 2"), let split = text.range(of: "\r\n\r\n") else { return nil }
+        return Data(text[split.upperBound...].utf8)
     }
 
     /// The broker's resident set (VmRSS), in megabytes.

@@ -34,6 +34,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// Closes both directions now (the descriptor stays allocated until this object goes).
+    func shutdown() { _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
+
     /// Sends all of `text`.
     func send(_ text: String) throws {
         var bytes = Array(text.utf8)[...]

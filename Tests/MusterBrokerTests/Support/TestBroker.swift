@@ -137,7 +137,13 @@ final class TestBroker: Sendable {
 
     /// Sends a request and returns its status and headers only: the body is never read (an event stream's
     /// body never ends), and the connection is dropped.
-    func status(_ method: HTTPMethod, _ path: String, auth: Auth = .operatorToken, body: Data? = nil, headers: [(String, String)] = []) async throws
+    func status(
+        _ method: HTTPMethod,
+        _ path: String,
+        auth: Auth = .operatorToken,
+        body: Data? = nil,
+        headers: [(String, String)] = []
+    ) async throws
         -> (status: Int, contentType: String?, body: Data?)
     {
         var request = HTTPClientRequest(url: url.absoluteString + path)
