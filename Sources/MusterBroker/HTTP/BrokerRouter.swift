@@ -180,6 +180,11 @@ struct BrokerRouter {
 
     // MARK: Streams
 
+    /// Stored items a stream replays at a time. A replaying stream whose reader does not read holds one page
+    /// until its connection goes, so pages are small: a few hundred readers cost megabytes, not gigabytes.
+    static let replayPageEvents = 200
+    static let replayPageBytes = 64 * 1024
+
     private static func streamHeaders() -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
@@ -202,7 +207,7 @@ struct BrokerRouter {
         let stream = ReplayingStream<ContextEvent>(
             after: after,
             storedThrough: Int(clamping: subscription.sequence),
-            page: { try store.events(after: UInt64($0), context: contextFilter, limit: 1_000) },
+            page: { try store.events(after: UInt64($0), context: contextFilter, limit: Self.replayPageEvents) },
             encode: { try StreamFrame.event($0, encoder: $1) },
             live: subscription.stream
         )
@@ -226,7 +231,7 @@ struct BrokerRouter {
                     generation: subscription.generation,
                     from: after + 1,
                     limit: 1_000,
-                    maxBytes: 1024 * 1024
+                    maxBytes: Self.replayPageBytes
                 )
             },
             encode: { try StreamFrame.output($0, encoder: $1) },
