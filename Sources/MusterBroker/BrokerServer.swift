@@ -73,7 +73,7 @@ public final class BrokerServer: Service, Sendable {
         } else {
             store = MemoryStore()
         }
-        let state = try BrokerState(store: store, launcher: launcher, logger: logger)
+        let state = try BrokerState(store: store, launcher: launcher, limits: configuration.limits, logger: logger)
         var minted: String?
         if let token = configuration.operatorToken {
             try await state.setOperatorToken(token)
@@ -106,6 +106,7 @@ public final class BrokerServer: Service, Sendable {
             agentDownload: configuration.agentDownload
         )
         let scheme = configuration.tls == nil ? "http" : "https"
+        let http1 = connectionConfiguration()
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
             let chain: [NIOSSLCertificateSource]
@@ -122,14 +123,14 @@ public final class BrokerServer: Service, Sendable {
             }
             do {
                 server = try .tls(
-                    .http1(),
+                    .http1(configuration: http1),
                     tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
                 )
             } catch {
                 throw BrokerServerError(.tls, "cannot use the TLS certificate \(tls.certificate) with the key \(tls.key): \(error)")
             }
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         let state = state
         let launcher = launcher
@@ -169,6 +170,27 @@ public final class BrokerServer: Service, Sendable {
             throw error
         }
         await stopped()
+    }
+
+    /// The HTTP/1 channel with the connection limits: idle and header timeouts, and the connection cap (fitted
+    /// to the open-files limit, raised to its hard limit first).
+    private func connectionConfiguration() -> HTTP1Channel.Configuration {
+        let limits = configuration.limits
+        let openFiles = OpenFilesLimit.raiseToHardLimit()
+        let maxConnections = OpenFilesLimit.connections(within: openFiles, wanted: limits.maxConnections)
+        if maxConnections < limits.maxConnections {
+            logger.notice(
+                "fewer connections than configured: the open-files limit allows \(maxConnections)",
+                metadata: ["open-files": "\(openFiles ?? 0)", "max-connections": "\(limits.maxConnections)"]
+            )
+        }
+        let limiter = ConnectionLimiter(maxConnections: maxConnections)
+        metrics.watch(limiter)
+        let headerTimeout = TimeAmount(limits.headerTimeout)
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limiter: limiter, headerTimeout: headerTimeout)],
+            idleTimeout: TimeAmount(limits.idleTimeout)
+        )
     }
 
     /// After the server stopped: the nodes stop, and the state folder is free for another broker.

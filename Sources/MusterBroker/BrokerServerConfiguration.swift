@@ -23,6 +23,8 @@ public struct BrokerServerConfiguration: Sendable {
     public var advertisedURL: String? = nil
     /// The host name or address nodes reach the broker at, when only the port is left to learn (listening on port 0).
     public var advertisedHost: String? = nil
+    /// Timeouts, caps and quotas: what one client, node or slow reader may cost the broker.
+    public var limits = BrokerLimits()
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

@@ -73,7 +73,7 @@ public struct AgentDownload: Sendable {
     public var sha256: [String: String] { binaries.mapValues(\.sha256) }
 
     /// Adds `GET /v1/agent/linux/:arch` to `router`.
-    func register(on router: Router<BasicRequestContext>) {
+    func register<Context: RequestContext>(on router: Router<Context>) {
         let binaries = binaries
         let files = FileIO()
         router.get("/v1/agent/linux/:arch") { _, context in

@@ -26,8 +26,18 @@ public final class BrokerMetrics: Sendable {
     /// in the registry by name and labels.
     private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: Histogram<Duration>)]>([:])
 
+    /// The connections being counted, once the server listens.
+    private let connections = Mutex<ConnectionLimiter?>(nil)
+    /// What the counters showed at the last render: Prometheus counters only go up, by the difference.
+    private let reported = Mutex<(state: BrokerCounters, connections: ConnectionLimiter.Counts)>((BrokerCounters(), .init()))
+
     /// Creates the metrics.
     public init() {}
+
+    /// Counts this server's connections from now on.
+    func watch(_ limiter: ConnectionLimiter) {
+        connections.withLock { $0 = limiter }
+    }
 
     /// Records one finished request.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
@@ -77,6 +87,41 @@ public final class BrokerMetrics: Sendable {
         registry.makeGauge(
             descriptor: .init(namespace: "muster", metricName: "waiting_long_polls", unitName: "", helpText: "Agents waiting in a long-poll")
         ).set(Double(sample.waiters))
+        let connections = connections.withLock { $0 }?.counts ?? .init()
+        registry.makeGauge(
+            descriptor: .init(namespace: "muster", metricName: "open_connections", unitName: "", helpText: "Open HTTP connections")
+        ).set(Double(connections.open))
+        let (before, connectionsBefore) = reported.withLock { reported in
+            defer { reported = (sample.counters, connections) }
+            return reported
+        }
+        let increments: [(name: String, help: String, by: Int)] = [
+            (
+                "output_lines_dropped", "Output lines dropped by the per-node output quota (oldest first)",
+                sample.counters.outputLinesDropped - before.outputLinesDropped
+            ),
+            (
+                "timeline_entries_dropped", "Script runs not recorded because a node's timeline was full",
+                sample.counters.timelineEntriesDropped - before.timelineEntriesDropped
+            ),
+            (
+                "streams_dropped", "Event and output streams closed because their reader fell behind",
+                sample.counters.streamsDropped - before.streamsDropped
+            ),
+            ("streams_refused", "Streams refused because their token had the most open", sample.counters.streamsRefused - before.streamsRefused),
+            ("connections_shed", "Idle connections closed to make room for new ones", connections.shed - connectionsBefore.shed),
+            ("connections_refused", "New connections closed because every open one was busy", connections.refused - connectionsBefore.refused),
+            (
+                "connection_header_timeouts", "Connections closed for not sending a request head in time",
+                connections.headerTimeouts - connectionsBefore.headerTimeouts
+            ),
+        ]
+        for increment in increments {
+            let counter = registry.makeCounter(
+                descriptor: .init(namespace: "muster", metricName: increment.name, unitName: "total", helpText: increment.help)
+            )
+            if increment.by > 0 { counter.increment(by: Int64(increment.by)) }
+        }
         return registry.emitToString()
     }
 }

@@ -1,10 +1,19 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdAuth
 import MusterCore
 import NIOCore
+import NIOPosix
 
 /// Builds the broker's router: every route of ``BrokerRoutes``, with authentication, body limits and JSON errors.
+///
+/// Authentication is structure, not a call each handler must remember: besides the three public routes
+/// (`/v1/healthz`, `/metrics`, `/v1/agent/linux/{arch}`), a route exists only inside the operator group or the
+/// agent group. Each group's authenticating middleware verifies the token before any handler runs and hands the
+/// handler a context that carries the verified identity (``OperatorRequestContext``, ``NodeRequestContext``),
+/// so a new route added to a group cannot be reached without its token, and an agent handler acts only as the
+/// node whose token was verified.
 struct BrokerRouter {
     let state: BrokerState
     let store: any BrokerStore
@@ -18,48 +27,34 @@ struct BrokerRouter {
     /// The agent binaries served to cloud nodes, if any.
     var agentDownload: AgentDownload? = nil
 
-    typealias Context = BasicRequestContext
+    typealias Context = BrokerRequestContext
+
+    /// The routes that take no token, as the router describes them (method and path): everything else is in a
+    /// group behind an authenticator.
+    static let publicRoutes: Set<String> = ["GET /v1/healthz", "GET /metrics", "GET /v1/agent/linux/{arch}"]
 
     func make() -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: BrokerMiddleware(metrics: metrics))
         addPublicRoutes(router)
         agentDownload?.register(on: router)
-        addOperatorRoutes(router)
-        addAgentRoutes(router)
+        addOperatorRoutes(router.group().add(middleware: OperatorAuthenticator(tokens: state.tokens)).group(context: OperatorRequestContext.self))
+        addAgentRoutes(router.group().add(middleware: NodeAuthenticator(tokens: state.tokens)).group(context: NodeRequestContext.self))
         return router
     }
 
-    // MARK: Authentication
-
-    private func requireOperator(_ request: Request) async throws(BrokerError) {
-        guard let token = HTTPSupport.bearerToken(request) else {
-            throw .unauthorized("missing bearer token: send 'Authorization: Bearer <operator token>'")
-        }
-        if await state.isOperator(token) { return }
-        if await state.isNodeToken(token) { throw .forbidden("a node token cannot use operator endpoints") }
-        throw .unauthorized("invalid operator token")
+    /// Every route the router has, as method and path (`/v1/contexts/:context`), found from the router itself.
+    func routeList() -> [(method: String, path: String)] {
+        make().routes.map { (method: $0.method.rawValue, path: $0.path.description) }
     }
 
-    private func requireNode(_ request: Request, _ context: Context) async throws(BrokerError) -> NodeKey {
-        let key = NodeKey(
-            context: ContextID(try HTTPSupport.parameter(context, "context")),
-            node: try HTTPSupport.parameter(context, "node")
-        )
-        guard let token = HTTPSupport.bearerToken(request) else {
-            throw .unauthorized("missing bearer token: send 'Authorization: Bearer <node token>'")
-        }
-        switch await state.authorizeNode(key, token: token) {
-        case .allowed: return key
-        case .refused(let error): throw error
-        }
-    }
+    // MARK: Path parameters
 
-    private func nodeKey(_ context: Context) throws(BrokerError) -> NodeKey {
+    private func nodeKey(_ context: some RequestContext) throws(BrokerError) -> NodeKey {
         NodeKey(context: ContextID(try HTTPSupport.parameter(context, "context")), node: try HTTPSupport.parameter(context, "node"))
     }
 
-    private func contextID(_ context: Context) throws(BrokerError) -> ContextID {
+    private func contextID(_ context: some RequestContext) throws(BrokerError) -> ContextID {
         ContextID(try HTTPSupport.parameter(context, "context"))
     }
 
@@ -79,13 +74,11 @@ struct BrokerRouter {
 
     // MARK: Operator
 
-    private func addOperatorRoutes(_ router: Router<Context>) {
-        router.get("/v1/contexts") { request, _ in
-            try await requireOperator(request)
-            return try HTTPSupport.json(await state.listContexts())
+    private func addOperatorRoutes(_ routes: RouterGroup<OperatorRequestContext>) {
+        routes.get("/v1/contexts") { _, _ in
+            try HTTPSupport.json(await state.listContexts())
         }
-        router.post("/v1/contexts") { request, _ in
-            try await requireOperator(request)
+        routes.post("/v1/contexts") { request, _ in
             var request = request
             let launch = try HTTPSupport.boolean(request, "launch", default: false)
             let name = request.uri.queryParameters.get("name").map { String($0) }
@@ -96,23 +89,22 @@ struct BrokerRouter {
                 deadlineSeconds: try HTTPSupport.optionalInteger(request, "deadline", in: 1...(366 * day))
             )
             let document = try await HTTPSupport.body(&request, limit: HTTPSupport.Limit.document)
-            let created = try await state.createContext(name: name, document: document, launch: launch, limits: limits)
+            // Parsed and validated off the state actor and off the request threads: a large document never
+            // holds up other requests.
+            let check = try await HTTPSupport.offload { () throws(BrokerError) in try BrokerState.checkDocument(document) }
+            let created = try await state.createContext(name: name, check: check, launch: launch, limits: limits)
             return try HTTPSupport.json(created, status: .created)
         }
-        router.get("/v1/contexts/:context") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.detail(of: try contextID(context)))
+        routes.get("/v1/contexts/:context") { _, context in
+            try HTTPSupport.json(try await state.detail(of: try contextID(context)))
         }
-        router.post("/v1/contexts/:context/launch") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.launchPending(try contextID(context)))
+        routes.post("/v1/contexts/:context/launch") { _, context in
+            try HTTPSupport.json(try await state.launchPending(try contextID(context)))
         }
-        router.post("/v1/contexts/:context/terminate") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.terminate(try contextID(context)))
+        routes.post("/v1/contexts/:context/terminate") { _, context in
+            try HTTPSupport.json(try await state.terminate(try contextID(context)))
         }
-        router.post("/v1/contexts/:context/workspaces/:workspace/nodes") { request, context in
-            try await requireOperator(request)
+        routes.post("/v1/contexts/:context/workspaces/:workspace/nodes") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(AddNodesRequest.self, from: &request)
             let result = try await state.addNodes(
@@ -123,91 +115,81 @@ struct BrokerRouter {
             )
             return try HTTPSupport.json(result, status: .created)
         }
-        router.get("/v1/contexts/:context/nodes/:node") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.node(try nodeKey(context)))
+        routes.get("/v1/contexts/:context/nodes/:node") { _, context in
+            try HTTPSupport.json(try await state.node(try nodeKey(context)))
         }
-        router.get("/v1/contexts/:context/nodes/:node/output") { request, context in
-            try await requireOperator(request)
+        routes.get("/v1/contexts/:context/nodes/:node/output") { request, context in
             let from = try HTTPSupport.integer(request, "from", in: 0...Int.max, default: 0)
             let limit = try HTTPSupport.integer(request, "limit", in: 1...5_000, default: 1_000)
             return try HTTPSupport.json(try await state.outputPage(try nodeKey(context), after: from, limit: limit, maxBytes: 1024 * 1024))
         }
-        router.get("/v1/contexts/:context/nodes/:node/output/stream") { request, context in
-            try await requireOperator(request)
-            return try await outputStream(request, key: try nodeKey(context))
+        routes.get("/v1/contexts/:context/nodes/:node/output/stream") { request, context in
+            try await outputStream(request, key: try nodeKey(context), context: context)
         }
-        router.post("/v1/contexts/:context/nodes/:node/retry") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.retry(try nodeKey(context)))
+        routes.post("/v1/contexts/:context/nodes/:node/retry") { _, context in
+            try HTTPSupport.json(try await state.retry(try nodeKey(context)))
         }
-        router.post("/v1/contexts/:context/nodes/:node/kill") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.kill(try nodeKey(context)))
+        routes.post("/v1/contexts/:context/nodes/:node/kill") { _, context in
+            try HTTPSupport.json(try await state.kill(try nodeKey(context)))
         }
-        router.post("/v1/contexts/:context/nodes/:node/claim") { request, context in
-            try await requireOperator(request)
-            return try HTTPSupport.json(try await state.claimLaunch(try nodeKey(context)))
+        routes.post("/v1/contexts/:context/nodes/:node/claim") { _, context in
+            try HTTPSupport.json(try await state.claimLaunch(try nodeKey(context)))
         }
-        router.post("/v1/contexts/:context/nodes/:node/launch-report") { request, context in
-            try await requireOperator(request)
+        routes.post("/v1/contexts/:context/nodes/:node/launch-report") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(LaunchReport.self, from: &request)
             try await state.launchReport(try nodeKey(context), body)
             return HTTPSupport.noContent()
         }
-        router.get("/v1/snapshot") { request, _ in
-            try await requireOperator(request)
+        routes.get("/v1/snapshot") { request, _ in
             let context = request.uri.queryParameters.get("context").map { ContextID(String($0)) }
             return try HTTPSupport.json(try await state.brokerSnapshot(context: context))
         }
-        router.get("/v1/events") { request, _ in
-            try await requireOperator(request)
-            return try await eventStream(request)
+        routes.get("/v1/events") { request, context in
+            try await eventStream(request, context: context)
         }
     }
 
     // MARK: Agent
 
-    private func addAgentRoutes(_ router: Router<Context>) {
-        router.post("/v1/contexts/:context/nodes/:node/checkin") { request, context in
-            let key = try await requireNode(request, context)
+    private func addAgentRoutes(_ routes: RouterGroup<NodeRequestContext>) {
+        routes.post("/v1/contexts/:context/nodes/:node/checkin") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
-            return HTTPSupport.json(bytes: try answers.encode(try await state.checkIn(key, identities: body.identities), context: key.context))
+            let response = try await state.checkIn(context.node, identities: body.identities)
+            return HTTPSupport.json(bytes: try answers.encode(response, context: context.node.context))
         }
-        router.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
-            let key = try await requireNode(request, context)
+        routes.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
             let after = try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0)
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: longPollSeconds)
-            let response = try await state.waitForAnswer(key, after: after, wait: .seconds(min(wait, longPollSeconds)))
-            return HTTPSupport.json(bytes: try answers.encode(response, context: key.context))
+            let response = try await state.waitForAnswer(context.node, after: after, wait: .seconds(min(wait, longPollSeconds)))
+            return HTTPSupport.json(bytes: try answers.encode(response, context: context.node.context))
         }
-        router.post("/v1/contexts/:context/nodes/:node/output") { request, context in
-            let key = try await requireNode(request, context)
+        routes.post("/v1/contexts/:context/nodes/:node/output") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(OutputAppendRequest.self, from: &request, limit: HTTPSupport.Limit.output)
-            return try HTTPSupport.json(try await state.appendOutput(key, lines: body.lines))
+            return try HTTPSupport.json(try await state.appendOutput(context.node, lines: body.lines))
         }
-        router.post("/v1/contexts/:context/nodes/:node/scripts") { request, context in
-            let key = try await requireNode(request, context)
+        routes.post("/v1/contexts/:context/nodes/:node/scripts") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(ScriptReport.self, from: &request)
-            try await state.scriptReport(key, report: body)
+            try await state.scriptReport(context.node, report: body)
             return HTTPSupport.noContent()
         }
-        router.post("/v1/contexts/:context/nodes/:node/report") { request, context in
-            let key = try await requireNode(request, context)
+        routes.post("/v1/contexts/:context/nodes/:node/report") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(ResultReport.self, from: &request)
-            try await state.resultReport(key, report: body)
+            try await state.resultReport(context.node, report: body)
             return HTTPSupport.noContent()
         }
     }
 
     // MARK: Streams
 
-    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    /// Stored items a stream replays at a time. A replaying stream whose reader does not read holds one page
+    /// until its connection goes, so pages are small: a few hundred readers cost megabytes, not gigabytes.
+    static let replayPageEvents = 200
+    static let replayPageBytes = 64 * 1024
 
     private static func streamHeaders() -> HTTPFields {
         var headers = HTTPFields()
@@ -217,42 +199,36 @@ struct BrokerRouter {
     }
 
     /// `GET /v1/events`: the stored events after the client's position, then live ones, without gap or repeat.
-    private func eventStream(_ request: Request) async throws(BrokerError) -> Response {
+    private func eventStream(_ request: Request, context: OperatorRequestContext) async throws(BrokerError) -> Response {
         let contextFilter = request.uri.queryParameters.get("context").map { ContextID(String($0)) }
-        var after = UInt64(try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0))
-        if let lastEventID = request.headers[Self.lastEventID] {
-            guard let value = UInt64(lastEventID.trimmingCharacters(in: CharacterSet.whitespaces)) else {
-                throw BrokerError.badRequest("Last-Event-ID must be an event sequence number, not '\(lastEventID)'")
-            }
-            after = value
-        }
-        let subscription = try await state.subscribeEvents(context: contextFilter)
+        var after = try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0)
+        if let lastEventID = try HTTPSupport.lastEventID(request, "an event sequence number") { after = lastEventID }
+        let subscription = try await state.subscribeEvents(
+            context: contextFilter,
+            owner: .operator,
+            heartbeat: heartbeat,
+            connection: context.connection
+        )
         let store = store
         let stream = ReplayingStream<ContextEvent>(
-            after: Int(after),
-            storedThrough: Int(subscription.sequence),
-            page: { try store.events(after: UInt64($0), context: contextFilter, limit: 1_000) },
-            live: subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer),
-            position: { Int($0.sequence) },
-            name: { $0.change.kind }
+            after: after,
+            storedThrough: Int(clamping: subscription.sequence),
+            page: { try store.events(after: UInt64($0), context: contextFilter, limit: Self.replayPageEvents) },
+            encode: { try StreamFrame.event($0, encoder: $1) },
+            live: subscription.stream
         )
         return stream.response(headers: Self.streamHeaders())
     }
 
     /// `GET …/output/stream`: a node's stored output from the client's position, then live lines.
-    private func outputStream(_ request: Request, key: NodeKey) async throws(BrokerError) -> Response {
-        var from = try HTTPSupport.integer(request, "from", in: 0...Int.max, default: 0)
-        if let lastEventID = request.headers[Self.lastEventID] {
-            guard let value = Int(lastEventID.trimmingCharacters(in: CharacterSet.whitespaces)), value >= 0 else {
-                throw BrokerError.badRequest("Last-Event-ID must be an output line index, not '\(lastEventID)'")
-            }
-            from = value + 1
-        }
-        let subscription = try await state.subscribeOutput(key)
+    private func outputStream(_ request: Request, key: NodeKey, context: OperatorRequestContext) async throws(BrokerError) -> Response {
+        // Output positions are line indexes; "after" is the last index the client has (-1: none).
+        var after = try HTTPSupport.integer(request, "from", in: 0...Int.max, default: 0) - 1
+        if let lastEventID = try HTTPSupport.lastEventID(request, "an output line index") { after = lastEventID }
+        let subscription = try await state.subscribeOutput(key, owner: .operator, heartbeat: heartbeat, connection: context.connection)
         let store = store
-        // Output positions are line indexes; "after" is the last index the client has.
         let stream = ReplayingStream<OutputLine>(
-            after: from - 1,
+            after: after,
             storedThrough: subscription.next - 1,
             page: { after in
                 try store.output(
@@ -261,12 +237,11 @@ struct BrokerRouter {
                     generation: subscription.generation,
                     from: after + 1,
                     limit: 1_000,
-                    maxBytes: 1024 * 1024
+                    maxBytes: Self.replayPageBytes
                 )
             },
-            live: subscription.stream.withHeartbeats(every: heartbeat, buffer: BrokerState.subscriberBuffer),
-            position: { $0.index },
-            name: { _ in BrokerProtocol.outputEvent }
+            encode: { try StreamFrame.output($0, encoder: $1) },
+            live: subscription.stream
         )
         return stream.response(headers: Self.streamHeaders())
     }

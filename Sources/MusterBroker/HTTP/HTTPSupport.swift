@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MusterCore
 import NIOCore
+import NIOPosix
 
 /// Small helpers the route handlers share: JSON bodies, bearer tokens, query parameters, body limits.
 enum HTTPSupport {
@@ -28,15 +29,6 @@ enum HTTPSupport {
     }
 
     static func noContent() -> Response { Response(status: .noContent) }
-
-    /// The bearer token of a request, if any.
-    static func bearerToken(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
 
     /// Reads the whole body, refusing more than `limit` bytes with 413.
     static func body(_ request: inout Request, limit: Int) async throws(BrokerError) -> [UInt8] {
@@ -75,12 +67,42 @@ enum HTTPSupport {
         }
     }
 
+    /// The `Last-Event-ID` header: the position a resuming stream client already has, a whole number from 0 to
+    /// `Int.max`; `nil` when absent, 400 when malformed or out of range (never a trap, whatever the client sends).
+    static func lastEventID(_ request: Request, _ what: String) throws(BrokerError) -> Int? {
+        guard let raw = request.headers[lastEventIDField] else { return nil }
+        guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            throw BrokerError.badRequest("Last-Event-ID must be \(what), a whole number from 0 to \(Int.max), not '\(raw.prefix(64))'")
+        }
+        return value
+    }
+
+    static let lastEventIDField = HTTPField.Name("Last-Event-ID")!
+
+    /// Runs CPU-heavy work (parsing a document) on the NIO thread pool, so it holds neither the state actor nor
+    /// one of the few threads every request task shares.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(BrokerError) -> T) async throws(BrokerError) -> T {
+        let outcome: Result<T, BrokerError>
+        do {
+            outcome = try await NIOThreadPool.singleton.runIfActive { () -> Result<T, BrokerError> in
+                do throws(BrokerError) {
+                    return .success(try work())
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw BrokerError.unavailable("the broker is shutting down")
+        }
+        return try outcome.get()
+    }
+
     /// An integer query parameter within `range`, or `fallback` when absent; 400 when malformed or out of range.
     static func integer(_ request: Request, _ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(BrokerError) -> Int {
         guard let raw = request.uri.queryParameters.get(name) else { return fallback }
         guard let value = Int(raw), range.contains(value) else {
             throw BrokerError.badRequest(
-                "query parameter '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw)'"
+                "query parameter '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw.prefix(64))'"
             )
         }
         return value

@@ -7,6 +7,7 @@ enum ServerSentEvents {
     /// One message: `id:`, `event:` and the data split over `data:` lines, then a blank line.
     static func message(id: String, event: String, data: Data) -> ByteBuffer {
         var buffer = ByteBuffer()
+        buffer.reserveCapacity(data.count + id.utf8.count + event.utf8.count + 24)
         buffer.writeString("id: \(id)\nevent: \(event)\n")
         // JSON from the wire encoder has no raw newlines, but a multi-line payload must still be split.
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -25,34 +26,34 @@ enum ServerSentEvents {
     static let preamble: ByteBuffer = ByteBuffer(string: "retry: 1000\n\n")
 }
 
-/// What a stream writer receives: an item, or a tick to write a heartbeat.
-enum StreamItem<Element: Sendable>: Sendable {
-    case element(Element)
-    case heartbeat
+/// One server-sent event, encoded once: every stream it goes to writes the same bytes (a `ByteBuffer` shares its
+/// storage), so a change costs one encoding however many followers there are.
+struct StreamFrame: Sendable {
+    /// The item's position (an event's sequence number, an output line's index): its SSE `id:`.
+    var position: Int
+    /// The whole message.
+    var bytes: ByteBuffer
+
+    /// Encodes an event.
+    static func event(_ event: ContextEvent, encoder: JSONEncoder) throws -> StreamFrame {
+        let position = Int(clamping: event.sequence)
+        return StreamFrame(
+            position: position,
+            bytes: ServerSentEvents.message(id: String(position), event: event.change.kind, data: try encoder.encode(event))
+        )
+    }
+
+    /// Encodes an output line.
+    static func output(_ line: OutputLine, encoder: JSONEncoder) throws -> StreamFrame {
+        StreamFrame(
+            position: line.index,
+            bytes: ServerSentEvents.message(id: String(line.index), event: BrokerProtocol.outputEvent, data: try encoder.encode(line))
+        )
+    }
 }
 
-extension AsyncStream where Element: Sendable {
-    /// Interleaves a heartbeat tick every `interval` with the elements of `self`; ends when `self` ends, or when
-    /// the reader falls more than `buffer` elements behind (it then reconnects and resumes from its last id).
-    func withHeartbeats(every interval: Duration, buffer: Int) -> AsyncStream<StreamItem<Element>> {
-        let (stream, continuation) = AsyncStream<StreamItem<Element>>.makeStream(bufferingPolicy: .bufferingOldest(buffer))
-        let source = self
-        let pump = Task {
-            for await element in source {
-                if case .dropped = continuation.yield(.element(element)) { break }
-            }
-            continuation.finish()
-        }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if case .terminated = continuation.yield(.heartbeat) { break }
-            }
-        }
-        continuation.onTermination = { _ in
-            pump.cancel()
-            ticker.cancel()
-        }
-        return stream
-    }
+/// What a stream's writer receives: a message, or a tick to write a heartbeat.
+enum StreamItem: Sendable {
+    case frame(StreamFrame)
+    case heartbeat
 }

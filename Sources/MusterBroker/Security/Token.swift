@@ -37,9 +37,4 @@ public enum Token {
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
         return difference == 0
     }
-
-    /// The first 12 hexadecimal digits of a value's SHA-256: enough to tell two values apart, never the value.
-    public static func shortDigest(_ value: String) -> String {
-        SHA256.hash(data: Data(value.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -5,38 +5,6 @@ import MusterCore
 
 /// What agents do: check in, wait for their answer, stream output, report.
 extension BrokerState {
-    /// Why a node token was refused.
-    enum NodeAuthorization {
-        case allowed
-        /// The token is not this node's (wrong token, or another node's): 403 when it is some other valid
-        /// node's token, 401 otherwise.
-        case refused(BrokerError)
-    }
-
-    /// Checks that `token` is the current token of exactly this node.
-    func authorizeNode(_ key: NodeKey, token: String) -> NodeAuthorization {
-        let hash = Token.hash(token)
-        if let record = nodeTokens[key], Token.constantTimeEqual(record.hash, hash) {
-            return .allowed
-        }
-        if let operatorTokenHash, Token.constantTimeEqual(operatorTokenHash, hash) {
-            return .refused(.forbidden("this endpoint is for the node's own agent; the operator token cannot act as a node"))
-        }
-        if nodeTokens.values.contains(where: { Token.constantTimeEqual($0.hash, hash) }) {
-            return .refused(.forbidden("this token belongs to another node; a node may speak only as itself"))
-        }
-        if engine.contexts[key.context] == nil {
-            return .refused(.unauthorized("invalid node token"))
-        }
-        return .refused(.unauthorized("invalid node token for \(key.node) (retried nodes get a new token)"))
-    }
-
-    /// Whether a token is some node's current token (to tell 403 from 401 on operator routes).
-    func isNodeToken(_ token: String) -> Bool {
-        let hash = Token.hash(token)
-        return nodeTokens.values.contains { Token.constantTimeEqual($0.hash, hash) }
-    }
-
     // MARK: Check-in and answers
 
     /// Records a node's identities; answers with its state (and its answer when it is released at once).
@@ -101,7 +69,18 @@ extension BrokerState {
 
     // MARK: Scripts and reports
 
+    /// A script started or finished. A node whose timeline holds ``BrokerLimits/maxTimelineEntries`` runs keeps
+    /// running its scripts, but further runs are not recorded (and counted as dropped); their finish reports are
+    /// accepted and ignored the same way.
     func scriptReport(_ key: NodeKey, report: ScriptReport) throws(BrokerError) {
+        let timeline = try node(key).timeline
+        if timeline.count >= limits.maxTimelineEntries {
+            let running = timeline.contains { $0.script == report.script && $0.finished == nil }
+            if !running {
+                if report.exitCode == nil { counters.timelineEntriesDropped += 1 }
+                return
+            }
+        }
         if let exitCode = report.exitCode {
             _ = try perform([.scriptFinished(context: key.context, node: key.node, script: report.script, exitCode: exitCode)])
         } else {
@@ -119,13 +98,20 @@ extension BrokerState {
     static let maximumLineLength = 16 * 1024
 
     /// Appends output lines; lines the broker already has are skipped, a gap is refused with the expected index.
+    ///
+    /// A node keeps at most ``BrokerLimits/maxOutputLines`` lines and ``BrokerLimits/maxOutputBytes`` of text:
+    /// past either, the oldest lines are dropped (down to 90 % of both, so that trimming is rare) and the line
+    /// before the first one kept becomes a marker saying how many were dropped. The agent is never refused for
+    /// it: a chatty script must not fail or stall its node, and the newest lines are the ones that explain a
+    /// failure.
     func appendOutput(_ key: NodeKey, lines: [OutputLine]) throws(BrokerError) -> OutputAppendResult {
         guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
         let node = try node(key)
         guard node.state != .killed else {
             throw BrokerError(.conflict, code: "conflict", "node '\(key.node)' is \(node.state.rawValue); it no longer sends output")
         }
-        var next = outputCounts[key] ?? 0
+        var stored = outputs[key] ?? StoredOutput()
+        var next = stored.next
         var fresh: [OutputLine] = []
         for var line in lines.sorted(by: { $0.index < $1.index }) where line.index >= next {
             guard line.index == next else {
@@ -144,24 +130,86 @@ extension BrokerState {
         }
         guard !fresh.isEmpty else { return OutputAppendResult(next: next) }
         var batch = StoreBatch()
-        batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: fresh)]
+        var kept = fresh
+        var dropped = 0
+        stored.next = next
+        stored.bytes += fresh.reduce(0) { $0 + $1.text.utf8.count }
+        if stored.count > limits.maxOutputLines || stored.bytes > limits.maxOutputBytes,
+            let trim = try planTrim(key, generation: node.generation, stored: stored, fresh: fresh)
+        {
+            batch.outputTrims = [OutputTrim(context: key.context, node: key.node, generation: node.generation, before: trim.marker.index)]
+            kept = [trim.marker] + fresh.filter { $0.index > trim.marker.index }
+            dropped = trim.after.dropped - stored.dropped
+            stored = trim.after
+        }
+        batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: kept)]
         do {
             try store.commit(batch)
         } catch {
             throw BrokerError(error)
         }
-        outputCounts[key] = next
-        if let subscribers = outputSubscribers[key] {
-            for (id, continuation) in subscribers {
-                for line in fresh {
-                    if case .dropped = continuation.yield(line) {
-                        continuation.finish()
-                        outputSubscribers[key]?[id] = nil
-                        break
+        outputs[key] = stored
+        counters.outputLinesDropped += dropped
+        publishOutput(kept, of: key)
+        return OutputAppendResult(next: next)
+    }
+
+    /// Which lines to drop so that a node's output fits in 90 % of its quota again: the oldest, stored ones
+    /// first, then the oldest of `fresh`; the newest line is always kept.
+    private func planTrim(_ key: NodeKey, generation: Int, stored: StoredOutput, fresh: [OutputLine]) throws(BrokerError) -> OutputTrimPlan? {
+        let targetLines = max(1, limits.maxOutputLines - limits.maxOutputLines / 10)
+        let targetBytes = max(0, limits.maxOutputBytes - limits.maxOutputBytes / 10)
+        let freshSizes = Dictionary(uniqueKeysWithValues: fresh.map { ($0.index, $0.text.utf8.count) })
+        let freshStart = fresh[0].index
+        var keepFrom = stored.first
+        var lines = stored.count
+        var bytes = stored.bytes
+        var page: [(index: Int, bytes: Int)] = []
+        var pageOffset = 0
+        // The marker takes one line (and its bytes), so keep dropping until there is room for it too.
+        while keepFrom < stored.next - 1 && (lines + 1 > targetLines || bytes + OutputTrimPlan.markerAllowance > targetBytes) {
+            let size: Int
+            if keepFrom >= freshStart {
+                size = freshSizes[keepFrom] ?? 0
+            } else {
+                if pageOffset == page.count {
+                    do {
+                        page = try store.outputLineSizes(context: key.context, node: key.node, generation: generation, from: keepFrom, limit: 4_096)
+                    } catch {
+                        throw BrokerError(error)
                     }
+                    pageOffset = 0
+                }
+                if pageOffset < page.count, page[pageOffset].index == keepFrom {
+                    size = page[pageOffset].bytes
+                    pageOffset += 1
+                } else {
+                    // A line the store does not have (it never should): count it as empty and go on.
+                    size = 0
+                    pageOffset = page.count
                 }
             }
+            lines -= 1
+            bytes -= size
+            keepFrom += 1
         }
-        return OutputAppendResult(next: next)
+        guard keepFrom > stored.first else { return nil }
+        // Every index before keepFrom is gone; the last of them becomes the marker.
+        let markerIndex = keepFrom - 1
+        let marker = OutputLine(
+            index: markerIndex,
+            time: clock(),
+            phase: 0,
+            script: "",
+            stream: .agent,
+            text: "[muster] \(markerIndex + 1) earlier output lines dropped: the broker keeps the last \(limits.maxOutputLines) lines "
+                + "and \(limits.maxOutputBytes / 1024) KiB of a node's output"
+        )
+        let markerSize = marker.text.utf8.count
+        // The marker replaces the line at its index, whose bytes were subtracted above when it was dropped.
+        return OutputTrimPlan(
+            marker: marker,
+            after: StoredOutput(first: markerIndex, next: stored.next, bytes: bytes + markerSize, dropped: markerIndex + 1)
+        )
     }
 }

@@ -10,33 +10,26 @@ extension BrokerState {
     /// Sets the operator token's hash (first start, or a token given with `--token-file`/`MUSTER_TOKEN`).
     public func setOperatorToken(_ token: String) throws(StoreError) {
         let hash = Token.hash(token)
-        guard operatorTokenHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else { return }
+        guard tokens.operatorHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else { return }
         var batch = StoreBatch()
         batch.operatorTokenHash = hash
         try store.commit(batch)
-        operatorTokenHash = hash
+        tokens.operatorHash = hash
     }
 
     /// Whether an operator token has been set.
-    public var hasOperatorToken: Bool { operatorTokenHash != nil }
-
-    /// Whether `token` is the operator token.
-    func isOperator(_ token: String) -> Bool {
-        guard let operatorTokenHash else { return false }
-        return Token.matches(token, hash: operatorTokenHash)
-    }
+    public var hasOperatorToken: Bool { tokens.operatorHash != nil }
 
     // MARK: Contexts
 
-    /// Creates a context from a cluster document; optionally launches every node at once.
-    func createContext(
-        name: String?,
-        document bytes: [UInt8],
-        launch: Bool,
-        limits: ContextLimitRequest = ContextLimitRequest()
-    ) throws(BrokerError) -> CreatedContext {
+    /// Checks a cluster document: the document, or a 422 with its diagnostics (at most
+    /// ``MusterCore/ClusterDocumentParser/diagnosticLimit`` of each severity, then how many more).
+    ///
+    /// Not isolated to the actor: route handlers parse before they enter it, so a large document never holds up
+    /// other requests.
+    nonisolated static func checkDocument(_ bytes: [UInt8]) throws(BrokerError) -> ClusterDocumentCheck {
         let check = ClusterDocumentParser.parse(bytes)
-        guard let document = check.document else {
+        guard check.document != nil else {
             let errors = check.diagnostics.filter { $0.severity == .error }
             throw BrokerError(
                 .unprocessableContent,
@@ -45,10 +38,24 @@ extension BrokerState {
                 diagnostics: check.diagnostics
             )
         }
+        return check
+    }
+
+    /// Creates a context from a checked cluster document (see ``checkDocument(_:)``); optionally launches every
+    /// node at once.
+    func createContext(
+        name: String?,
+        check: ClusterDocumentCheck,
+        launch: Bool,
+        limits contextLimits: ContextLimitRequest = ContextLimitRequest()
+    ) throws(BrokerError) -> CreatedContext {
+        guard let document = check.document else {
+            throw BrokerError(.unprocessableContent, code: "invalid-document", "the cluster document is invalid")
+        }
         let contextName = Self.cleanName(name) ?? "cluster"
         let id = try newContextID(for: contextName)
         var commands: [EngineCommand] = [.createContext(id: id, name: contextName, document: document)]
-        if !limits.isEmpty { commands.append(.setLimits(context: id, limits: limits.limits(from: clock()))) }
+        if !contextLimits.isEmpty { commands.append(.setLimits(context: id, limits: contextLimits.limits(from: clock()))) }
         if launch {
             for workspace in document.workspaces {
                 for slot in 0..<workspace.quantity { commands.append(.launch(context: id, node: workspace.nodeName(slot))) }
@@ -105,7 +112,7 @@ extension BrokerState {
         let snapshot = try snapshot(of: id)
         var data: [String: [MaskedData]] = [:]
         for spec in engine.contexts[id]?.workspaceSpecs ?? [] where !spec.requires.data.isEmpty {
-            data[spec.name] = spec.requires.data.map { MaskedData(name: $0.name, size: $0.value.utf8.count, sha256: Token.shortDigest($0.value)) }
+            data[spec.name] = spec.requires.data.map { MaskedData(name: $0.name, size: $0.value.utf8.count, sha256: dataDigest.digest($0.value)) }
         }
         return ContextDetail(context: snapshot, data: data)
     }
@@ -187,7 +194,7 @@ extension BrokerState {
     /// One page of a node's output (current generation), at most `limit` lines and about `maxBytes` of text.
     func outputPage(_ key: NodeKey, after: Int, limit: Int, maxBytes: Int) throws(BrokerError) -> OutputPage {
         let node = try node(key)
-        let total = outputCounts[key] ?? 0
+        let total = outputs[key]?.next ?? 0
         let lines: [OutputLine]
         do {
             lines = try store.output(context: key.context, node: key.node, generation: node.generation, from: after, limit: limit, maxBytes: maxBytes)
@@ -198,12 +205,20 @@ extension BrokerState {
     }
 
     /// Counts for metrics: nodes by state across contexts, and open streams.
-    func metricsSample() -> (nodes: [NodeState: Int], streams: Int, waiters: Int) {
+    func metricsSample() -> MetricsSample {
         var nodes: [NodeState: Int] = [:]
         for state in engine.contexts.values {
             for (key, value) in state.status.counts { nodes[key, default: 0] += value }
         }
         let streams = eventSubscribers.count + outputSubscribers.values.reduce(0) { $0 + $1.count }
-        return (nodes, streams, answerWaiters.values.reduce(0) { $0 + $1.count })
+        return MetricsSample(nodes: nodes, streams: streams, waiters: answerWaiters.values.reduce(0) { $0 + $1.count }, counters: counters)
+    }
+
+    /// What `/metrics` samples from the state.
+    struct MetricsSample: Sendable {
+        var nodes: [NodeState: Int]
+        var streams: Int
+        var waiters: Int
+        var counters: BrokerCounters
     }
 }

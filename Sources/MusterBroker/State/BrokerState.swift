@@ -19,41 +19,58 @@ public actor BrokerState: LaunchReporter {
     var brokerURL: String
 
     var engine = ContextEngine()
-    var operatorTokenHash: [UInt8]?
-    /// The current generation's token hash of every node.
-    var nodeTokens: [NodeKey: NodeTokenRecord] = [:]
+    /// The operator token's hash and every node's current token hash, indexed for O(1) lookup; the
+    /// authentication middleware reads it without entering the actor.
+    nonisolated let tokens = TokenBook()
     /// Tokens minted for slots that have not been launched yet; handed to the launcher, never stored.
     var unlaunchedTokens: [NodeKey: (generation: Int, token: String)] = [:]
-    /// How many output lines each node's current generation has.
-    var outputCounts: [NodeKey: Int] = [:]
+    /// The stored output of each node's current generation: which lines, how many bytes.
+    var outputs: [NodeKey: StoredOutput] = [:]
+    /// Timeouts, caps and quotas.
+    let limits: BrokerLimits
+    /// The key of the masked data digest (``DataDigest``), made at first start and kept in the store.
+    let dataDigest: DataDigest
+    /// What the caps and quotas dropped or refused, for `/metrics`.
+    var counters = BrokerCounters()
 
     var answerWaiters: [NodeKey: [UUID: CheckedContinuation<Void, Never>]] = [:]
-    var eventSubscribers: [UUID: EventSubscriber] = [:]
-    var outputSubscribers: [NodeKey: [UUID: AsyncStream<OutputLine>.Continuation]] = [:]
+    var eventSubscribers: [UUID: StreamSubscriber] = [:]
+    var outputSubscribers: [NodeKey: [UUID: StreamSubscriber]] = [:]
+    /// Open streams per token.
+    var streamsByOwner: [TokenOwner: Int] = [:]
+    /// The one timer that sends every stream its heartbeat.
+    var heartbeatTask: Task<Void, Never>?
     var isShuttingDown = false
     /// The timer for the earliest time limit of any context (see BrokerState+Deadlines), and when it fires.
     var deadlineTimer: Task<Void, Never>?
     var scheduledDeadline: Date?
-
-    struct EventSubscriber {
-        var context: ContextID?
-        var continuation: AsyncStream<ContextEvent>.Continuation
-    }
 
     /// Opens the broker's state from a store, replaying every stored command.
     public init(
         store: any BrokerStore,
         brokerURL: String = "",
         launcher: (any NodeLauncher)? = nil,
+        limits: BrokerLimits = BrokerLimits(),
         logger: Logger,
         clock: @escaping @Sendable () -> Date = BrokerState.millisecondClock
     ) throws(StoreError) {
         self.store = store
         self.brokerURL = brokerURL
         self.launcher = launcher
+        self.limits = limits
         self.logger = logger
         self.clock = clock
         let stored = try store.load()
+        if let key = stored.digestKey {
+            self.dataDigest = DataDigest(key: key)
+        } else {
+            // First start: the digest key is made once and kept, so a value's digest stays the same across restarts.
+            let digest = DataDigest.random()
+            var batch = StoreBatch()
+            batch.digestKey = digest.keyBytes
+            try store.commit(batch)
+            self.dataDigest = digest
+        }
         var engine = ContextEngine()
         for command in stored.commands {
             do {
@@ -70,16 +87,17 @@ public actor BrokerState: LaunchReporter {
             )
         }
         self.engine = engine
-        self.operatorTokenHash = stored.operatorTokenHash
-        var tokens: [NodeKey: NodeTokenRecord] = [:]
-        for record in stored.nodeTokens { tokens[NodeKey(context: record.context, node: record.node)] = record }
-        self.nodeTokens = tokens
-        var counts: [NodeKey: Int] = [:]
+        tokens.operatorHash = stored.operatorTokenHash
+        for record in stored.nodeTokens { tokens.set(record) }
+        var outputs: [NodeKey: StoredOutput] = [:]
         for count in stored.outputCounts {
             let key = NodeKey(context: count.context, node: count.node)
-            if (try? engine.contexts[count.context]?.generation(of: count.node)) == count.generation { counts[key] = count.count }
+            if (try? engine.contexts[count.context]?.generation(of: count.node)) == count.generation {
+                let first = count.first ?? 0
+                outputs[key] = StoredOutput(first: first, next: count.count, bytes: count.bytes ?? 0, dropped: first > 0 ? first + 1 : 0)
+            }
         }
-        self.outputCounts = counts
+        self.outputs = outputs
         if !stored.commands.isEmpty {
             logger.info("state restored", metadata: ["contexts": "\(engine.contexts.count)", "events": "\(engine.lastSequence)"])
         }
@@ -122,6 +140,8 @@ public actor BrokerState: LaunchReporter {
         let now = clock()
         var performed = Performed()
         var batch = StoreBatch()
+        // Tokens replaced by this change, to put back if it cannot be saved.
+        var replacedTokens: [NodeKey: NodeTokenRecord?] = [:]
         for (offset, command) in commands.enumerated() {
             do {
                 let outcome = try engine.apply(command, at: now)
@@ -138,9 +158,11 @@ public actor BrokerState: LaunchReporter {
             for event in performed.outcome.events where event.context == context {
                 switch event.change {
                 case .contextCreated(_, _, let nodes):
-                    for node in nodes { performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch)) }
+                    for node in nodes {
+                        performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch, replacing: &replacedTokens))
+                    }
                 case .nodeAdded(let node, _):
-                    performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch))
+                    performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch, replacing: &replacedTokens))
                 default:
                     break
                 }
@@ -152,15 +174,15 @@ public actor BrokerState: LaunchReporter {
             let key = NodeKey(context: context, node: node)
             if generation > 0 {
                 // A retried node starts a new output history: followers of the old one start again from 0.
-                outputCounts[key] = 0
-                for continuation in outputSubscribers.removeValue(forKey: key)?.values ?? [:].values { continuation.finish() }
+                outputs[key] = nil
+                endOutputStreams(of: key)
             }
             // A new generation needs a new token. A launcher needs the token itself, which is kept only until
             // launch: after a restart it gets a fresh one. Without a launcher (nodes started elsewhere, e.g. from
             // EC2 userdata) the token handed out at creation stays valid.
             var token = unlaunchedTokens[key].flatMap { $0.generation == generation ? $0.token : nil }
-            if nodeTokens[key]?.generation != generation || (launcher != nil && token == nil) {
-                let credential = mintToken(context: context, node: node, generation: generation, into: &batch)
+            if tokens.record(for: key)?.generation != generation || (launcher != nil && token == nil) {
+                let credential = mintToken(context: context, node: node, generation: generation, into: &batch, replacing: &replacedTokens)
                 performed.credentials.append(credential)
                 token = credential.token
             }
@@ -175,6 +197,7 @@ public actor BrokerState: LaunchReporter {
             try store.commit(batch)
         } catch {
             logger.error("commit failed; restoring state from the store", metadata: ["error": "\(error.message)"])
+            for (key, record) in replacedTokens { tokens.restore(key, to: record) }
             restoreFromStore()
             throw BrokerError(error)
         }
@@ -185,11 +208,18 @@ public actor BrokerState: LaunchReporter {
 
     /// Mints a token for a slot generation: records its hash (in memory and in the batch), keeps the token for
     /// an unlaunched slot, and returns it once.
-    private func mintToken(context: ContextID, node: String, generation: Int, into batch: inout StoreBatch) -> NodeCredential {
+    private func mintToken(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        into batch: inout StoreBatch,
+        replacing replaced: inout [NodeKey: NodeTokenRecord?]
+    ) -> NodeCredential {
         let token = Token.mint(prefix: Token.nodePrefix)
         let record = NodeTokenRecord(context: context, node: node, generation: generation, hash: Token.hash(token))
         let key = NodeKey(context: context, node: node)
-        nodeTokens[key] = record
+        if replaced.index(forKey: key) == nil { replaced[key] = .some(tokens.record(for: key)) }
+        tokens.set(record)
         unlaunchedTokens[key] = (generation, token)
         batch.nodeTokens.append(record)
         return NodeCredential(node: node, generation: generation, token: token)
@@ -213,14 +243,14 @@ public actor BrokerState: LaunchReporter {
                 "node '\(key.node)' is \(snapshot.state.rawValue); a launcher can claim only a node that is launching"
             )
         }
-        let previous = nodeTokens[key]
+        var replaced: [NodeKey: NodeTokenRecord?] = [:]
         var batch = StoreBatch()
-        let credential = mintToken(context: key.context, node: key.node, generation: snapshot.generation, into: &batch)
+        let credential = mintToken(context: key.context, node: key.node, generation: snapshot.generation, into: &batch, replacing: &replaced)
         unlaunchedTokens[key] = nil
         do {
             try store.commit(batch)
         } catch {
-            nodeTokens[key] = previous
+            for (key, record) in replaced { tokens.restore(key, to: record) }
             throw BrokerError(error)
         }
         logger.info("launch claimed", metadata: ["node": "\(key)", "generation": "\(snapshot.generation)"])
@@ -280,18 +310,7 @@ public actor BrokerState: LaunchReporter {
 
     /// Sends committed events to followers, wakes long-polls, and hands launches and stops to the launcher.
     private func publish(_ outcome: EngineOutcome, launches: [LaunchRequest]) {
-        if !outcome.events.isEmpty && !eventSubscribers.isEmpty {
-            for (id, subscriber) in eventSubscribers {
-                for event in outcome.events where subscriber.context == nil || subscriber.context == event.context {
-                    if case .dropped = subscriber.continuation.yield(event) {
-                        // The follower fell too far behind: close its stream; it resumes from its last event id.
-                        subscriber.continuation.finish()
-                        eventSubscribers[id] = nil
-                        break
-                    }
-                }
-            }
-        }
+        publishEvents(outcome.events)
         for action in outcome.actions {
             switch action {
             case .release(let context, let node):
@@ -371,12 +390,7 @@ public actor BrokerState: LaunchReporter {
         isShuttingDown = true
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        for subscriber in eventSubscribers.values { subscriber.continuation.finish() }
-        eventSubscribers = [:]
-        for subscribers in outputSubscribers.values {
-            for continuation in subscribers.values { continuation.finish() }
-        }
-        outputSubscribers = [:]
+        endAllStreams()
         for key in Array(answerWaiters.keys) { wakeAnswerWaiters(key) }
     }
 

@@ -24,6 +24,10 @@ public protocol BrokerStore: Sendable {
     /// Output lines of one node's generation with index ≥ `from`, oldest first, at most `limit` lines and about
     /// `maxBytes` of text (always at least one line when one exists).
     func output(context: ContextID, node: String, generation: Int, from: Int, limit: Int, maxBytes: Int) throws(StoreError) -> [OutputLine]
+
+    /// The index and text size in bytes (UTF-8) of output lines of one node's generation with index ≥ `from`,
+    /// oldest first, at most `limit` (what the output quota needs to choose which lines to drop).
+    func outputLineSizes(context: ContextID, node: String, generation: Int, from: Int, limit: Int) throws(StoreError) -> [(index: Int, bytes: Int)]
 }
 
 /// What ``BrokerStore/load()`` returns.
@@ -38,6 +42,8 @@ public struct StoredState: Sendable {
     public var outputCounts: [OutputCount]
     /// The highest event sequence number stored (0 if none); replaying the commands must reach it.
     public var lastSequence: UInt64
+    /// The key of the masked data digest, once made (at first start).
+    public var digestKey: [UInt8]?
 
     /// Creates a stored state.
     public init(
@@ -45,13 +51,15 @@ public struct StoredState: Sendable {
         operatorTokenHash: [UInt8]? = nil,
         nodeTokens: [NodeTokenRecord] = [],
         outputCounts: [OutputCount] = [],
-        lastSequence: UInt64 = 0
+        lastSequence: UInt64 = 0,
+        digestKey: [UInt8]? = nil
     ) {
         self.commands = commands
         self.operatorTokenHash = operatorTokenHash
         self.nodeTokens = nodeTokens
         self.outputCounts = outputCounts
         self.lastSequence = lastSequence
+        self.digestKey = digestKey
     }
 }
 
@@ -99,13 +107,19 @@ public struct OutputCount: Sendable, Hashable {
     public var generation: Int
     /// The number of lines (the next index).
     public var count: Int
+    /// The index of the first line kept (older ones were dropped by the output quota).
+    public var first: Int?
+    /// Bytes of text kept.
+    public var bytes: Int?
 
     /// Creates a count.
-    public init(context: ContextID, node: String, generation: Int, count: Int) {
+    public init(context: ContextID, node: String, generation: Int, count: Int, first: Int? = nil, bytes: Int? = nil) {
         self.context = context
         self.node = node
         self.generation = generation
         self.count = count
+        self.first = first
+        self.bytes = bytes
     }
 }
 
@@ -117,7 +131,8 @@ public struct OutputBatch: Sendable, Hashable {
     public var node: String
     /// The generation.
     public var generation: Int
-    /// The lines, with consecutive indexes continuing the stored ones.
+    /// The lines, with consecutive indexes continuing the stored ones; a line with the index of a stored one
+    /// replaces it (the output quota's marker).
     public var lines: [OutputLine]
 
     /// Creates a batch.
@@ -137,17 +152,42 @@ public struct StoreBatch: Sendable {
     public var events: [ContextEvent] = []
     /// Node token hashes to insert or replace (one per context, node: the current generation's).
     public var nodeTokens: [NodeTokenRecord] = []
+    /// Output lines to drop, before ``output`` is appended.
+    public var outputTrims: [OutputTrim] = []
     /// Output lines to append.
     public var output: [OutputBatch] = []
     /// A new operator token hash.
     public var operatorTokenHash: [UInt8]?
+    /// The masked data digest's key (written once, at first start).
+    public var digestKey: [UInt8]?
 
     /// Creates an empty batch.
     public init() {}
 
     /// Whether there is nothing to write.
     public var isEmpty: Bool {
-        commands.isEmpty && events.isEmpty && nodeTokens.isEmpty && output.isEmpty && operatorTokenHash == nil
+        commands.isEmpty && events.isEmpty && nodeTokens.isEmpty && outputTrims.isEmpty && output.isEmpty && operatorTokenHash == nil
+            && digestKey == nil
+    }
+}
+
+/// Output lines of one node's generation to drop: every line with an index below `before`.
+public struct OutputTrim: Sendable, Hashable {
+    /// The context.
+    public var context: ContextID
+    /// The node.
+    public var node: String
+    /// The generation.
+    public var generation: Int
+    /// Lines with a smaller index are dropped.
+    public var before: Int
+
+    /// Creates a trim.
+    public init(context: ContextID, node: String, generation: Int, before: Int) {
+        self.context = context
+        self.node = node
+        self.generation = generation
+        self.before = before
     }
 }
 

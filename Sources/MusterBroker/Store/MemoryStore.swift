@@ -37,14 +37,35 @@ public final class MemoryStore: BrokerStore {
                 contents.state.nodeTokens.removeAll { $0.context == token.context && $0.node == token.node }
                 contents.state.nodeTokens.append(token)
             }
+            for trim in batch.outputTrims {
+                contents.output[Self.key(trim.context, trim.node, trim.generation)]?.removeAll { $0.index < trim.before }
+            }
             for group in batch.output {
                 let key = Self.key(group.context, group.node, group.generation)
-                contents.output[key, default: []] += group.lines
-                let count = contents.output[key]!.count
+                var lines = contents.output[key] ?? []
+                for line in group.lines {
+                    // Lines are kept in index order; a line with a stored index replaces it.
+                    if let first = lines.first, line.index >= first.index, line.index - first.index < lines.count {
+                        lines[line.index - first.index] = line
+                    } else {
+                        lines.append(line)
+                    }
+                }
+                contents.output[key] = lines
                 contents.state.outputCounts.removeAll { $0.context == group.context && $0.node == group.node && $0.generation == group.generation }
-                contents.state.outputCounts.append(OutputCount(context: group.context, node: group.node, generation: group.generation, count: count))
+                contents.state.outputCounts.append(
+                    OutputCount(
+                        context: group.context,
+                        node: group.node,
+                        generation: group.generation,
+                        count: (lines.last?.index ?? -1) + 1,
+                        first: lines.first?.index ?? 0,
+                        bytes: lines.reduce(0) { $0 + $1.text.utf8.count }
+                    )
+                )
             }
             if let hash = batch.operatorTokenHash { contents.state.operatorTokenHash = hash }
+            if let key = batch.digestKey { contents.state.digestKey = key }
         }
     }
 
@@ -72,12 +93,28 @@ public final class MemoryStore: BrokerStore {
             let lines = contents.output[Self.key(context, node, generation)] ?? []
             var result: [OutputLine] = []
             var bytes = 0
-            for line in lines where line.index >= from {
+            for line in lines[lines.partitionPoint { $0.index < from }...] {
                 if result.count == limit || (!result.isEmpty && bytes + line.text.utf8.count > maxBytes) { break }
                 bytes += line.text.utf8.count
                 result.append(line)
             }
             return result
+        }
+    }
+}
+
+extension MemoryStore {
+    public func outputLineSizes(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int
+    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
+        contents.withLock { contents in
+            let lines = contents.output[Self.key(context, node, generation)] ?? []
+            let start = lines.partitionPoint { $0.index < from }
+            return lines[start...].prefix(limit).map { ($0.index, $0.text.utf8.count) }
         }
     }
 }

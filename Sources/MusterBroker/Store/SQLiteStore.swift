@@ -87,7 +87,11 @@ public final class SQLiteStore: BrokerStore {
                 }
                 let counts = try Row.fetchAll(
                     db,
-                    sql: "SELECT context, node, generation, MAX(idx) + 1 AS count FROM output GROUP BY context, node, generation"
+                    sql: """
+                        SELECT context, node, generation, MIN(idx) AS first, MAX(idx) + 1 AS count,
+                            SUM(length(CAST(text AS BLOB))) AS bytes
+                        FROM output GROUP BY context, node, generation
+                        """
                 )
                 for row in counts {
                     state.outputCounts.append(
@@ -95,9 +99,14 @@ public final class SQLiteStore: BrokerStore {
                             context: ContextID(row["context"] as String),
                             node: row["node"],
                             generation: row["generation"],
-                            count: row["count"]
+                            count: row["count"],
+                            first: row["first"],
+                            bytes: row["bytes"]
                         )
                     )
+                }
+                if let key = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'digest-key'") {
+                    state.digestKey = [UInt8](key)
                 }
                 state.lastSequence = UInt64(try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0)
                 return state
@@ -131,10 +140,16 @@ public final class SQLiteStore: BrokerStore {
                         try statement.execute(arguments: [token.context.rawValue, token.node, token.generation, Data(token.hash)])
                     }
                 }
+                if !batch.outputTrims.isEmpty {
+                    let statement = try db.cachedStatement(sql: "DELETE FROM output WHERE context = ? AND node = ? AND generation = ? AND idx < ?")
+                    for trim in batch.outputTrims {
+                        try statement.execute(arguments: [trim.context.rawValue, trim.node, trim.generation, trim.before])
+                    }
+                }
                 if !batch.output.isEmpty {
                     let statement = try db.cachedStatement(
                         sql: """
-                            INSERT INTO output (context, node, generation, idx, time, phase, script, stream, text)
+                            INSERT OR REPLACE INTO output (context, node, generation, idx, time, phase, script, stream, text)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """
                     )
@@ -149,6 +164,9 @@ public final class SQLiteStore: BrokerStore {
                 }
                 if let hash = batch.operatorTokenHash {
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('operator-token-hash', ?)", arguments: [Data(hash)])
+                }
+                if let key = batch.digestKey {
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('digest-key', ?)", arguments: [Data(key)])
                 }
             }
         } catch {
@@ -219,6 +237,29 @@ public final class SQLiteStore: BrokerStore {
             }
         } catch {
             throw StoreError("cannot read output: \(error)")
+        }
+    }
+
+    public func outputLineSizes(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int
+    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT idx, length(CAST(text AS BLOB)) AS bytes FROM output
+                        WHERE context = ? AND node = ? AND generation = ? AND idx >= ? ORDER BY idx LIMIT ?
+                        """,
+                    arguments: [context.rawValue, node, generation, from, limit]
+                ).map { (index: $0["idx"], bytes: $0["bytes"]) }
+            }
+        } catch {
+            throw StoreError("cannot read output sizes: \(error)")
         }
     }
 }

@@ -108,7 +108,7 @@ public struct EC2Script: Sendable {
                     brokerURL: broker,
                     scriptTimeoutSeconds: scriptTimeoutSeconds
                 )
-                let userdata = try EC2Userdata(
+                let userdata = EC2Userdata(
                     request: request,
                     scriptTimeoutSeconds: scriptTimeoutSeconds,
                     caCertificatePEM: caCertificatePEM,

@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
               muster bench console --nodes 10000
               muster bench parse --workspaces 10000 --json
             """,
-        subcommands: [BrokerBench.self, LocalBench.self, IdleBench.self, ConsoleBench.self, ParseBench.self]
+        subcommands: [BrokerBench.self, LocalBench.self, IdleBench.self, ConsoleBench.self, ParseBench.self, AuthBench.self]
     )
 }
 

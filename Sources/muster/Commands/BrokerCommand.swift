@@ -62,6 +62,8 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Limits") var limits: BrokerLimitOptions
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(1...300).contains(longPoll) { throw ValidationError("--long-poll must be between 1 and 300 seconds") }
@@ -92,7 +94,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 stateDirectory: stateFolder,
                 operatorToken: token,
                 longPollSeconds: longPoll
-            )
+            ).limited(by: limits)
             exposure.apply(to: &configuration)
             configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")

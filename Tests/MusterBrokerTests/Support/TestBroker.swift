@@ -28,6 +28,7 @@ final class TestBroker: Sendable {
         tls: BrokerServerConfiguration.TLSFiles? = nil,
         launcher: (any NodeLauncher)? = nil,
         agentDownload: AgentDownload? = nil,
+        limits: BrokerLimits = BrokerLimits(),
         http: HTTPClient = .shared
     ) async throws -> TestBroker {
         let logs = LogCapture()
@@ -43,6 +44,7 @@ final class TestBroker: Sendable {
             heartbeat: heartbeat
         )
         configuration.agentDownload = agentDownload
+        configuration.limits = limits
         let server = try await BrokerServer(configuration: configuration, launcher: launcher, logger: logger) { url in
             continuation.yield(url)
             continuation.finish()
@@ -129,6 +131,41 @@ final class TestBroker: Sendable {
     }
 
     func json<T: Encodable>(_ value: T) throws -> Data { try WireFormat.encoder().encode(value) }
+
+    /// The broker's port.
+    var port: Int { url.port ?? 0 }
+
+    /// Sends a request and returns its status and headers only: the body is never read (an event stream's
+    /// body never ends), and the connection is dropped.
+    func status(
+        _ method: HTTPMethod,
+        _ path: String,
+        auth: Auth = .operatorToken,
+        body: Data? = nil,
+        headers: [(String, String)] = []
+    ) async throws
+        -> (status: Int, contentType: String?, body: Data?)
+    {
+        var request = HTTPClientRequest(url: url.absoluteString + path)
+        request.method = method
+        switch auth {
+        case .none: break
+        case .operatorToken: request.headers.add(name: "Authorization", value: "Bearer \(operatorToken)")
+        case .token(let token): request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let contentType = response.headers.first(name: "Content-Type")
+        if contentType?.hasPrefix("text/event-stream") == true { return (Int(response.status.code), contentType, nil) }
+        let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return (Int(response.status.code), contentType, Data(buffer.readableBytesView))
+    }
+
+    /// Whether `/v1/healthz` answers 200.
+    func isHealthy() async -> Bool {
+        (try? await request(.GET, BrokerRoutes.health, auth: .none, timeout: .seconds(10)).status) == 200
+    }
 
     // MARK: Conveniences
 
