@@ -4,7 +4,7 @@ import MusterCore
 /// The agent side of the broker API for one node, with that node's token: what `muster-agent` does.
 ///
 /// Every call here is safe to send twice (the broker deduplicates check-ins, output lines by index, script
-/// reports and the final report), so each is retried on connection errors and on 502, 503 and 504 as
+/// reports and the final report), so each is retried on connection errors and on 429, 502, 503 and 504 as
 /// ``BrokerConfiguration/retry`` allows. A call that still fails throws a ``BrokerClientError`` (or
 /// `CancellationError` when its task is cancelled); ``BrokerClientError/isTransient`` says whether asking again
 /// later may help.
@@ -66,13 +66,16 @@ public struct AgentClient: Sendable {
         return try await connection.send(call, decoding: AnswerResponse.self)
     }
 
-    /// Long-polls ``answer(after:wait:)`` until the node is released with an answer newer than version `after`.
+    /// Long-polls ``answer(after:wait:)`` until the node is released with an answer newer than version `after`, or
+    /// its life on the broker ended (``AnswerResponse/isFinal``: killed, failed, timed out, its context terminated),
+    /// when the broker would only answer the same at once, again and again.
     ///
     /// Failures are not absorbed: each long-poll is retried as ``BrokerConfiguration/retry`` allows, and an
     /// error that outlasts that is thrown, for the agent to decide (it usually waits and calls this again).
     public func waitForAnswer(after: Int = 0, wait: Duration = .seconds(BrokerProtocol.maximumWaitSeconds)) async throws -> AnswerResponse {
         while true {
             let response = try await answer(after: after, wait: wait)
+            if response.isFinal { return response }
             if response.released, let answer = response.answer, answer.version > after { return response }
             try Task.checkCancellation()
         }

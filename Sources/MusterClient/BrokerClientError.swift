@@ -65,7 +65,8 @@ public struct BrokerClientError: Error, Sendable, CustomStringConvertible {
         /// 422 for anything but a document: a well-formed request with a value the broker cannot accept (for
         /// example adding 0 nodes).
         public static let invalidInput = Code(.invalidInput)
-        /// 502, 503, 504: the broker (or a proxy before it) is there but cannot serve now; worth trying later.
+        /// 429, 502, 503, 504: the broker (or a proxy before it) is there but cannot serve now (it is at one of its
+        /// limits, shutting down, or restarting); worth trying later.
         public static let unavailable = Code(.unavailable)
         /// Another 5xx: the broker failed.
         public static let serverError = Code(.serverError)
@@ -139,8 +140,8 @@ public struct BrokerClientError: Error, Sendable, CustomStringConvertible {
     /// ``message``.
     public var description: String { message }
 
-    /// Whether trying the same request again later may succeed (the broker was unreachable, overloaded, or the
-    /// connection broke); `false` for answers that will not change by asking again (401, 404, 422, …).
+    /// Whether trying the same request again later may succeed (the broker was unreachable, overloaded, at a
+    /// limit, or the connection broke); `false` for answers that will not change by asking again (401, 404, 422, …).
     public var isTransient: Bool {
         [.unavailable, .cannotConnect, .connectionLost, .timedOut].contains(code)
     }
@@ -158,7 +159,7 @@ extension BrokerClientError {
             case 409: body?.expected != nil || body?.code == "output-gap" ? .outputGap : .conflict
             case 413: .tooLarge
             case 422: body?.diagnostics != nil || body?.code == "invalid-document" ? .invalidDocument : .invalidInput
-            case 502, 503, 504: .unavailable
+            case 429, 502, 503, 504: .unavailable
             case 500...599: .serverError
             default: .unexpectedStatus
             }

@@ -15,7 +15,7 @@ import Synchronization
 /// the JSON reply with `WireFormat`, and turns every failure into a ``BrokerClientError``.
 ///
 /// **Which calls are retried.** Reads (`GET`) and the agent calls the broker deduplicates (check-in, output
-/// append with line indexes, script reports, the final report) are retried on connection errors and on 502, 503
+/// append with line indexes, script reports, the final report) are retried on connection errors and on 429, 502, 503
 /// and 504, up to ``BrokerConfiguration/retry``. Operator actions (create, launch, add nodes, retry, kill,
 /// terminate) are retried only when the request provably never reached the broker (the connection could not be
 /// made), so that no action is ever applied twice.

@@ -15,13 +15,13 @@ public enum EventStreamElement: Sendable, Hashable {
 ///
 /// Each element is either an ``EventStreamElement/event(_:)`` or an ``EventStreamElement/connection(_:)`` state
 /// change, so that a console can show "connection lost, reconnecting (attempt 3)" while it waits, and clear the
-/// banner on ``StreamConnectionState/connected``.
+/// banner on ``StreamConnectionState/connected`` or ``StreamConnectionState/reconnected(attempts:downtime:)``.
 ///
 /// **Resume without gap or duplicate.** The stream remembers the sequence number of the last event it delivered.
 /// When the connection breaks (or the broker sends no heartbeat within
 /// ``BrokerConfiguration/Timeouts/streamIdle``), it waits as ``BrokerConfiguration/reconnect`` says (jittered
-/// exponential backoff) and reconnects with `Last-Event-ID: N` and `after=N`; any event the broker sends again
-/// with a sequence number ≤ N is dropped.
+/// exponential backoff, at most 2 s by default, starting over after every successful connection) and reconnects
+/// with `Last-Event-ID: N` and `after=N`; any event the broker sends again with a sequence number ≤ N is dropped.
 ///
 /// **Ends** when the consuming task is cancelled (the iterator returns `nil`), or throws a ``BrokerClientError``
 /// when reconnecting is pointless (401, 403, 404, an event this client cannot decode) or the reconnect policy's

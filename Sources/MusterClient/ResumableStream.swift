@@ -58,14 +58,19 @@ struct ResumableStreamIterator<Item: Sendable> {
     private var pendingIndex = 0
     /// The cursor of the last item delivered: what `Last-Event-ID` carries.
     private(set) var lastCursor: UInt64?
-    /// Consecutive failed tries (or 1 after a stream broke): the number of the next reconnect attempt.
-    private var failures = 0
+    /// The waits between reconnect attempts; reset by every successful connection.
+    private var backoff: Backoff
+    /// Whether the stream was ever open (a later connection is then a reconnection).
+    private var wasConnected = false
+    /// When the open stream broke (for the downtime a reconnection reports).
+    private var lostAt: ContinuousClock.Instant?
 
     init(connection: BrokerConnection, token: String, source: StreamSource<Item>) {
         self.connection = connection
         self.token = token
         self.source = source
         self.lastCursor = source.initialCursor
+        self.backoff = Backoff(policy: connection.configuration.reconnect)
     }
 
     mutating func next() async throws -> StreamOutput<Item>? {
@@ -102,14 +107,12 @@ struct ResumableStreamIterator<Item: Sendable> {
                     let body = try await open()
                     phase = .streaming(body.makeAsyncIterator())
                     parser = ServerSentEventParser()
-                    failures = 0
-                    return .connection(.connected)
+                    return .connection(connected())
                 } catch let error as BrokerClientError {
                     guard error.isTransient || error.code == .serverError else {
                         phase = .finished
                         throw error
                     }
-                    failures += 1
                     phase = .failed(error)
                 } catch {
                     phase = .finished
@@ -139,21 +142,19 @@ struct ResumableStreamIterator<Item: Sendable> {
                 deliver(parser.feed(chunk.readableBytesView))
 
             case .failed(let error):
-                let policy = connection.configuration.reconnect
-                guard policy.allowsAnotherAttempt(after: failures) else {
+                guard let delay = backoff.failed() else {
                     phase = .finished
                     throw error
                 }
-                let delay = policy.delay(beforeRetry: failures)
                 phase = .connect(delay: delay)
                 connection.logger.debug(
                     "reconnecting stream",
                     metadata: [
-                        "stream": "\(source.path)", "attempt": "\(failures)", "delay-ms": "\(delay.milliseconds)",
+                        "stream": "\(source.path)", "attempt": "\(backoff.failures)", "delay-ms": "\(delay.milliseconds)",
                         "error-code": "\(error.code)", "last-event-id": "\(lastCursor.map(String.init) ?? "-")",
                     ]
                 )
-                return .connection(.reconnecting(attempt: failures, delay: delay, reason: error.message))
+                return .connection(.reconnecting(attempt: backoff.failures, delay: delay, reason: error.message))
             }
         }
     }
@@ -186,12 +187,29 @@ struct ResumableStreamIterator<Item: Sendable> {
         }
     }
 
-    /// Notes that the open stream broke: reconnecting follows.
+    /// Notes that the open stream broke: reconnecting follows, starting from the policy's shortest wait.
     private mutating func lose(_ error: BrokerClientError) -> StreamOutput<Item> {
         connection.logger.debug("stream lost", metadata: ["stream": "\(source.path)", "error-code": "\(error.code)"])
-        failures = 1
+        lostAt = ContinuousClock.now
         phase = .failed(error)
         return .connection(.lost(reason: error.message))
+    }
+
+    /// Notes that a connection was made: the back-off starts over, and a reconnection says how long it took.
+    private mutating func connected() -> StreamConnectionState {
+        let attempts = backoff.failures
+        backoff.succeeded()
+        defer {
+            wasConnected = true
+            lostAt = nil
+        }
+        guard wasConnected else { return .connected }
+        let downtime = lostAt.map { ContinuousClock.now - $0 } ?? .zero
+        connection.logger.debug(
+            "stream reconnected",
+            metadata: ["stream": "\(source.path)", "attempts": "\(attempts)", "downtime-ms": "\(downtime.milliseconds)"]
+        )
+        return .reconnected(attempts: max(attempts, 1), downtime: downtime)
     }
 
     private func streamError(_ error: any Error) -> BrokerClientError {

@@ -5,7 +5,7 @@
 /// the same moment.
 ///
 /// Which calls are retried at all is decided per call (see ``BrokerConnection``): reads and the agent calls the
-/// broker deduplicates are retried on transport errors and on 502, 503 and 504; operator actions only when the
+/// broker deduplicates are retried on transport errors and on 429, 502, 503 and 504; operator actions only when the
 /// request provably never reached the broker.
 public struct RetryPolicy: Sendable, Hashable {
     /// How many times a call is tried in all, the first time included; `nil` for no limit (only sensible for
@@ -29,8 +29,17 @@ public struct RetryPolicy: Sendable, Hashable {
     /// For calls: 4 tries over about 1.5 s (0.1 s, 0.2 s, 0.4 s before the 2nd, 3rd, 4th), then the error.
     public static let calls = RetryPolicy(maximumAttempts: 4, baseDelay: .milliseconds(100), maximumDelay: .seconds(2))
 
-    /// For event and output streams: reconnect for ever, from 0.25 s up to 10 s between tries.
-    public static let streams = RetryPolicy(maximumAttempts: nil, baseDelay: .milliseconds(250), maximumDelay: .seconds(10))
+    /// For event and output streams: reconnect for ever, from 0.25 s up to 2 s between tries.
+    ///
+    /// The longest wait is short because it is also how late a follower notices that the broker is back (a
+    /// `muster up` reporting completion, a console clearing its banner); a refused connection costs the broker
+    /// next to nothing. ``Backoff`` starts over after every successful connection.
+    public static let streams = RetryPolicy(maximumAttempts: nil, baseDelay: .milliseconds(250), maximumDelay: .seconds(2))
+
+    /// For an agent's calls, which it makes for as long as its node lives: for ever, from 0.1 s up to 2 s between
+    /// tries, so that an agent is back within about 2 s of its broker (and many agents come back spread over that
+    /// time, not all at once).
+    public static let agent = RetryPolicy(maximumAttempts: nil, baseDelay: .milliseconds(100), maximumDelay: .seconds(2), jitter: 0.5)
 
     /// Never retry.
     public static let never = RetryPolicy(maximumAttempts: 1, baseDelay: .zero, maximumDelay: .zero, jitter: 0)

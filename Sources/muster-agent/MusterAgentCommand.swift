@@ -25,8 +25,13 @@ struct MusterAgentCommand: AsyncParsableCommand {
             launched without context userdata; a --userdata file that does not exist is an error (status 1). \
             Flags override userdata fields.
 
-            Exit status (Nimbus's): 0 ok or detached, 1 bad input, 2 bad configuration, 3 environment, 4 a \
-            ctx-script failed or timed out.
+            While the broker is away (unreachable, 5xx, 429) the scripts go on; what they do is queued and \
+            delivered in order, once, when it is back. The agent never exits for that.
+
+            Exit status (Nimbus's): 0 ok or detached (context ended, node killed, or retried and this token \
+            replaced), 1 bad input (userdata or flags; a context, node or token the broker does not know: \
+            404, 403, 401 at the first check-in), 2 bad configuration, 3 environment (including an identity \
+            the broker refused: 422), 4 a ctx-script failed or timed out.
 
             Examples:
               muster-agent --userdata /etc/muster/userdata.json

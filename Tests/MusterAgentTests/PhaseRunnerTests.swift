@@ -82,6 +82,20 @@ struct PhaseRunnerTests {
         }
     }
 
+    @Test func `a failed script's message quotes long lines cut short, so that its report fits the broker's 64 KiB limit`() async throws {
+        try await TemporaryNode.with { node in
+            // 20 lines of 16 KiB each: the tail quoted whole would be 320 KiB.
+            try node.script("2-thishost/publicnic", "#!/bin/sh\nfor i in $(seq 1 20); do head -c 16384 /dev/zero | tr '\\0' x; echo; done\nexit 1\n")
+            let outcome = try await node.phases(RecordingReporter()).run(try node.seedPlan(), outputIndex: 0)
+            guard case .error(_, let message) = outcome.result else {
+                Issue.record("expected an error, got \(String(describing: outcome.result))")
+                return
+            }
+            #expect(message.utf8.count < 16 * 1024, "\(message.utf8.count) bytes")
+            #expect(message.split(separator: "\n").dropFirst(2).allSatisfy { $0.hasSuffix("x…") })
+        }
+    }
+
     @Test("standard error lines are marked in a failed script's message")
     func failureMarksStandardError() async throws {
         try await TemporaryNode.with { node in

@@ -99,7 +99,7 @@ struct BrokerAttackTests {
         }
         // Requests that need the state actor (the list) and the health check, one after another while the
         // create runs: parsing off the actor lets them through. Only answers that arrive before the create's
-        // count.
+        // count. (Alone, several pairs are answered; on a machine busy with the other suites, one.)
         var answered = 0
         while !done.withLock({ $0 }) {
             let list = try await broker.request(.GET, BrokerRoutes.contexts, timeout: .seconds(60))
@@ -108,7 +108,7 @@ struct BrokerAttackTests {
             if !done.withLock({ $0 }) { answered += 1 }
         }
         let reply = try await create.value
-        #expect(answered >= 3, "\(answered) requests answered while the document was read")
+        #expect(answered >= 1, "\(answered) requests answered while the document was read")
         #expect(reply.status == 422)
         #expect(reply.error?.code == "invalid-document")
         let diagnostics = reply.error?.diagnostics ?? []

@@ -395,6 +395,23 @@ struct ClientCallTests {
         #expect(hits.count == 3)
     }
 
+    @Test func `waitForAnswer returns as soon as the node's life on the broker ended, instead of asking again for ever`() async throws {
+        let hits = Recorder<Int>()
+        let router = Router()
+        router.get("/v1/contexts/c1/nodes/head-0/answer") { _, _ in
+            let hit = hits.record(0)
+            return try Response.json(AnswerResponse(released: false, state: .waiting, requirements: [], answer: nil, terminated: hit >= 2))
+        }
+        try await TestBroker.run(router) { port in
+            try await withConnection(port: port) { connection, _ in
+                let response = try await connection.agentClient(context: "c1", node: "head-0", token: "n").waitForAnswer(after: 0, wait: .seconds(1))
+                #expect(response.isFinal)
+                #expect(response.answer == nil)
+            }
+        }
+        #expect(hits.count == 2)
+    }
+
     @Test("calls after shutdown fail with shutDown")
     func afterShutdown() async throws {
         let port = try await TestBroker.closedPort()

@@ -12,6 +12,7 @@ private func describe(_ element: EventStreamElement) -> String {
     case .connection(.connected): "connected"
     case .connection(.lost): "lost"
     case .connection(.reconnecting(let attempt, _, _)): "reconnecting \(attempt)"
+    case .connection(.reconnected(let attempts, _)): "reconnected after \(attempts)"
     }
 }
 
@@ -52,7 +53,8 @@ struct EventStreamTests {
                 }
                 #expect(
                     seen == [
-                        "connected", "event 6", "event 7", "event 8", "lost", "reconnecting 1", "connected", "event 9", "event 10", "event 11",
+                        "connected", "event 6", "event 7", "event 8", "lost", "reconnecting 1", "reconnected after 1", "event 9", "event 10",
+                        "event 11",
                     ]
                 )
                 #expect(sleeper.delays == [.milliseconds(100)])
@@ -147,10 +149,52 @@ struct EventStreamTests {
         #expect(
             seen == [
                 "connected", "event 1", "event 2", "event 3", "lost", "reconnecting 1", "reconnecting 2", "reconnecting 3",
-                "connected", "event 4", "event 5",
+                "reconnected after 3", "event 4", "event 5",
             ]
         )
         #expect(requests.values == ["-", "3"])
+    }
+
+    @Test func `the back-off starts over after every reconnection: the next outage begins with the shortest wait`() async throws {
+        let requests = Recorder<Int>()
+        let router = Router()
+        router.get("/v1/events") { _, _ in
+            // Up, away twice, up, away once, up: each time up, the stream sends one event and ends (a restart).
+            let number = requests.record(0)
+            let event: UInt64? = [1: 1, 4: 2, 6: 3][number]
+            guard let event else { return try Response.error(.serviceUnavailable, code: "unavailable", message: "starting") }
+            return Response.eventStream { writer in try await writer.write(try Fixture.sse(Fixture.event(event))) }
+        }
+        try await TestBroker.run(router) { port in
+            try await withConnection(port: port) { connection, sleeper in
+                var seen: [String] = []
+                for try await element in connection.operatorClient(token: "op").events() {
+                    seen.append(describe(element))
+                    if case .event(let event) = element, event.sequence == 3 { break }
+                }
+                #expect(
+                    seen == [
+                        "connected", "event 1", "lost", "reconnecting 1", "reconnecting 2", "reconnecting 3", "reconnected after 3", "event 2",
+                        "lost", "reconnecting 1", "reconnecting 2", "reconnected after 2", "event 3",
+                    ]
+                )
+                #expect(sleeper.delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(100), .milliseconds(200)])
+            }
+        }
+    }
+
+    @Test func `a reconnection says how long the stream was away, for a line such as "reconnected after 1.2 s"`() {
+        let state = StreamConnectionState.reconnected(attempts: 4, downtime: .milliseconds(31_420))
+        #expect(!state.isInterrupted)
+        #expect(state.description == "reconnected after 31.4 s (4 attempts)")
+    }
+
+    @Test func `a follower waits at most 2 s between reconnect attempts, however long the broker was away`() {
+        var backoff = Backoff(policy: .streams)
+        let delays = (1...40).compactMap { _ in backoff.failed(unitRandom: 0) }
+        #expect(delays.count == 40)
+        #expect(delays.max() == .seconds(2))
+        #expect(delays.first == .milliseconds(250))
     }
 
     @Test("a refused token ends the stream with the error instead of reconnecting")
@@ -207,7 +251,7 @@ struct EventStreamTests {
                     if case .connection(.lost(let why)) = element { reason = why }
                     if case .event(let event) = element, event.sequence == 2 { break }
                 }
-                #expect(seen == ["connected", "event 1", "lost", "reconnecting 1", "connected", "event 2"])
+                #expect(seen == ["connected", "event 1", "lost", "reconnecting 1", "reconnected after 1", "event 2"])
                 #expect(reason.contains("heartbeat"))
             }
         }
@@ -298,7 +342,8 @@ struct OutputLineStreamTests {
                     if lines.last == 6 { break }
                 }
                 #expect(lines == [3, 4, 5, 6])
-                #expect(states.filter { $0 == .connected }.count == 2)
+                #expect(states.filter { $0 == .connected }.count == 1)
+                #expect(states.filter { if case .reconnected = $0 { true } else { false } }.count == 1)
             }
         }
         #expect(requests.values.prefix(2) == ["from=3 last=2", "from=5 last=4"])

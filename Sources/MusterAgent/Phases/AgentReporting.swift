@@ -5,8 +5,9 @@ import MusterCore
 ///
 /// Calls arrive in order, one at a time, from the task running the phases: `scriptStarted`, the script's
 /// `output` lines, then `scriptFinished`. They do not throw: a broker that is away is the reporter's problem
-/// (it buffers and delivers later, in order, once); the scripts go on meanwhile. A slow reporter slows the
-/// phases, which is the back-pressure an agent wants.
+/// (``BrokerOutbox`` queues and delivers later, in order, once); the scripts go on meanwhile. A reporter that
+/// takes its time slows the phases (back-pressure), so the broker's reporter only queues, and waits only when its
+/// queue is full.
 public protocol AgentReporting: Sendable {
     /// A script (or the built-in host-files step) starts, with the arguments it runs with.
     func scriptStarted(_ script: ScriptRef) async

@@ -1,7 +1,13 @@
 import MusterCore
 
 /// The last lines a script printed, for the message of a failed node.
+///
+/// Each line is cut to ``maximumLineCharacters``, so that the message (and the report that carries it) stays
+/// well below the broker's 64 KiB limit for a report however long the lines were: the whole lines are in the
+/// node's output.
 struct OutputTail {
+    /// The longest line quoted, in characters.
+    static let maximumLineCharacters = 256
     /// How many lines are kept.
     let capacity: Int
     private var lines: [ScriptOutputLine] = []
@@ -13,6 +19,8 @@ struct OutputTail {
 
     mutating func append(_ line: ScriptOutputLine) {
         guard line.stream != .agent else { return }
+        var line = line
+        line.text = TerminalText.truncated(line.text, to: Self.maximumLineCharacters)
         lines.append(line)
         if lines.count > capacity {
             lines.removeFirst()

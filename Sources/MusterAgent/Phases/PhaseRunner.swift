@@ -96,6 +96,7 @@ public struct PhaseRunner: Sendable {
     private func writeHostFiles(_ files: HostFiles, output: inout OutputNumbering) async -> AgentError? {
         let reference = PlanStep.hostFiles(files).reference
         await reporter.scriptStarted(reference)
+        for note in files.notes { await output.emit(.agent, note, for: reference) }
         await output.emit(
             .agent,
             "writing etc/hosts (\(files.hosts.count) hosts), etc/hosts.equiv and etc/ssh/ssh_known_hosts (\(files.knownHosts.count) keys)",

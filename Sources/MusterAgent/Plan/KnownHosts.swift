@@ -7,6 +7,12 @@ import MusterCore
 /// Each host also says what the node does with it, following the answer's flags: identities shared with
 /// `<requires><identity/>` and the node's own go everywhere; a role provider goes to `etc/hosts` only if the
 /// role asked for `hostname="true"` and its key is trusted (known hosts, hosts.equiv) only with `pubkey="true"`.
+///
+/// **Only valid identities become hosts.** The broker validates identities at check-in, but a broker from before
+/// that rule (or a compromised one) could hand out anything, and these values end up in files where `+` trusts
+/// every host, `*` is a pattern, `@cert-authority` a marker and a newline another entry. So every identity is
+/// checked again here (``MusterCore/Identity/validate()``); one that fails is left out, with a line in
+/// ``refusals`` saying whose it was and why, and nothing of it is written anywhere.
 public struct KnownHosts: Sendable, Hashable {
     /// One known host.
     public struct Host: Sendable, Hashable {
@@ -27,19 +33,29 @@ public struct KnownHosts: Sendable, Hashable {
 
     /// The hosts, in first-seen order.
     public private(set) var hosts: [Host] = []
+    /// One line per identity left out as invalid (each once): whose it was, which NIC, what is wrong; made inert
+    /// for a terminal.
+    public private(set) var refusals: [String] = []
+    private var refused: Set<Identity> = []
 
     /// Collects the hosts known from `answer` and the node's `own` identities.
     public init(answer: NodeAnswer, own: [Identity]) {
         for node in answer.identities {
-            for identity in node.identities { add(identity, listed: true, trusted: true) }
+            for identity in node.identities { add(identity, of: node.node, listed: true, trusted: true) }
         }
         for role in answer.roles {
-            for provider in role.providers { add(provider.identity, listed: role.hostname, trusted: role.pubkey) }
+            for provider in role.providers { add(provider.identity, of: provider.node, listed: role.hostname, trusted: role.pubkey) }
         }
-        for identity in own { add(identity, listed: true, trusted: true) }
+        for identity in own { add(identity, of: nil, listed: true, trusted: true) }
     }
 
-    private mutating func add(_ identity: Identity, listed: Bool, trusted: Bool) {
+    private mutating func add(_ identity: Identity, of node: String?, listed: Bool, trusted: Bool) {
+        do {
+            try identity.validate()
+        } catch {
+            if refused.insert(identity).inserted { refusals.append(Self.refusal(error, of: node)) }
+            return
+        }
         if let index = hosts.firstIndex(where: { $0.ip == identity.ip && $0.hostname == identity.hostname }) {
             hosts[index].listed = hosts[index].listed || listed
             hosts[index].trusted = hosts[index].trusted || trusted
@@ -61,7 +77,13 @@ public struct KnownHosts: Sendable, Hashable {
             equivLines += names
             knownLines += names.map { "\($0),\(host.ip) \(key)" }
         }
-        return HostFiles(hosts: unique(hostsLines), hostsEquiv: unique(equivLines), knownHosts: unique(knownLines))
+        return HostFiles(hosts: unique(hostsLines), hostsEquiv: unique(equivLines), knownHosts: unique(knownLines), notes: refusals)
+    }
+
+    /// The line that says an identity was left out.
+    static func refusal(_ error: IdentityError, of node: String?) -> String {
+        let whose = node.map { "node '\(TerminalText.inert(TerminalText.truncated($0, to: 60)))'" } ?? "this node"
+        return "left out an identity of \(whose): \(error.message); no host file line and no script for it"
     }
 
     /// `type base64` of an OpenSSH public key line, without its comment; `nil` when there is no key.

@@ -11,7 +11,9 @@ extension ScriptPlan {
     /// 4. `4-restarts/<role>` once per distinct required role, without arguments;
     /// 5. `5-thishost-finalize/<nic label> IP short FQDN` once per own NIC.
     ///
-    /// A missing script is skipped, except that data values with no `3-data` folder at all are an error.
+    /// A missing script is skipped, except that data values with no `3-data` folder at all are an error. An
+    /// identity that is not valid (``MusterCore/Identity/validate()``) is left out of everything: no host file line,
+    /// no script run with its values; the host-files step's ``HostFiles/notes`` say so.
     ///
     /// - Parameters:
     ///   - listing: What the node's ctx-scripts folder holds.
@@ -30,6 +32,7 @@ extension ScriptPlan {
         for role in answer.roles {
             for provider in uniqueProviders(role) { plan.add(1, "\(Folder.ipAndHost)/\(role.role)", arguments(provider.identity)) }
         }
+        let own = own.filter(\.isValid)
         for identity in own { plan.add(2, "\(Folder.thisHost)/\(identity.interface)", arguments(identity)) }
         for data in answer.data {
             plan.add(3, "\(Folder.data)/\(data.name)", [], data: DataValue(name: data.name, value: data.value))
@@ -77,10 +80,11 @@ extension ScriptPlan {
 /// IP, short name, FQDN: the arguments of phases 0, 1, 2 and 5.
 private func arguments(_ identity: Identity) -> [String] { [identity.ip, identity.shortName, identity.hostname] }
 
-/// A role's providers without repeats (the same provider identity listed twice runs once).
+/// A role's providers without repeats (the same provider identity listed twice runs once), and without those whose
+/// identity is invalid (``KnownHosts`` says so in the node's output): no script is run with such values.
 private func uniqueProviders(_ role: RoleAnswer) -> [RoleAnswer.Provider] {
     var seen: Set<RoleAnswer.Provider> = []
-    return role.providers.filter { seen.insert($0).inserted }
+    return role.providers.filter { $0.identity.isValid && seen.insert($0).inserted }
 }
 
 private struct HostKeyPair: Hashable {

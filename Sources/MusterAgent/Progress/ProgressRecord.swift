@@ -17,6 +17,7 @@ import MusterCore
 ///   "applied": null,
 ///   "result": null,
 ///   "outputIndex": 42,
+///   "checkedIn": true,
 ///   "updatedAt": "2025-01-01T12:00:00Z"
 /// }
 /// ```
@@ -28,6 +29,8 @@ import MusterCore
 /// - `result` is the node's final result for this generation once known: a failed node stays failed until
 ///   it is retried.
 /// - `outputIndex` is the index of the next output line, as of the last step boundary.
+/// - `checkedIn` says that the broker took this slot's check-in once: a token it refuses later was replaced (the
+///   node was retried), not wrong from the start. Absent from records written before it existed.
 /// - A record for another context, node or slot generation (a retry) is discarded: a retried node starts over.
 public struct ProgressRecord: Sendable, Hashable, Codable {
     /// The version of this format.
@@ -49,6 +52,8 @@ public struct ProgressRecord: Sendable, Hashable, Codable {
     public var result: NodeResult?
     /// The next output line's index, as of the last step boundary.
     public var outputIndex: Int
+    /// Whether the broker took this slot's check-in once (`nil` in older records: not known).
+    public var checkedIn: Bool?
     /// When the record was last written.
     public var updatedAt: Date
 

@@ -71,6 +71,13 @@ public actor ProgressStore {
         try save()
     }
 
+    /// Records that the broker took this slot's check-in.
+    public func markCheckedIn() throws(AgentError) {
+        guard record.checkedIn != true else { return }
+        record.checkedIn = true
+        try save()
+    }
+
     /// Records the node's final result.
     public func markFinished(_ result: NodeResult) throws(AgentError) {
         record.result = result

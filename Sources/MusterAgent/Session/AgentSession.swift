@@ -6,22 +6,30 @@ import MusterCore
 /// The agent's conversation with the broker, from boot to the end of the node's life:
 ///
 /// 1. make sure the node has an SSH host key, and know its identities;
-/// 2. check in (retrying with backoff while the broker is away);
+/// 2. check in (retrying with back-off while the broker is away);
 /// 3. long-poll until released, then configure the node (``NodeConfigurator``: the six phases, resumable);
 /// 4. report ok or the error;
 /// 5. after ok, stay attached: each newer answer (a provider joined later, or changed) runs the steps for what
 ///    is new (`1-ipandhost/<role>` for that provider, refreshed `etc/hosts` and `ssh_known_hosts`).
 ///
-/// It ends when the node failed (exit status = the error code), when the broker no longer knows this node's
-/// token (it was retried or its context ended: exit 0), or when cancelled.
+/// What the scripts do reaches the broker through a ``BrokerOutbox``: the scripts never wait for the broker, and a
+/// broker that is away for a while is told everything, in order and once, when it is back.
+///
+/// It ends (``run()``'s status, after ``BrokerVerdict``): 0 when the node's life on the broker ended (killed,
+/// retried elsewhere, its context terminated), the node's error code when it failed, 1 when the broker does not
+/// know the node's context, node or token, 3 when it refuses the node's identity or cannot be talked to.
 public struct AgentSession: Sendable {
     private let bootstrap: AgentBootstrap
     private let logger: Logger
+    private let policy: RetryPolicy
 
     /// Creates a session.
-    public init(bootstrap: AgentBootstrap, logger: Logger) {
+    ///
+    /// - Parameter policy: The back-off between tries while the broker is away (tests shorten it).
+    public init(bootstrap: AgentBootstrap, logger: Logger, policy: RetryPolicy = .agent) {
         self.bootstrap = bootstrap
         self.logger = logger
+        self.policy = policy
     }
 
     /// Runs until the node's life ends; returns the process exit status (0 ok/detached, Nimbus codes 1–4 on error).
@@ -39,7 +47,8 @@ public struct AgentSession: Sendable {
         }
         let connection: BrokerConnection
         do {
-            var configuration = try BrokerConfiguration(url: bootstrap.broker.absoluteString)
+            // The session and the outbox retry with their own back-off, for as long as the node lives.
+            var configuration = try BrokerConfiguration(url: bootstrap.broker.absoluteString, retry: .never)
             if let pem = bootstrap.caCertificatePEM { configuration.tls.caCertificatePEM = pem }
             connection = try BrokerConnection(configuration: configuration, logger: logger)
         } catch {
@@ -48,7 +57,7 @@ public struct AgentSession: Sendable {
         }
         defer { Task { try? await connection.shutdown() } }
         let client = connection.agentClient(context: bootstrap.context, node: bootstrap.node, token: bootstrap.token)
-        let reporter = BrokerReporter(client: client, logger: logger)
+        let outbox = BrokerOutbox(client: client, policy: policy, logger: logger)
         let progress: ProgressStore
         do {
             progress = try ProgressStore.open(
@@ -59,9 +68,16 @@ public struct AgentSession: Sendable {
             )
         } catch {
             logger.error("cannot open the progress record", metadata: ["error": "\(error)"])
-            await reporter.report(error.result)
+            await outbox.report(error.result)
+            _ = await outbox.drain()
             return Int32(error.code)
         }
+        let status = await converse(client: client, identities: identities, outbox: outbox, progress: progress)
+        await outbox.close()
+        return status
+    }
+
+    private func converse(client: AgentClient, identities: [Identity], outbox: BrokerOutbox, progress: ProgressStore) async -> Int32 {
         let configurator = NodeConfigurator(
             own: identities,
             phases: PhaseRunner(
@@ -69,21 +85,46 @@ public struct AgentSession: Sendable {
                 context: bootstrap.context,
                 node: bootstrap.node,
                 scriptTimeout: bootstrap.scriptTimeout,
-                reporter: reporter,
+                reporter: outbox,
                 progress: progress
             )
         )
+        let record = await progress.record
+        let resumed = record.checkedIn == true || record.outputIndex > 0 || !record.completed.isEmpty
 
         // Check in.
-        guard await call("check in", { _ = try await client.checkIn(identities) }) else { return 0 }
+        switch await persist("check in", call: .checkIn, accepted: record.checkedIn == true, { try await client.checkIn(identities) }) {
+        case .ended(let status): return status
+        case .answered: break
+        }
         logger.info("checked in", metadata: ["node": "\(bootstrap.node)", "ip": "\(identities.first?.ip ?? "?")"])
+        do { try await progress.markCheckedIn() } catch {
+            logger.error("cannot write the progress record", metadata: ["error": "\(error.message)"])
+            await outbox.report(error.result)
+            _ = await outbox.drain()
+            return Int32(error.code)
+        }
+
+        var outputIndex = record.outputIndex
+        if resumed {
+            // An earlier run of this agent may have sent lines past the record's last step boundary: number on from
+            // what the broker holds, so that no new line is taken for a repeat of an old one.
+            switch await persist("ask for the output count", call: .session, accepted: true, { try await client.appendOutput([]) }) {
+            case .ended(let status): return status
+            case .answered(let outcome): outputIndex = max(outputIndex, outcome.next)
+            }
+        }
 
         var applied = 0
-        var outputIndex = await progress.record.outputIndex
         while !Task.isCancelled {
-            var response: AnswerResponse?
-            let polled = await call("wait for the answer") { response = try await client.waitForAnswer(after: applied) }
-            guard polled, let response else { return 0 }
+            let polled = await persist("wait for the answer", call: .session, accepted: true) {
+                try await client.waitForAnswer(after: applied)
+            }
+            let response: AnswerResponse
+            switch polled {
+            case .ended(let status): return status
+            case .answered(let answered): response = answered
+            }
             if response.isFinal {
                 logger.info("the node's life on the broker ended; detaching", metadata: ["state": "\(response.state.rawValue)"])
                 return 0
@@ -93,41 +134,80 @@ public struct AgentSession: Sendable {
             let outcome = await configurator.apply(answer, outputIndex: outputIndex)
             outputIndex = outcome.nextOutputIndex
             guard let result = outcome.result else { return 0 }
-            await reporter.flush()
             switch (result, outcome.work) {
             case (.ok, .incremental), (.ok, .alreadyApplied):
                 // A later provider was taken in; the node stays ok.
                 applied = answer.version
             case (.ok, _):
-                await reporter.report(.ok)
+                await outbox.report(.ok)
                 applied = answer.version
                 logger.info("ok")
             case (.error(let code, let message), _):
-                await reporter.report(result)
+                await outbox.report(result)
                 logger.error("failed", metadata: ["code": "\(code)", "message": "\(message)"])
+                // Stay until the broker has the whole story: the output, then the error.
+                _ = await outbox.drain()
                 return Int32(code)
             }
         }
         return 0
     }
 
-    /// Runs a broker call until it succeeds; false when the broker refuses this node for good (a token that is
-    /// no longer valid: the node was retried, killed or its context ended).
-    private func call(_ what: String, _ body: () async throws -> Void) async -> Bool {
-        var attempt = 0
+    /// How a persistent call ended.
+    private enum Reply<Value: Sendable>: Sendable {
+        case answered(Value)
+        /// The session ends with this exit status.
+        case ended(Int32)
+    }
+
+    /// Runs a broker call until it is answered, retrying with back-off while the broker is away; ends the session
+    /// (a status) when the broker refuses the node or the call for good (see ``BrokerVerdict``).
+    private func persist<Value: Sendable>(
+        _ what: String,
+        call: BrokerVerdict.Call,
+        accepted: Bool,
+        _ body: () async throws -> Value
+    ) async -> Reply<Value> {
+        var backoff = Backoff(policy: policy)
+        var awaySince: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
-                return try await BrokerPatience.retryingWhileUnreachable(what, logger: logger, body) != nil
-            } catch let error as BrokerClientError where error.code == .unauthorized || error.code == .forbidden || error.code == .notFound {
-                logger.info("the broker no longer knows this node; detaching", metadata: ["call": "\(what)", "error": "\(error.message)"])
-                return false
+                let value = try await body()
+                if let awaySince {
+                    logger.notice(
+                        "the broker is back",
+                        metadata: ["call": "\(what)", "away-ms": "\(Int((ContinuousClock.now - awaySince) / .milliseconds(1)))"]
+                    )
+                }
+                return .answered(value)
+            } catch let error as BrokerClientError {
+                switch BrokerVerdict(error, call: call, accepted: accepted) {
+                case .retry:
+                    if awaySince == nil { awaySince = ContinuousClock.now }
+                    guard let delay = backoff.failed() else { return .ended(Int32(NodeExitCode.environment)) }
+                    if backoff.failures == 1 || backoff.failures % 10 == 0 {
+                        logger.warning(
+                            "broker unreachable; retrying",
+                            metadata: ["call": "\(what)", "attempt": "\(backoff.failures)", "error": "\(error.message)"]
+                        )
+                    }
+                    try? await Task.sleep(for: delay)
+                case .detach(let reason):
+                    logger.notice("detaching: \(reason)", metadata: ["call": "\(what)"])
+                    return .ended(0)
+                case .stop(let refusal):
+                    logger.error("stopping: \(refusal.message)", metadata: ["call": "\(what)", "code": "\(refusal.code)"])
+                    return .ended(Int32(refusal.code))
+                case .drop:
+                    logger.error("stopping: the broker refused \(what): \(error.message)")
+                    return .ended(Int32(NodeExitCode.environment))
+                }
             } catch {
-                attempt += 1
-                logger.error("broker call failed; retrying", metadata: ["call": "\(what)", "error": "\(error)"])
-                try? await Task.sleep(for: BrokerPatience.policy.delay(beforeRetry: attempt))
+                // Cancelled: the agent is stopping.
+                return .ended(0)
             }
         }
-        return false
+        return .ended(0)
     }
 }
 
