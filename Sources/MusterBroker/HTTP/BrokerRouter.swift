@@ -26,13 +26,14 @@ struct BrokerRouter {
         addPublicRoutes(router)
         agentDownload?.register(on: router)
         addOperatorRoutes(router)
+        addAttemptRoutes(router)
         addAgentRoutes(router)
         return router
     }
 
     // MARK: Authentication
 
-    private func requireOperator(_ request: Request) async throws(BrokerError) {
+    func requireOperator(_ request: Request) async throws(BrokerError) {
         guard let token = HTTPSupport.bearerToken(request) else {
             throw .unauthorized("missing bearer token: send 'Authorization: Bearer <operator token>'")
         }
@@ -55,7 +56,7 @@ struct BrokerRouter {
         }
     }
 
-    private func nodeKey(_ context: Context) throws(BrokerError) -> NodeKey {
+    func nodeKey(_ context: Context) throws(BrokerError) -> NodeKey {
         NodeKey(context: ContextID(try HTTPSupport.parameter(context, "context")), node: try HTTPSupport.parameter(context, "node"))
     }
 
