@@ -128,7 +128,8 @@ struct UpCommand: AsyncParsableCommand {
                     clusterPath: cluster,
                     document: document.bytes,
                     state: stateFolder,
-                    interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1,
+                    interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1
+                        && !TerminalCapability.isDumb(ProcessInfo.processInfo.environment["TERM"]),
                     keep: keep,
                     timeout: timeout.map { Duration.seconds($0) },
                     theme: theme,
