@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <ncursesw/curses.h>
 
 /// Macros and globals that Swift cannot see directly.
@@ -69,6 +70,45 @@ static inline void muster_install_terminal_guards(void) {
         signal(fatal[index], muster_fatal_signal);
     }
     atexit(muster_restore_terminal);
+}
+
+/// Wakes the console loop on a terminal resize, whichever thread receives SIGWINCH: the handler calls the one
+/// ncurses installed (which notes the new size for KEY_RESIZE) and writes a byte to the loop's wake-up pipe.
+/// (State lives in function-local statics: a header's file-scope statics are not emitted for Swift.)
+static inline struct sigaction *muster_previous_winch(void) {
+    static struct sigaction previous;
+    return &previous;
+}
+
+static inline int *muster_resize_fd(void) {
+    static int descriptor = -1;
+    return &descriptor;
+}
+
+static void muster_on_winch(int signal_number) {
+    struct sigaction *previous = muster_previous_winch();
+    if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN && previous->sa_handler != NULL) {
+        previous->sa_handler(signal_number);
+    }
+    int descriptor = *muster_resize_fd();
+    if (descriptor >= 0) {
+        char byte = 1;
+        ssize_t ignored = write(descriptor, &byte, 1);
+        (void)ignored;
+    }
+}
+
+static inline void muster_watch_resize(int wake_fd) {
+    int *descriptor = muster_resize_fd();
+    if (*descriptor == wake_fd) { return; }
+    int first = *descriptor < 0;
+    *descriptor = wake_fd;
+    if (!first) { return; }
+    struct sigaction action;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    action.sa_handler = muster_on_winch;
+    sigaction(SIGWINCH, &action, muster_previous_winch());
 }
 
 #endif

@@ -20,7 +20,7 @@ import MusterCore
 public struct OperatorClient: Sendable {
     /// The connection the client speaks through.
     public let connection: BrokerConnection
-    private let token: String
+    let token: String
 
     /// Creates a client that speaks through `connection` with the operator `token`.
     public init(connection: BrokerConnection, token: String) {

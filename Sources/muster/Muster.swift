@@ -19,13 +19,15 @@ struct Muster: AsyncParsableCommand {
               muster broker                         run a broker for nodes elsewhere
               muster status / events / logs NODE    look at a running broker
               muster kill NODE / retry NODE         steer it
+              muster analyze                        what decided how long the boot took
 
             \(ExitCodes.summary)
             """,
         version: MusterVersion.current,
         subcommands: [
             Validate.self, Plan.self, UpCommand.self, ConsoleCommand.self, BrokerCommand.self, StatusCommand.self, EventsCommand.self,
-            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, EC2ScriptCommand.self, BenchCommand.self,
+            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, AnalyzeCommand.self, EC2ScriptCommand.self,
+            BenchCommand.self,
         ]
     )
 }

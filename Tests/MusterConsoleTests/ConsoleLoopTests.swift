@@ -119,7 +119,8 @@ struct ConsoleLoopTests {
         let harness = Self.harness(session: session)
         harness.clock.now = Scenes.now(script)
         harness.terminal.type(.key(.character(":")))
-        harness.terminal.type(.key(.character("c")), .key(.character("o")), .key(.tab), .key(.character("x")), .key(.enter))
+        // `co` + Tab completes `context` (and lists `context`, `contexts`); then ` x`.
+        harness.terminal.type(.key(.character("c")), .key(.character("o")), .key(.tab), .key(.character(" ")), .key(.character("x")), .key(.enter))
         harness.loop.turn()
         harness.loop.turn()
         #expect(harness.performed.effects == [.switchContext("x")])

@@ -52,12 +52,12 @@ struct KeyHandlingTests {
         #expect(selectedName(session) == "aggregator")
     }
 
-    @Test("space folds a workspace, Enter on the context folds all, Enter on a node opens its detail, Esc returns")
+    @Test("← folds a workspace, Enter on the context folds all, Enter on a node opens its detail, Esc returns")
     func expandCollapseAndOpen() throws {
         var (session, _) = try Scenes.progress(size: Self.size)
         let rows = session.state.tree.count
         select("provisioner-1", in: &session)
-        press(&session, .character(" "))
+        press(&session, .left)
         #expect(selectedName(session) == "provisioner")
         #expect(session.state.tree.count == rows - 3)
         press(&session, .right)
@@ -158,8 +158,8 @@ struct KeyHandlingTests {
             Issue.record("no confirmation")
             return
         }
-        #expect(dialog.question == "Retry all 1 failed node of provisioner?")
-        #expect(press(&session, .character("y")) == [.retryFailed(workspace: "provisioner", nodes: ["provisioner-0"])])
+        #expect(dialog.question == "Retry the failed node of provisioner?")
+        #expect(press(&session, .character("y")) == [.retryNodes(["provisioner-0"], what: "1 node of provisioner")])
     }
 
     @Test("read-only consoles refuse actions with a message and no effect")
@@ -238,7 +238,7 @@ struct KeyHandlingTests {
         #expect(session.state.status?.text == "no match for 'no such text'")
     }
 
-    @Test("f toggles follow, w toggles wrap, s saves the output to NODE.log")
+    @Test("f toggles follow, w toggles wrap, S saves the output to NODE.log")
     func outputPaneKeys() throws {
         var (session, _) = try Scenes.progress(size: Self.size)
         select("scheduler-0", in: &session)
@@ -250,7 +250,7 @@ struct KeyHandlingTests {
         #expect(session.state.detail?.follow == true)
         press(&session, .character("w"))
         #expect(session.state.detail?.wrap == true)
-        #expect(press(&session, .character("s")) == [.saveOutput(node: "scheduler-0", path: "scheduler-0.log")])
+        #expect(press(&session, .character("S")) == [.saveOutput(node: "scheduler-0", path: "scheduler-0.log")])
     }
 
     @Test("q quits at once, unless quitting stops an embedded broker with nodes still running")
@@ -288,9 +288,10 @@ struct KeyHandlingTests {
     func mouse() throws {
         var (session, _) = try Scenes.progress(size: Self.size)
         let body = session.state.layout(session.model).body
-        _ = session.handle(.mouse(MouseEvent(.click, x: 10, y: body.lowerBound + 2)), at: Date())
+        // The first body row holds the column headings.
+        _ = session.handle(.mouse(MouseEvent(.click, x: 10, y: body.lowerBound + 3)), at: Date())
         #expect(selectedName(session) == "rabbitmq-head-0")
-        _ = session.handle(.mouse(MouseEvent(.click, x: 10, y: body.lowerBound + 2)), at: Date())
+        _ = session.handle(.mouse(MouseEvent(.click, x: 10, y: body.lowerBound + 3)), at: Date())
         #expect(session.state.view == .detail)
         press(&session, .escape, .character("g"))
         _ = session.handle(.mouse(MouseEvent(.wheelDown, x: 0, y: body.lowerBound)), at: Date())

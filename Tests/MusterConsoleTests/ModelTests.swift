@@ -15,34 +15,50 @@ struct ModelTests {
         #expect(session.model.missingProviders(of: "rabbitmq-head", limit: 3) == ["rabbitmq-head-0"])
     }
 
-    @Test("output lines are kept once, in a bounded ring, and cleared by a retry")
+    @Test("output lines are kept once, in a bounded ring; a retry's new attempt replaces the old attempt's lines")
     func outputRing() throws {
         var (session, script) = try Scenes.progress(size: ScreenSize(width: 80, height: 24))
         let node = try #require(session.model.index(ofNode: "scheduler-0"))
         let lines = Scenes.schedulerOutput(at: script.now, headIP: "10.0.0.1")
-        #expect(session.apply(.output(node: "scheduler-0", lines: lines)).outputNodes.isEmpty)
+        #expect(session.apply(.output(node: "scheduler-0", attempt: 0, lines: lines)).outputNodes.isEmpty)
         #expect(session.model.output(of: node).count == lines.count)
         let many = (lines.count..<(lines.count + ConsoleModel.outputLineLimit)).map {
             OutputLine(index: $0, time: script.now, phase: 1, script: "x", stream: .stdout, text: "line \($0)")
         }
-        session.apply(.output(node: "scheduler-0", lines: many))
+        session.apply(.output(node: "scheduler-0", attempt: 0, lines: many))
         #expect(session.model.output(of: node).count == ConsoleModel.outputLineLimit)
         #expect(session.model.output(of: node).droppedCount == lines.count)
         try script.retry("scheduler-0")
         session.apply(.events(script.takeEvents()))
-        #expect(session.model.output(of: node).isEmpty)
         #expect(session.model.nodes[node].generation == 1)
         #expect(session.model.nodes[node].identities.isEmpty)
+        // The first attempt's lines stay until the second attempt's arrive.
+        #expect(session.model.outputAttempt(of: node) == 0)
+        let second = [OutputLine(index: 0, time: script.now, phase: 0, script: "0-etchosts.sh", stream: .stdout, text: "again")]
+        session.apply(.output(node: "scheduler-0", attempt: 1, lines: second))
+        #expect(session.model.outputAttempt(of: node) == 1)
+        #expect(session.model.output(of: node).map(\.text) == ["again"])
+        // Late lines of the first attempt no longer mix in.
+        #expect(!session.apply(.output(node: "scheduler-0", attempt: 1, lines: second)).changed)
     }
 
-    @Test("events the snapshot already holds, and events of other contexts, are ignored")
+    @Test("events the snapshot already holds only add history (launch times, the log); other contexts' are ignored")
     func staleEventsIgnored() throws {
         var script = try EngineScript(document: try EngineScript.cpeDocument())
         try script.start("rabbitmq-head-0")
+        try script.checkIn("rabbitmq-head-0")
         let events = script.takeEvents()
         var session = ConsoleSession(broker: Scenes.broker, options: ConsoleOptions(), screen: ScreenSize(width: 80, height: 24))
         session.apply(.snapshot(try script.snapshot()))
-        #expect(!session.apply(.events(events)).changed)
+        let head = try #require(session.model.index(ofNode: "rabbitmq-head-0"))
+        let before = session.model.nodes[head]
+        #expect(before.registeredAt == nil)
+        session.apply(.events(events))
+        let after = session.model.nodes[head]
+        #expect(after.state == before.state && after.since == before.since && after.identities == before.identities)
+        #expect(after.registeredAt != nil)
+        #expect(session.model.counts == StateCounts(try script.snapshot().status.counts))
+        #expect(session.model.eventLog.count == events.count)
         var other = events[0]
         other.context = "elsewhere"
         other.sequence = 1_000
@@ -54,10 +70,11 @@ struct ModelTests {
         var (session, script) = try Scenes.stuck(size: ScreenSize(width: 80, height: 24))
         session.apply(.connection(.lost(since: script.now, reason: "EOF")))
         let grid = ConsoleRenderer.render(session.frame(at: script.now + 3))
-        #expect(grid.text(ofRow: 2).contains("broker connection lost 3s ago (EOF)"))
-        #expect(grid[1, 2].style == .banner)
+        let row = try #require(session.state.layout(session.model).banner)
+        #expect(grid.text(ofRow: row).contains("broker connection lost 3s ago (EOF)"))
+        #expect(grid[1, row].style == .banner)
         session.apply(.connection(.connected))
-        #expect(!ConsoleRenderer.render(session.frame(at: script.now)).text(ofRow: 2).contains("lost"))
+        #expect(!ConsoleRenderer.render(session.frame(at: script.now)).text(ofRow: row).contains("lost"))
         _ = script
     }
 

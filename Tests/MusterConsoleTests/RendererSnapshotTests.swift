@@ -9,7 +9,7 @@ import Testing
 @Suite("Renderer snapshots")
 struct RendererSnapshotTests {
     enum Scene: String, CaseIterable, Sendable {
-        case tree, detail, waits, events, help, command, confirm, banner
+        case tree, detail, waits, events, help, command, confirm, banner, contexts, timeline, marked, message
     }
 
     static let sizes = [ScreenSize(width: 80, height: 24), ScreenSize(width: 160, height: 50)]
@@ -59,6 +59,27 @@ struct RendererSnapshotTests {
         case .banner:
             var (session, script) = try Scenes.stuck(size: size)
             session.apply(.connection(.reconnecting(attempt: 3, since: script.now - 12, reason: "connection refused")))
+            return (session, Scenes.now(script))
+        case .contexts:
+            var (session, script) = try Scenes.progress(size: size)
+            session.apply(.contexts(Scenes.contextSummaries(at: script.now)))
+            key(&session, .character("0"), .down)
+            return (session, Scenes.now(script))
+        case .timeline:
+            var (session, script) = try Scenes.progress(size: size)
+            key(&session, .character("4"), .down, .down)
+            return (session, Scenes.now(script))
+        case .marked:
+            var (session, script) = try Scenes.progress(size: size)
+            let provisioner = session.state.tree.index(of: .workspace(session.model.index(ofWorkspace: "provisioner")!), session.model)!
+            for _ in 0..<provisioner { key(&session, .down) }
+            key(&session, .character(" "), .down, .down, .down, .character(" "), .character("r"))
+            return (session, Scenes.now(script))
+        case .message:
+            var (session, script) = try Scenes.progress(size: size, failureMessage: Scenes.longFailure)
+            let row = session.state.tree.index(of: .node(session.model.index(ofNode: "scheduler-0")!), session.model)!
+            for _ in 0..<row { key(&session, .down) }
+            key(&session, .enter, .character("m"))
             return (session, Scenes.now(script))
         }
     }

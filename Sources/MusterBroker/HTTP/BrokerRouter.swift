@@ -38,7 +38,9 @@ struct BrokerRouter {
         router.add(middleware: BrokerMiddleware(metrics: metrics))
         addPublicRoutes(router)
         agentDownload?.register(on: router)
-        addOperatorRoutes(router.group().add(middleware: OperatorAuthenticator(tokens: state.tokens)).group(context: OperatorRequestContext.self))
+        let operatorRoutes = router.group().add(middleware: OperatorAuthenticator(tokens: state.tokens)).group(context: OperatorRequestContext.self)
+        addOperatorRoutes(operatorRoutes)
+        addAttemptRoutes(operatorRoutes)
         addAgentRoutes(router.group().add(middleware: NodeAuthenticator(tokens: state.tokens)).group(context: NodeRequestContext.self))
         return router
     }
@@ -50,7 +52,7 @@ struct BrokerRouter {
 
     // MARK: Path parameters
 
-    private func nodeKey(_ context: some RequestContext) throws(BrokerError) -> NodeKey {
+    func nodeKey(_ context: some RequestContext) throws(BrokerError) -> NodeKey {
         NodeKey(context: ContextID(try HTTPSupport.parameter(context, "context")), node: try HTTPSupport.parameter(context, "node"))
     }
 

@@ -3,16 +3,19 @@ import MusterCore
 /// Where the console's data comes from: the broker client, or anything that can tell what happens in a
 /// context. The console consumes only ``ConsoleUpdate``s, so it never sees HTTP.
 ///
-/// An implementation over `MusterClient` would, for ``updates(for:)``: fetch the snapshot and yield
-/// `.snapshot`, then follow the event stream from the snapshot's sequence and yield `.events` as they arrive,
-/// fetch output of nodes and yield `.output`, and report `.connection` changes (`.reconnecting` while it
-/// retries with backoff, then a fresh `.snapshot` once it is back).
+/// The console asks for what it shows and no more, so that it holds a small, fixed number of connections to
+/// the broker whatever the size of the context: one event stream for the context shown, the output of the one
+/// node whose detail is open, and the list of contexts while the contexts view is shown.
 public protocol ConsoleFeed: Sendable {
-    /// The updates of one context, first a snapshot; the console stops iterating when it switches context
-    /// or quits (the stream's termination handler should then cancel the network work).
+    /// The updates of one context: a snapshot, then its events (history from the first, then live ones) and the
+    /// connection state (`.reconnecting` while it retries with backoff, then a fresh `.snapshot` once it is
+    /// back). The console stops iterating when it switches context or quits; the network work must then stop.
     func updates(for context: ContextID) -> AsyncStream<ConsoleUpdate>
-    /// The contexts the broker knows (for `:context` completion); an empty list when it cannot tell.
-    func contexts() async -> [ContextID]
+    /// The output of one attempt of one node as `.output` updates: for the node's current attempt the lines so
+    /// far, then live lines until the console stops iterating; for an earlier attempt its lines, then the end.
+    func output(of node: String, in context: ContextID, attempt: Int, live: Bool) -> AsyncStream<ConsoleUpdate>
+    /// The contexts the broker knows, with their status; nil when it cannot tell now.
+    func contexts() async -> [ContextSummary]?
 }
 
 /// What the console's effects do outside it: the broker's operator actions. Each throws an error whose

@@ -28,8 +28,11 @@ public final class ConsoleLoop {
     private let now: () -> Date
     private let logger: Logger
     private let colorsDisabled: Bool
+    private let commands: NodeCommands?
+    private let demand: (ConsoleDemand) -> Void
     private var pacer = FramePacer()
     private var previous: CellGrid?
+    private var lastDemand: ConsoleDemand?
 
     /// Creates a loop.
     ///
@@ -42,8 +45,12 @@ public final class ConsoleLoop {
     ///   - loadTheme: loads a theme by name for `t` and `:theme`.
     ///   - logger: where the loop logs (never the screen).
     ///   - now: the clock (tests pass a fixed one).
-    ///   - perform: carries out an effect other than quitting and theme changes; called on the loop's thread,
-    ///     it must hand the work off and return at once (results come back through the inbox).
+    ///   - commands: how to run a shell or a user command for a node (nil: not available).
+    ///   - tick: how often to redraw when nothing changes (clocks on screen advance).
+    ///   - demand: told whenever what the console shows needs different data (a node's output, the list of
+    ///     contexts); called on the loop's thread, it must hand the work off and return at once.
+    ///   - perform: carries out an effect other than quitting, theme changes and terminal work; called on the
+    ///     loop's thread, it must hand the work off and return at once (results come back through the inbox).
     public init(
         session: ConsoleSession,
         driver: any TerminalDriver,
@@ -53,6 +60,9 @@ public final class ConsoleLoop {
         loadTheme: @escaping (String) -> ThemeLoadResult,
         logger: Logger,
         now: @escaping () -> Date = Date.init,
+        commands: NodeCommands? = nil,
+        tick: TimeInterval = 1,
+        demand: @escaping (ConsoleDemand) -> Void = { _ in },
         perform: @escaping (ConsoleEffect, ConsoleModel) -> Void
     ) {
         self.session = session
@@ -63,7 +73,10 @@ public final class ConsoleLoop {
         self.loadTheme = loadTheme
         self.logger = logger
         self.now = now
+        self.commands = commands
+        self.demand = demand
         self.perform = perform
+        pacer.tickInterval = max(0.1, tick)
     }
 
     /// Takes the terminal, runs turns until the console quits or is stopped, and gives the terminal back.
@@ -107,6 +120,11 @@ public final class ConsoleLoop {
             }
         }
         guard !isFinished else { return false }
+        let wanted = session.demand
+        if wanted != lastDemand {
+            lastDemand = wanted
+            demand(wanted)
+        }
         let time = now()
         if pacer.isDue(at: time) { drawFrame(at: time) }
         return !isFinished
@@ -133,10 +151,42 @@ public final class ConsoleLoop {
                     logger.warning("theme not usable", metadata: ["problem": "\(problem)"])
                     _ = session.handle(.actionFailed(problem.description), at: time)
                 }
+            case .shell, .userCommand:
+                runInForeground(effect, at: time)
+            case .copy(let text):
+                driver.copyToClipboard(text)
             default:
                 logger.info("effect", metadata: ["effect": "\(effect)"])
                 perform(effect, session.model)
             }
+        }
+    }
+
+    /// Steps aside for a shell or a user command: the terminal is given back, the program runs in its
+    /// foreground, and the console takes the terminal again and repaints.
+    private func runInForeground(_ effect: ConsoleEffect, at time: Date) {
+        guard let commands else {
+            _ = session.handle(.actionFailed("this console cannot run commands for nodes"), at: time)
+            return
+        }
+        let command: ForegroundCommand
+        switch commands.command(for: effect, model: session.model) {
+        case .success(let found): command = found
+        case .failure(let problem):
+            _ = session.handle(.actionFailed(problem.description), at: time)
+            return
+        }
+        logger.info("running in the foreground", metadata: ["title": "\(command.title)"])
+        driver.suspend()
+        let result = ForegroundProcess.run(command)
+        if command.pauseAfter { ForegroundProcess.pause() }
+        driver.resume()
+        previous = nil
+        pacer.markDirty()
+        switch result {
+        case .success(0): _ = session.handle(.actionSucceeded("\(command.title) ended"), at: now())
+        case .success(let status): _ = session.handle(.actionFailed("\(command.title) ended with status \(status)"), at: now())
+        case .failure(let failure): _ = session.handle(.actionFailed(failure.description), at: now())
         }
     }
 

@@ -8,7 +8,7 @@ import Synchronization
 public struct ConsoleConfiguration: Sendable {
     /// The broker address shown in the header.
     public var broker: String
-    /// The context to show; nil shows the first one the feed knows.
+    /// The context to show; nil opens the contexts view.
     public var context: ContextID?
     /// Read-only, quit behaviour, themes, glyphs.
     public var options: ConsoleOptions
@@ -16,28 +16,50 @@ public struct ConsoleConfiguration: Sendable {
     public var themes: ThemeCatalog
     /// Draw without colours (`NO_COLOR`).
     public var colorsDisabled: Bool
+    /// How to open a shell on a node, and the user's own commands (nil: `s` says it cannot).
+    public var commands: NodeCommands?
+    /// Where the command-line history is kept across runs (nil: not kept).
+    public var historyFile: String?
+    /// Problems to show in the status line once the console runs (a bad config file).
+    public var notices: [String]
+    /// Seconds between redraws of an idle screen (nil: one).
+    public var refresh: Double?
 
     /// Creates a configuration.
-    public init(broker: String, context: ContextID?, options: ConsoleOptions, themes: ThemeCatalog, colorsDisabled: Bool) {
+    public init(
+        broker: String,
+        context: ContextID?,
+        options: ConsoleOptions,
+        themes: ThemeCatalog,
+        colorsDisabled: Bool,
+        commands: NodeCommands? = nil,
+        historyFile: String? = nil,
+        notices: [String] = [],
+        refresh: Double? = nil
+    ) {
         self.broker = broker
         self.context = context
         self.options = options
         self.themes = themes
         self.colorsDisabled = colorsDisabled
+        self.commands = commands
+        self.historyFile = historyFile
+        self.notices = notices
+        self.refresh = refresh
     }
 }
 
 /// Runs the console: the UI loop on a thread of its own (all curses calls happen there), the feed and the
 /// actions in async tasks that talk to the loop only through a ``ConsoleInbox``.
 ///
-/// To plug the broker client in, implement ``ConsoleFeed`` (snapshot + event stream + output + connection
-/// state) and ``ConsoleActions`` (launch, add nodes, retry, kill) over `MusterClient`, then:
-///
 /// ```swift
-/// try await ConsoleRunner.run(configuration: configuration, feed: ClientFeed(client), actions: ClientActions(client),
-///                             logger: fileLogger)
+/// try await ConsoleRunner.run(configuration: configuration, feed: ClientConsoleFeed(client: client, logger: logger),
+///                             actions: ClientConsoleActions(client: client), logger: fileLogger)
 /// ```
 public enum ConsoleRunner {
+    /// How often the list of contexts is refreshed while the contexts view is shown.
+    public static let contextsRefresh: Duration = .seconds(2)
+
     /// Runs until the operator quits or the process gets SIGTERM, SIGINT or SIGHUP; the terminal is restored
     /// in every case. Throws when the terminal cannot be used.
     public static func run(
@@ -59,9 +81,7 @@ public enum ConsoleRunner {
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    let known = await feed.contexts()
-                    inbox.post(.update(.contexts(known)))
-                    if current.value == nil, let first = known.first { jobSink.yield(.follow(first)) }
+                    if let known = await feed.contexts() { inbox.post(.update(.contexts(known))) }
                 }
                 if let context = configuration.context { jobSink.yield(.follow(context)) }
                 group.addTask {
@@ -81,6 +101,7 @@ public enum ConsoleRunner {
         case effect(ConsoleEffect)
         case write(path: String, text: String, lines: Int, node: String)
         case follow(ContextID)
+        case demand(ConsoleDemand)
     }
 
     private static func runLoop(
@@ -97,7 +118,9 @@ public enum ConsoleRunner {
                 if let problem = first.problem { logger.warning("theme not usable", metadata: ["problem": "\(problem)"]) }
                 var options = configuration.options
                 options.themeNames = configuration.themes.names()
-                let session = ConsoleSession(broker: configuration.broker, options: options, screen: ScreenSize(width: 80, height: 24))
+                var session = ConsoleSession(broker: configuration.broker, options: options, screen: ScreenSize(width: 80, height: 24))
+                if configuration.context == nil { session.show(.contexts) }
+                if let file = configuration.historyFile { session.setHistory(CommandHistory.load(from: file)) }
                 let loop = ConsoleLoop(
                     session: session,
                     driver: driver,
@@ -105,7 +128,10 @@ public enum ConsoleRunner {
                     theme: first.theme,
                     colorsDisabled: configuration.colorsDisabled,
                     loadTheme: { configuration.themes.load($0) },
-                    logger: logger
+                    logger: logger,
+                    commands: configuration.commands,
+                    tick: configuration.refresh ?? 1,
+                    demand: { jobs.yield(.demand($0)) }
                 ) { effect, model in
                     if case .saveOutput(let node, let path) = effect, let index = model.index(ofNode: node) {
                         let lines = model.output(of: index)
@@ -115,8 +141,10 @@ public enum ConsoleRunner {
                     }
                 }
                 if let problem = first.problem { inbox.post(.input(.actionFailed(problem.description))) }
+                for notice in configuration.notices { inbox.post(.input(.actionFailed(notice))) }
                 do {
                     try loop.run()
+                    if let file = configuration.historyFile { loop.session.state.history.save(to: file) }
                     continuation.resume()
                 } catch {
                     continuation.resume(throwing: error)
@@ -136,7 +164,13 @@ public enum ConsoleRunner {
         logger: Logger
     ) async {
         var following: Task<Void, Never>?
-        defer { following?.cancel() }
+        var output: (demand: OutputDemand, task: Task<Void, Never>)?
+        var contexts: Task<Void, Never>?
+        defer {
+            following?.cancel()
+            output?.task.cancel()
+            contexts?.cancel()
+        }
         /// Stops following the shown context and follows `id` instead.
         func follow(_ id: ContextID) {
             following?.cancel()
@@ -148,17 +182,47 @@ public enum ConsoleRunner {
                 }
             }
         }
+        /// Keeps open exactly what the console shows: one node's output, the list of contexts.
+        func meet(_ demand: ConsoleDemand) {
+            if output?.demand != demand.output {
+                output?.task.cancel()
+                output = demand.output.map { wanted in
+                    (
+                        wanted,
+                        Task {
+                            for await update in feed.output(of: wanted.node, in: wanted.context, attempt: wanted.attempt, live: wanted.live) {
+                                if Task.isCancelled { break }
+                                inbox.post(.update(update))
+                            }
+                        }
+                    )
+                }
+            }
+            if demand.contexts && contexts == nil {
+                contexts = Task {
+                    while !Task.isCancelled {
+                        if let known = await feed.contexts() { inbox.post(.update(.contexts(known))) }
+                        try? await Task.sleep(for: contextsRefresh)
+                    }
+                }
+            } else if !demand.contexts {
+                contexts?.cancel()
+                contexts = nil
+            }
+        }
         for await job in jobs {
             let context = current.value
             switch job {
             case .follow(let id):
                 follow(id)
+            case .demand(let demand):
+                meet(demand)
             case .write(let path, let text, let count, let node):
                 do {
                     try text.write(toFile: path, atomically: true, encoding: .utf8)
-                    inbox.post(.input(.actionSucceeded("saved \(count) lines of \(node) to \(path)")))
+                    inbox.post(.input(.actionSucceeded("saved \(Plural.count(count, "line")) of \(node) to \(path)")))
                 } catch {
-                    inbox.post(.input(.actionFailed("cannot save \(node)'s output to \(path): \(error.localizedDescription)")))
+                    inbox.post(.input(.actionFailed("cannot save \(node)'s output to \(path): \(Self.reason(error))")))
                 }
             case .effect(let effect):
                 let result = await carryOut(effect, context: context, actions: actions, logger: logger)
@@ -166,6 +230,19 @@ public enum ConsoleRunner {
                 if case .launched(let id, _) = result { follow(id) }
                 inbox.post(.input(result.input))
             }
+        }
+    }
+
+    /// A file error in a few words (`no such file or folder`), not Foundation's domain and code.
+    static func reason(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let code = underlying?.code, underlying?.domain == NSPOSIXErrorDomain, let text = strerror(Int32(code)) {
+            return String(cString: text).lowercased()
+        }
+        switch (error as NSError).code {
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or folder"
+        case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+        default: return "\(error)"
         }
     }
 
@@ -195,28 +272,43 @@ public enum ConsoleRunner {
                 switch effect {
                 case .addNodes(let workspace, let count):
                     try await actions.addNodes(context: context, workspace: workspace, count: count)
-                    return .done("adding \(count) node\(count == 1 ? "" : "s") to \(workspace)")
+                    return .done("adding \(Plural.count(count, "node")) to \(workspace)")
                 case .retry(let node):
                     try await actions.retry(context: context, node: node)
                     return .done("retrying \(node)")
-                case .retryFailed(let workspace, let nodes):
-                    var failures: [String] = []
-                    for node in nodes {
-                        do { try await actions.retry(context: context, node: node) } catch { failures.append("\(node): \(error)") }
-                    }
-                    if failures.isEmpty { return .done("retrying \(nodes.count) node\(nodes.count == 1 ? "" : "s") of \(workspace)") }
-                    return .failed("retry of \(failures.count) of \(nodes.count) nodes of \(workspace) failed: \(failures.joined(separator: "; "))")
                 case .kill(let node):
                     try await actions.kill(context: context, node: node)
                     return .done("killing \(node)")
+                case .retryNodes(let nodes, let what):
+                    return await each(nodes, verb: "retry", doing: "retrying", what: what) { try await actions.retry(context: context, node: $0) }
+                case .killNodes(let nodes, let what):
+                    return await each(nodes, verb: "kill", doing: "killing", what: what) { try await actions.kill(context: context, node: $0) }
                 default:
                     return .failed("\(effect) is handled by the console itself")
                 }
             }
+        } catch let error as ClusterFile.ReadError {
+            return .failed(error.description)
         } catch {
             logger.warning("action failed", metadata: ["effect": "\(effect)", "error": "\(error)"])
             return .failed("\(describe(effect)) failed: \(error)")
         }
+    }
+
+    /// Does one action per node, one after the other, and says how it went in one line.
+    private static func each(
+        _ nodes: [String],
+        verb: String,
+        doing: String,
+        what: String,
+        _ action: (String) async throws -> Void
+    ) async -> Outcome {
+        var failures: [String] = []
+        for node in nodes {
+            do { try await action(node) } catch { failures.append("\(node): \(error)") }
+        }
+        if failures.isEmpty { return .done("\(doing) \(what)") }
+        return .failed("\(verb) of \(failures.count) of \(Plural.count(nodes.count, "node")) failed: \(failures.joined(separator: "; "))")
     }
 
     private static func describe(_ effect: ConsoleEffect) -> String {
@@ -224,11 +316,15 @@ public enum ConsoleRunner {
         case .launch(let path): "launch of \(path)"
         case .addNodes(let workspace, _): "adding nodes to \(workspace)"
         case .retry(let node): "retry of \(node)"
-        case .retryFailed(let workspace, _): "retry of \(workspace)"
+        case .retryNodes(_, let what): "retry of \(what)"
         case .kill(let node): "kill of \(node)"
+        case .killNodes(_, let what): "kill of \(what)"
         case .switchContext(let id): "switch to \(id)"
         case .saveOutput(let node, _): "saving \(node)'s output"
         case .setTheme(let name): "theme \(name)"
+        case .shell(let node): "shell on \(node)"
+        case .userCommand(let command, let node): "\(command.name) on \(node)"
+        case .copy: "copy"
         case .quit: "quit"
         }
     }

@@ -40,7 +40,21 @@ public final class HeadlessTerminal: TerminalDriver {
         queued.append([.resize(newSize)])
     }
 
+    /// Text put on the clipboard, in order.
+    public private(set) var clipboard: [String] = []
+    /// How many times the terminal was given to another program.
+    public private(set) var suspensions = 0
+
     public func start() throws { isStarted = true }
+
+    public func suspend() {
+        suspensions += 1
+        isStarted = false
+    }
+
+    public func resume() { isStarted = true }
+
+    public func copyToClipboard(_ text: String) { clipboard.append(text) }
 
     public func stop() { isStarted = false }
 

@@ -37,6 +37,11 @@ public final class NcursesTerminal: TerminalDriver {
         noecho()
         nonl()
         keypad(muster_stdscr(), true)
+        if let term = ProcessInfo.processInfo.environment["TERM"], TerminalCapability.isDumb(term) {
+            muster_restore_terminal()
+            started = false
+            throw TerminalError.dumbTerminal(term)
+        }
         curs_set(0)
         set_escdelay(25)
         mousemask(muster_button1_any() | muster_wheel_mask(), nil)
@@ -53,6 +58,25 @@ public final class NcursesTerminal: TerminalDriver {
         started = false
         curs_set(1)
         muster_restore_terminal()
+    }
+
+    public func suspend() {
+        guard started else { return }
+        curs_set(1)
+        def_prog_mode()
+        endwin()
+    }
+
+    public func resume() {
+        guard started else { return }
+        reset_prog_mode()
+        curs_set(0)
+        wrefresh(muster_stdscr())
+    }
+
+    public func copyToClipboard(_ text: String) {
+        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        _ = sequence.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
     }
 
     public func apply(_ theme: Theme) {
@@ -80,9 +104,12 @@ public final class NcursesTerminal: TerminalDriver {
             pollfd(fd: wakeUp.readDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         let milliseconds = timeout.map { Int32(min(max(0, $0 * 1000).rounded(.up), 60_000)) } ?? -1
+        muster_watch_resize(wakeUp.writeDescriptor)
         let ready = poll(&descriptors, 2, milliseconds)
-        // A resize arrives as SIGWINCH, which interrupts poll; ncurses then reports KEY_RESIZE from get_wch.
-        guard ready > 0 || (ready < 0 && errno == EINTR) else { return [] }
+        // A resize arrives as SIGWINCH, on whichever thread the kernel picks: ncurses' handler notes it and the
+        // shim's wakes this poll through the wake-up pipe; get_wch then reports KEY_RESIZE. So keys are read after
+        // every wake-up, not only when standard input is readable.
+        guard ready != 0 else { return [] }
         return readKeys()
     }
 
@@ -163,11 +190,14 @@ public enum TerminalError: Error, Sendable, CustomStringConvertible {
     case notATerminal
     /// ncurses could not initialise the terminal (unknown `TERM`?).
     case cannotInitialize
+    /// The terminal cannot move its cursor (`TERM=dumb`).
+    case dumbTerminal(String)
 
     public var description: String {
         switch self {
         case .notATerminal: "the console needs a terminal (standard input and output are not one)"
         case .cannotInitialize: "the terminal could not be initialised (is TERM set to a known terminal?)"
+        case .dumbTerminal(let term): TerminalCapability.refusal(term: term)
         }
     }
 }

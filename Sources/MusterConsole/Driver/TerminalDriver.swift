@@ -20,6 +20,12 @@ public protocol TerminalDriver: AnyObject {
     func waitForInput(timeout: Double?, wakeUp: WakeUpPipe) -> [ConsoleInput]
     /// Writes the changed cells of a frame and shows them.
     func draw(_ update: FrameUpdate)
+    /// Gives the terminal back for a while (a shell runs in it); ``resume()`` takes it again.
+    func suspend()
+    /// Takes the terminal again after ``suspend()``; the next frame must repaint everything.
+    func resume()
+    /// Puts text on the terminal's clipboard (OSC 52; terminals that do not support it ignore it).
+    func copyToClipboard(_ text: String)
 }
 
 /// The cells to write for one frame.

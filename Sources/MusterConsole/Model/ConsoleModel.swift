@@ -9,6 +9,8 @@ import MusterCore
 public struct ConsoleModel: Sendable {
     /// The most output lines kept per node.
     public static let outputLineLimit = 10_000
+    /// The most nodes whose output is kept at once (the console fetches a node's output when it is opened).
+    public static let outputNodeLimit = 16
     /// The most event log entries kept.
     public static let eventLogLimit = 5_000
 
@@ -50,8 +52,12 @@ public struct ConsoleModel: Sendable {
     public private(set) var eventLog = RingBuffer<EventLogEntry>(capacity: eventLogLimit)
     /// Waiting nodes by what they wait on.
     public private(set) var waits = WaitsIndex()
-    /// The contexts the broker knows (for completion).
-    public private(set) var knownContexts: [ContextID] = []
+    /// The contexts the broker knows, with their status (the contexts view, completion), oldest first.
+    public private(set) var contextSummaries: [ContextSummary] = []
+    /// Whether the broker has answered the list of contexts at least once.
+    public private(set) var contextsKnown = false
+    /// Nodes by state over the last minutes (the header's sparkline).
+    public private(set) var history = StateHistory()
     /// The longest node name and the longest first-NIC address, for column widths (never shrink).
     public private(set) var longestName = 0
     /// The longest first-NIC address seen.
@@ -62,6 +68,8 @@ public struct ConsoleModel: Sendable {
     /// Roles some workspace waits on for readiness rather than registration.
     private(set) var readyWaitRoles: Set<String> = []
     private var outputs: [Int: NodeOutput] = [:]
+    /// Nodes whose output is held, least recently filled first.
+    private var outputOrder: [Int] = []
     private var nodeIndex: [String: Int] = [:]
     private var workspaceIndex: [String: Int] = [:]
 
@@ -78,10 +86,16 @@ public struct ConsoleModel: Sendable {
     /// The index of the workspace named `name`.
     public func index(ofWorkspace name: String) -> Int? { workspaceIndex[name] }
 
-    /// The output of node `index` (empty when none arrived).
+    /// The output held for node `index` (empty when none arrived).
     public func output(of index: Int) -> RingBuffer<OutputLine> {
         outputs[index]?.lines ?? RingBuffer(capacity: 1)
     }
+
+    /// The attempt whose output is held for node `index`, if any.
+    public func outputAttempt(of index: Int) -> Int? { outputs[index]?.attempt }
+
+    /// The contexts the broker knows (for completion).
+    public var knownContexts: [ContextID] { contextSummaries.map(\.id) }
 
     /// Whether the console has a context to show.
     public var hasContext: Bool { contextID != nil }
@@ -99,12 +113,15 @@ public struct ConsoleModel: Sendable {
             delta.changed = true
         case .events(let events):
             for event in events { apply(event, delta: &delta) }
-        case .output(let node, let lines):
-            guard let index = nodeIndex[node] else { break }
-            var output = outputs[index] ?? NodeOutput(capacity: Self.outputLineLimit)
-            var added = false
+        case .output(let node, let attempt, let lines):
+            guard let index = nodeIndex[node], attempt <= nodes[index].generation else { break }
+            var output = outputs[index].flatMap { $0.attempt == attempt ? $0 : nil } ?? NodeOutput(attempt: attempt, capacity: Self.outputLineLimit)
+            var added = outputs[index]?.attempt != attempt
             for line in lines where output.append(line) { added = true }
             outputs[index] = output
+            outputOrder.removeAll { $0 == index }
+            outputOrder.append(index)
+            if outputOrder.count > Self.outputNodeLimit { outputs[outputOrder.removeFirst()] = nil }
             if added {
                 delta.outputNodes.append(index)
                 delta.changed = true
@@ -114,8 +131,12 @@ public struct ConsoleModel: Sendable {
                 connection = state
                 delta.changed = true
             }
-        case .contexts(let ids):
-            knownContexts = ids
+        case .contexts(let summaries):
+            if summaries != contextSummaries || !contextsKnown {
+                contextSummaries = summaries
+                contextsKnown = true
+                delta.changed = true
+            }
         }
         if delta.changed { revision += 1 }
         return delta
@@ -135,6 +156,7 @@ public struct ConsoleModel: Sendable {
             for (index, output) in outputs { keptOutputs[nodes[index].name] = output }
         } else {
             eventLog.removeAll()
+            history.reset()
         }
         contextID = snapshot.id
         contextName = snapshot.name
@@ -152,20 +174,25 @@ public struct ConsoleModel: Sendable {
         nodeIndex.reserveCapacity(snapshot.nodes.count)
         waits = WaitsIndex()
         outputs = [:]
+        outputOrder = []
         longestName = 0
         longestAddress = 0
         for node in snapshot.nodes {
             guard let workspace = workspaceIndex[node.workspace] else { continue }
             let index = nodes.count
-            nodes.append(ConsoleNode(node, workspace: workspace))
+            nodes.append(ConsoleNode(node, workspace: workspace, contextCreatedAt: snapshot.createdAt))
             nodeIndex[node.name] = index
             workspaces[workspace].nodes.append(index)
             workspaces[workspace].counts[node.state] += 1
             if node.state == .waiting { waits.add(index, labels: nodes[index].waitingOn) }
             noteWidths(of: nodes[index])
-            if let output = keptOutputs[node.name] { outputs[index] = output }
+            if let output = keptOutputs[node.name], output.attempt <= node.generation {
+                outputs[index] = output
+                outputOrder.append(index)
+            }
         }
         loadRoles(snapshot)
+        history.record(counts, at: snapshot.nodes.map(\.since).max() ?? snapshot.createdAt)
     }
 
     private mutating func loadRoles(_ snapshot: ContextSnapshot) {
@@ -201,7 +228,11 @@ public struct ConsoleModel: Sendable {
     /// Applies one event. Events of other contexts and events the snapshot already included are ignored.
     private mutating func apply(_ event: ContextEvent, delta: inout ModelDelta) {
         if contextID == nil, case .contextCreated = event.change { contextID = event.context }
-        guard event.context == contextID, event.sequence > sequence else { return }
+        guard event.context == contextID else { return }
+        guard event.sequence > sequence else {
+            remember(event, delta: &delta)
+            return
+        }
         sequence = event.sequence
         eventLog.append(EventLogEntry(event))
         delta.loggedEntries += 1
@@ -222,6 +253,7 @@ public struct ConsoleModel: Sendable {
         case .nodeRegistered(let name, let identities):
             guard let index = nodeIndex[name] else { break }
             nodes[index].identities = identities
+            nodes[index].registeredAt = nodes[index].registeredAt ?? event.time
             noteWidths(of: nodes[index])
             delta.touchedNodes.append(index)
         case .roleProgress(let new):
@@ -262,6 +294,26 @@ public struct ConsoleModel: Sendable {
             // Shown in the event log; the tree does not show limits or machines yet.
             break
         }
+        if case .nodeState = event.change { history.record(counts, at: event.time) }
+    }
+
+    /// An event the snapshot already included: only what the snapshot lacks is taken from it (when each node's
+    /// attempt was launched and checked in, for the timeline), and it goes to the event log as history.
+    private mutating func remember(_ event: ContextEvent, delta: inout ModelDelta) {
+        eventLog.append(EventLogEntry(event))
+        delta.loggedEntries += 1
+        delta.changed = true
+        guard let name = event.change.node, let index = nodeIndex[name] else { return }
+        switch event.change {
+        case .nodeState(let transition) where transition.to == .launching:
+            if transition.from.isRetryable { nodes[index].registeredAt = nil }
+            nodes[index].launchedAt = event.time
+        case .nodeRegistered:
+            nodes[index].registeredAt = nodes[index].registeredAt ?? event.time
+        default:
+            return
+        }
+        delta.touchedNodes.append(index)
     }
 
     /// Builds workspaces and pending nodes from a creation event, for a feed that sent no snapshot.
@@ -305,8 +357,11 @@ public struct ConsoleModel: Sendable {
             nodes[index].identities = []
             nodes[index].timeline = []
             nodes[index].releasedAt = nil
-            outputs[index] = nil
+            nodes[index].registeredAt = nil
+            nodes[index].finishedAt = nil
         }
+        if new == .launching { nodes[index].launchedAt = time }
+        if new.isTerminal { nodes[index].finishedAt = time }
         nodes[index].state = new
         nodes[index].since = time
         nodes[index].exitCode = transition.exitCode

@@ -27,9 +27,15 @@ public struct ConsoleNode: Sendable, Hashable {
     public var message: String?
     /// While it waits: the requirement labels (role names, `*` for every identity) it started waiting on.
     public var waitingOn: [String]
+    /// When this attempt was launched, if known (events tell; a snapshot only for a first attempt).
+    public var launchedAt: Date?
+    /// When this attempt checked in, if known (events tell).
+    public var registeredAt: Date?
+    /// When this attempt finished (ok, failed, killed or timed out).
+    public var finishedAt: Date?
 
     /// Creates a node record from a snapshot of it.
-    public init(_ snapshot: NodeSnapshot, workspace: Int) {
+    public init(_ snapshot: NodeSnapshot, workspace: Int, contextCreatedAt: Date? = nil) {
         name = snapshot.name
         self.workspace = workspace
         slot = snapshot.slot
@@ -42,6 +48,9 @@ public struct ConsoleNode: Sendable, Hashable {
         exitCode = snapshot.exitCode
         message = snapshot.message
         waitingOn = snapshot.state == .waiting ? snapshot.requirements.filter { !$0.isMet }.map(\.label) : []
+        let boot = NodeBoot(snapshot, contextCreatedAt: contextCreatedAt ?? snapshot.since)
+        launchedAt = contextCreatedAt == nil ? nil : boot.launchedAt
+        finishedAt = boot.finishedAt
     }
 
     /// Creates a new pending slot.

@@ -1,16 +1,18 @@
 import MusterCore
 
-/// One piece of news for the console from its data feed (the broker client), applied by ``ConsoleModel``.
+/// A piece of news for the console from its data feed (the broker client), applied by ``ConsoleModel``.
 public enum ConsoleUpdate: Sendable, Hashable {
     /// A consistent picture of the context; replaces what the console knew (output lines of nodes that still
     /// exist are kept).
     case snapshot(ContextSnapshot)
-    /// Events in sequence order; events already included in the snapshot are ignored.
+    /// Events in sequence order. Events the snapshot already included are history: they only tell when each
+    /// node was launched, checked in and finished (for the timeline) and fill the event log.
     case events([ContextEvent])
-    /// New lines of one node's script output, in index order; lines already seen are ignored.
-    case output(node: String, lines: [OutputLine])
+    /// New lines of one attempt (slot generation) of a node's script output, in index order; lines already
+    /// seen are ignored.
+    case output(node: String, attempt: Int, lines: [OutputLine])
     /// The connection to the broker changed.
     case connection(ConnectionState)
-    /// The contexts the broker knows (for `:context` completion).
-    case contexts([ContextID])
+    /// The contexts the broker knows, with their status (the contexts view, `:context` completion).
+    case contexts([ContextSummary])
 }

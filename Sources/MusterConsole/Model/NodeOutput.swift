@@ -1,14 +1,17 @@
 import MusterCore
 
-/// The last lines of one node's script output, bounded so a chatty script cannot exhaust memory.
+/// The last lines of one attempt of a node's script output, bounded so a chatty script cannot exhaust memory.
 public struct NodeOutput: Sendable {
+    /// The attempt (slot generation, from 0) the lines belong to.
+    public let attempt: Int
     /// The lines held, oldest first; absolute positions (see ``RingBuffer``) survive old lines falling out.
     public private(set) var lines: RingBuffer<OutputLine>
     /// The index the next new line must have at least (lines already seen are ignored).
     public private(set) var nextIndex = 0
 
-    /// Creates an empty output holding at most `capacity` lines.
-    public init(capacity: Int) {
+    /// Creates an empty output of one attempt holding at most `capacity` lines.
+    public init(attempt: Int = 0, capacity: Int) {
+        self.attempt = attempt
         lines = RingBuffer(capacity: capacity)
     }
 

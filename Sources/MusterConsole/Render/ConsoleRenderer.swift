@@ -46,15 +46,18 @@ public enum ConsoleRenderer {
         if let banner = layout.banner { HeaderRenderer.drawBanner(frame, row: banner, into: &grid) }
         TitleRenderer.draw(frame, row: layout.title, into: &grid)
         switch frame.state.view {
+        case .contexts: ContextsRenderer.draw(frame, rows: layout.body, into: &grid)
         case .tree: TreeRenderer.draw(frame, rows: layout.body, into: &grid)
         case .detail: DetailRenderer.draw(frame, rows: layout.body, into: &grid)
         case .waits: WaitsRenderer.draw(frame, rows: layout.body, into: &grid)
         case .events: EventsRenderer.draw(frame, rows: layout.body, into: &grid)
+        case .timeline: TimelineRenderer.draw(frame, rows: layout.body, into: &grid)
         }
         StatusLineRenderer.draw(frame, row: layout.status, into: &grid)
         switch frame.state.overlay {
         case .help(let scroll): OverlayRenderer.drawHelp(frame, scroll: scroll, into: &grid)
         case .confirm(let dialog): OverlayRenderer.drawConfirm(dialog, frame, into: &grid)
+        case .message(let box): OverlayRenderer.drawMessage(box, frame, into: &grid)
         case nil: break
         }
     }
@@ -96,6 +99,45 @@ enum HeaderRenderer {
         registered.add("\(model.registration.registered)/\(model.registration.expected) ", .header)
         let fits = counts.width + registered.width <= width
         drawSplit(fits ? counts : compact, registered, row: 1, width: width, into: &grid)
+        drawMeter(frame, row: 2, into: &grid)
+    }
+
+    /// The meter row: the nodes by state as one bar, and how many had finished over the last minutes.
+    static func drawMeter(_ frame: Frame, row: Int, into grid: inout CellGrid) {
+        let model = frame.model
+        let width = grid.size.width
+        let ascii = frame.glyphs.rule == "-"
+        var left = StyledLine(" ")
+        let total = model.counts.total
+        let barWidth = max(10, min(48, width / 3))
+        if total > 0 {
+            // Each state gets its share of the bar, at least one cell when it has a node.
+            var cells: [(NodeState, Int)] = []
+            var used = 0
+            for state in NodeState.allCases where model.counts[state] > 0 {
+                let share = max(1, model.counts[state] * barWidth / total)
+                cells.append((state, share))
+                used += share
+            }
+            if let largest = cells.indices.max(by: { cells[$0].1 < cells[$1].1 }) { cells[largest].1 += barWidth - used }
+            for (state, count) in cells where count > 0 {
+                left.add(String(repeating: ascii ? "#" : "█", count: count), .state(state))
+            }
+            let done = model.counts[.ok] + model.counts.retryable
+            left.add("  \(done)/\(total) finished", .dim)
+        } else {
+            left.add(String(repeating: ascii ? "." : "░", count: barWidth), .dim)
+        }
+        var right = StyledLine()
+        let columns = max(0, min(StateHistory.capacity, width - left.width - 24))
+        let series = model.history.series(upTo: frame.now, count: columns)
+        if series.count >= 2, total > 0 {
+            let finished = series.map { Double($0[.ok] + $0.retryable) }
+            right.add("finished ", .dim)
+            right.add(Sparkline.text(finished, maximum: Double(total), ascii: ascii), model.counts[.failed] > 0 ? .failed : .ok)
+            right.add(" last \(DurationText.format(Double(series.count) * StateHistory.bucketSeconds)) ", .dim)
+        }
+        drawSplit(left, right, row: row, width: width, into: &grid)
     }
 
     /// What the context's status reads as, and its style.
@@ -140,8 +182,7 @@ enum TitleRenderer {
         let state = frame.state
         let rule = String(frame.glyphs.rule)
         var line = StyledLine(rule, .title)
-        let tabs: [(String, ConsoleView)] = [("1 tree", .tree), ("2 waits", .waits), ("3 events", .events)]
-        for (label, view) in tabs {
+        for (label, view) in TitleTabs.tabs {
             let active = state.view == view || (state.view == .detail && state.returnView == view)
             line.add(" \(label) ", active ? .selection : .title)
             line.add(rule, .title)
@@ -151,10 +192,13 @@ enum TitleRenderer {
             line.add(frame.model.nodes[detail.node].name + " ", .accent)
         }
         var right = StyledLine()
-        let filter = state.view == .events ? state.events.filter : (state.view == .tree ? state.tree.filter : "")
+        let filter = state.view == .events ? state.events.filter : (state.view == .tree || state.view == .timeline ? state.tree.filter : "")
         if !filter.isEmpty {
             right.add(" filter ", .title)
             right.add("/\(filter) ", .prompt)
+        }
+        if !state.marks.isEmpty && state.view != .events && state.view != .contexts {
+            right.add(" \(state.marks.count) marked ", .marked)
         }
         if state.view == .events { right.add(state.events.follow ? " following " : " paused ", .title) }
         let width = grid.size.width
@@ -189,22 +233,23 @@ enum StatusLineRenderer {
             let style: StyleRole = status.kind == .error ? .error : (status.kind == .success ? .success : .text)
             left = StyledLine(" " + status.text, style)
         } else {
-            left = hints(for: state)
+            left = hints(for: state, width: width - right.width)
         }
         HeaderRenderer.drawSplit(left, right, row: row, width: width, into: &grid)
     }
 
-    static func hints(for state: ConsoleState) -> StyledLine {
-        let pairs: [(String, String)]
-        switch state.view {
-        case .tree:
-            pairs = [("⏎", "open"), ("/", "filter"), ("r", "retry"), ("x", "kill"), ("l", "launch"), ("2", "waits"), ("?", "help"), ("q", "quit")]
-        case .detail: pairs = [("esc", "back"), ("f", "follow"), ("w", "wrap"), ("/", "search"), ("n/N", "next"), ("s", "save"), ("?", "help")]
-        case .waits: pairs = [("⏎", "open"), ("r", "retry"), ("x", "kill"), ("1", "tree"), ("3", "events"), ("?", "help"), ("q", "quit")]
-        case .events: pairs = [("⏎", "open"), ("/", "filter"), ("f", "follow"), ("1", "tree"), ("?", "help"), ("q", "quit")]
-        }
+    /// The keys that act in the view, from the one key table (``KeyMap``), as many as fit.
+    static func hints(for state: ConsoleState, width: Int = .max) -> StyledLine {
         var line = StyledLine(" ")
-        for (key, label) in pairs {
+        if state.view == .detail {
+            line.add("esc", .accent)
+            line.add(" back  ", .dim)
+        }
+        for binding in KeyMap.hints(for: state.view) {
+            guard let hint = binding.hint, !(binding.isAction && state.options.readOnly) else { continue }
+            let key = binding.action == .retry && !state.marks.isEmpty && state.view != .detail ? "r" : binding.shortKey
+            let label = binding.action == .retry && !state.marks.isEmpty && state.view != .detail ? "retry marked" : hint
+            guard line.width + TextWidth.of(key) + label.count + 3 <= width else { break }
             line.add(key, .accent)
             line.add(" \(label)  ", .dim)
         }

@@ -19,15 +19,28 @@ enum DetailInfo {
         summary.add(node.name, .accent)
         summary.add("  \(node.state.rawValue) \(DurationText.between(node.since, now))", .state(node.state))
         summary.add("\(glyphs.separator)workspace \(workspace.name) slot \(node.slot)", .dim)
-        if node.generation > 0 { summary.add("\(glyphs.separator)retry \(node.generation)", .dim) }
+        if node.generation > 0 { summary.add("\(glyphs.separator)attempt \(node.generation + 1)", .dim) }
         if !workspace.image.isEmpty { summary.add("\(glyphs.separator)image \(workspace.image)", .dim) }
         fixed.append(summary)
 
         if node.exitCode != nil || node.message != nil {
             var problem = label("reason")
             if let code = node.exitCode { problem.add("exit \(code)  ", .state(node.state)) }
-            problem.add(node.message ?? "", .state(node.state))
+            let lines = MessageText.lines(of: node.message ?? "")
+            problem.add(lines.first ?? "", .state(node.state))
             fixed.append(problem)
+            // The rest of the message, a few lines of it; `m` shows all of it, wrapped.
+            let room = max(0, min(3, maximum / 3))
+            for line in lines.dropFirst().prefix(room) {
+                var more = label("")
+                more.add(line, .state(node.state))
+                fixed.append(more)
+            }
+            if lines.count > room + 1 || (lines.first.map { TextWidth.of($0) > 100 } ?? false) {
+                var hint = label("")
+                hint.add("… m shows the whole message (\(Plural.count(lines.count, "line")))", .dim)
+                fixed.append(hint)
+            }
         }
 
         if node.identities.isEmpty {

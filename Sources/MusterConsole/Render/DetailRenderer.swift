@@ -27,9 +27,15 @@ enum DetailRenderer {
         }
         if pane.end == pane.first, let first = layout.output.first {
             let node = model.nodes[detail.node]
-            let text =
-                node.state.isTerminal || node.state == .configuring
-                ? "  no output received" : "  no output yet: scripts run once the node is released"
+            let attempt = detail.shownAttempt(latest: node.generation)
+            let text: String
+            if model.outputAttempt(of: detail.node) != attempt {
+                text = "  fetching the output of attempt \(attempt + 1)…"
+            } else if node.state.isTerminal || node.state == .configuring || attempt < node.generation {
+                text = "  no output received"
+            } else {
+                text = "  no output yet: scripts run once the node is released"
+            }
             grid.draw(text, x: 0, y: first, style: .dim)
         }
     }
@@ -46,7 +52,13 @@ enum DetailRenderer {
         let rule = String(frame.glyphs.rule)
         var line = StyledLine(rule + " output ", .title)
         let total = pane.end
-        var facts = ["\(total) line\(total == 1 ? "" : "s")"]
+        var facts: [String] = []
+        let node = frame.model.nodes[detail.node]
+        if node.generation > 0 {
+            let shown = detail.shownAttempt(latest: node.generation)
+            facts.append("attempt \(shown + 1) of \(node.generation + 1)\(shown == node.generation ? "" : ", not the latest") ([ ])")
+        }
+        facts.append(Plural.count(total, "line"))
         if pane.first > 0 { facts.append("first \(pane.first) dropped") }
         facts.append(detail.follow ? "following" : "line \(min(top + 1, max(total, 1)))")
         facts.append(detail.wrap ? "wrap" : "no wrap")

@@ -1,10 +1,11 @@
 /// Boxes drawn over the view: the key help and confirmations.
 enum OverlayRenderer {
     /// The help text: every binding of ``KeyMap`` by scope, then the commands.
-    static func helpLines(readOnly: Bool) -> [StyledLine] {
+    static func helpLines(readOnly: Bool, user: [UserCommand] = []) -> [StyledLine] {
         var lines: [StyledLine] = []
+        let all = KeyMap.bindings + KeyMap.userBindings(user)
         for scope in KeyScope.allCases {
-            let bindings = KeyMap.bindings.filter { $0.scope == scope }
+            let bindings = all.filter { $0.scope == scope }
             guard !bindings.isEmpty else { continue }
             if !lines.isEmpty { lines.append(StyledLine()) }
             lines.append(StyledLine(scope.title, .accent))
@@ -16,7 +17,14 @@ enum OverlayRenderer {
             }
         }
         lines.append(StyledLine())
-        lines.append(StyledLine("Commands (Tab completes names)", .accent))
+        lines.append(StyledLine("Mouse", .accent))
+        for (what, summary) in ConsoleState.mouseHelp {
+            var line = StyledLine("  " + what.padded(toWidth: 14), .header)
+            line.add(summary, .dialog)
+            lines.append(line)
+        }
+        lines.append(StyledLine())
+        lines.append(StyledLine("Commands (Tab completes files and names; ↑/↓ history)", .accent))
         for (_, usage) in ConsoleCommand.catalog where !usage.isEmpty {
             lines.append(StyledLine("  " + usage, .dialog))
         }
@@ -24,7 +32,7 @@ enum OverlayRenderer {
     }
 
     static func drawHelp(_ frame: Frame, scroll: Int, into grid: inout CellGrid) {
-        let lines = helpLines(readOnly: frame.state.options.readOnly)
+        let lines = helpLines(readOnly: frame.state.options.readOnly, user: frame.state.options.userCommands)
         let width = min(grid.size.width - 2, 84)
         let height = min(grid.size.height - 2, lines.count + 2)
         let inner = height - 2
@@ -42,14 +50,16 @@ enum OverlayRenderer {
     }
 
     static func drawConfirm(_ dialog: ConfirmDialog, _ frame: Frame, into grid: inout CellGrid) {
-        let width = min(grid.size.width - 4, max(44, TextWidth.of(dialog.detail) + 6, TextWidth.of(dialog.question) + 6))
-        let box = Box(width: width, height: 6, in: grid.size)
+        let width = min(grid.size.width - 4, max(44, min(90, TextWidth.of(dialog.detail) + 6), TextWidth.of(dialog.question) + 6))
+        let details = MessageText.wrapped(dialog.detail, width: width - 6)
+        let shown = Array(details.prefix(max(1, grid.size.height - 8)))
+        let box = Box(width: width, height: 5 + shown.count, in: grid.size)
         box.drawFrame(title: " Confirm ", footer: "", glyphs: frame.glyphs, into: &grid)
-        let rows: [StyledLine] = [
-            StyledLine("  " + dialog.question, .header),
-            StyledLine("  " + dialog.detail, .dialog),
-            StyledLine(),
-        ]
+        var rows: [StyledLine] = [StyledLine("  " + dialog.question, .header)]
+        for (offset, line) in shown.enumerated() {
+            rows.append(StyledLine("  " + line + (offset == shown.count - 1 && shown.count < details.count ? " …" : ""), .dialog))
+        }
+        rows.append(StyledLine())
         for (offset, line) in rows.enumerated() {
             var padded = StyledLine()
             for span in line.spans { padded.add(span.text, span.style) }
@@ -60,7 +70,24 @@ enum OverlayRenderer {
         answer.add(" yes    ", .dialog)
         answer.add("N", .accent)
         answer.add(" no (any other key)", .dialog)
-        grid.draw(answer, x: box.x + 1, y: box.y + 4, width: width - 2, fill: .dialog)
+        grid.draw(answer, x: box.x + 1, y: box.y + box.height - 2, width: width - 2, fill: .dialog)
+    }
+
+    /// A long message in a box, wrapped to it and scrolled with j/k.
+    static func drawMessage(_ message: MessageBox, _ frame: Frame, into grid: inout CellGrid) {
+        let width = min(grid.size.width - 2, 100)
+        let lines = MessageText.wrapped(message.text, width: width - 4)
+        let height = min(grid.size.height - 2, lines.count + 2)
+        let inner = height - 2
+        let top = max(0, min(message.scroll, lines.count - inner))
+        let more = top + inner < lines.count || top > 0 ? " j/k scroll ·" : ""
+        let box = Box(width: width, height: height, in: grid.size)
+        box.drawFrame(title: " \(message.title) ", footer: "\(more) any other key closes ", glyphs: frame.glyphs, into: &grid)
+        for row in 0..<inner {
+            let index = top + row
+            let text = index < lines.count ? lines[index] : ""
+            grid.draw(StyledLine(" " + text, .dialog), x: box.x + 1, y: box.y + 1 + row, width: width - 2, fill: .dialog)
+        }
     }
 
     /// A centred box.

@@ -52,6 +52,10 @@ public enum StyleRole: UInt8, CaseIterable, Sendable, Hashable {
     case killed
     /// Timed-out nodes.
     case timedOut
+    /// The critical chain in the timeline.
+    case critical
+    /// Marked nodes (the mark and the name).
+    case marked
 
     /// The role for a node state.
     public static func state(_ state: NodeState) -> StyleRole {
@@ -99,6 +103,8 @@ public enum StyleRole: UInt8, CaseIterable, Sendable, Hashable {
         case .failed: "F"
         case .killed: "K"
         case .timedOut: "T"
+        case .critical: "c"
+        case .marked: "k"
         }
     }
 }

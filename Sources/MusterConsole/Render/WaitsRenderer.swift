@@ -17,7 +17,7 @@ enum WaitsRenderer {
             }
             return
         }
-        let columns = TreeRenderer.Columns(model, width: width)
+        let columns = TreeColumns(model, width: width)
         var cursor = state.waitsCursor
         cursor.scrollIntoView(count: waits.count, height: rows.count)
         for (offset, y) in rows.enumerated() {
@@ -62,7 +62,7 @@ enum WaitsRenderer {
         return line
     }
 
-    static func nodeLine(_ index: Int, label: String, _ frame: Frame, columns: TreeRenderer.Columns) -> StyledLine {
+    static func nodeLine(_ index: Int, label: String, _ frame: Frame, columns: TreeColumns) -> StyledLine {
         let model = frame.model
         let node = model.nodes[index]
         var line = StyledLine("    ")

@@ -2,7 +2,7 @@
 public enum ConsoleCommand: Sendable, Hashable {
     /// `:launch FILE`
     case launch(path: String)
-    /// `:scale WORKSPACE +N`
+    /// `:scale WORKSPACE +N` (add nodes) or `-N` (kill the last N slots: the broker cannot remove a slot)
     case scale(workspace: String, count: Int)
     /// `:theme NAME`
     case theme(String)
@@ -10,7 +10,7 @@ public enum ConsoleCommand: Sendable, Hashable {
     case context(String)
     /// `:save [FILE]` (in a node's detail)
     case save(path: String?)
-    /// `:tree`, `:waits`, `:events`
+    /// `:contexts`, `:tree`, `:waits`, `:events`, `:timeline`
     case show(ConsoleView)
     /// `:help`
     case help
@@ -20,13 +20,15 @@ public enum ConsoleCommand: Sendable, Hashable {
     /// The commands with their usage, for completion and the help overlay.
     public static let catalog: [(name: String, usage: String)] = [
         ("launch", ":launch FILE            create and launch a context from a cluster document"),
-        ("scale", ":scale WORKSPACE +N     add N nodes to a workspace"),
+        ("scale", ":scale WORKSPACE +N|-N  add N nodes, or kill the last N slots (after a confirmation)"),
         ("theme", ":theme NAME             switch theme"),
         ("context", ":context ID             show another context"),
-        ("save", ":save [FILE]            save the node's output (default NODE.log)"),
-        ("tree", ":tree  :waits  :events  switch view"),
+        ("contexts", ":contexts :tree :waits :events :timeline  switch view"),
+        ("save", ":save [FILE]            save the node's output shown (default NODE.log)"),
+        ("tree", ""),
         ("waits", ""),
         ("events", ""),
+        ("timeline", ""),
         ("help", ":help                   this help"),
         ("quit", ":quit                   leave the console"),
     ]
@@ -41,10 +43,10 @@ public enum ConsoleCommand: Sendable, Hashable {
             guard arguments.count == 1 else { return .failure(CommandError("usage: :launch FILE")) }
             return .success(.launch(path: arguments[0]))
         case "scale":
-            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N")) }
+            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N (add) or -N (remove)")) }
             let number = arguments[1].hasPrefix("+") ? String(arguments[1].dropFirst()) : arguments[1]
-            guard let count = Int(number), count >= 1 else {
-                return .failure(CommandError("'\(arguments[1])' is not a number of nodes to add (usage: :scale WORKSPACE +N)"))
+            guard let count = Int(number), count != 0 else {
+                return .failure(CommandError("'\(arguments[1])' is not a number of nodes (usage: :scale WORKSPACE +N to add, -N to remove)"))
             }
             return .success(.scale(workspace: arguments[0], count: count))
         case "theme":
@@ -56,6 +58,8 @@ public enum ConsoleCommand: Sendable, Hashable {
         case "save":
             guard arguments.count <= 1 else { return .failure(CommandError("usage: :save [FILE]")) }
             return .success(.save(path: arguments.first))
+        case "contexts", "ctxs": return .success(.show(.contexts))
+        case "timeline": return .success(.show(.timeline))
         case "tree": return .success(.show(.tree))
         case "waits": return .success(.show(.waits))
         case "events": return .success(.show(.events))

@@ -10,16 +10,25 @@ public enum ConsoleEffect: Sendable, Hashable {
     case addNodes(workspace: String, count: Int)
     /// Retry one failed, killed or timed-out node.
     case retry(node: String)
-    /// Retry these nodes: every retryable node of a workspace, named when the operator confirmed.
-    case retryFailed(workspace: String, nodes: [String])
+    /// Retry these nodes (marked ones, or every failed node of a workspace), named when the operator confirmed;
+    /// `what` names the set in the result (`3 marked nodes`).
+    case retryNodes([String], what: String)
     /// Kill one node.
     case kill(node: String)
+    /// Kill these nodes (marked ones, or the last slots of a workspace being scaled down).
+    case killNodes([String], what: String)
     /// Show another context.
     case switchContext(ContextID)
     /// Write a node's output, as shown, to a file.
     case saveOutput(node: String, path: String)
     /// Use another theme.
     case setTheme(String)
+    /// Open a shell on a node (the console steps aside until it exits).
+    case shell(node: String)
+    /// Run one of the user's commands (from the config file) for a node.
+    case userCommand(UserCommand, node: String)
+    /// Put text on the terminal's clipboard (OSC 52).
+    case copy(String)
     /// Leave the console.
     case quit
 }

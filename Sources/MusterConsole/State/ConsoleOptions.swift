@@ -14,6 +14,8 @@ public struct ConsoleOptions: Sendable, Hashable {
     public var timeZone: TimeZone
     /// The symbols to draw.
     public var glyphs: Glyphs
+    /// The user's commands (config file hotkeys).
+    public var userCommands: [UserCommand]
 
     /// Creates options.
     public init(
@@ -22,7 +24,8 @@ public struct ConsoleOptions: Sendable, Hashable {
         themeNames: [String] = [Theme.defaultName],
         themeName: String = Theme.defaultName,
         timeZone: TimeZone = TimeZone(identifier: "UTC")!,
-        glyphs: Glyphs = .unicode
+        glyphs: Glyphs = .unicode,
+        userCommands: [UserCommand] = []
     ) {
         self.readOnly = readOnly
         self.quitStopsBroker = quitStopsBroker
@@ -30,5 +33,6 @@ public struct ConsoleOptions: Sendable, Hashable {
         self.themeName = themeName
         self.timeZone = timeZone
         self.glyphs = glyphs
+        self.userCommands = userCommands
     }
 }

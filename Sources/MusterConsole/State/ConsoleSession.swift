@@ -45,6 +45,28 @@ public struct ConsoleSession: Sendable {
         state.options = options
     }
 
+    /// Shows a view (the contexts view when the console starts without a context).
+    public mutating func show(_ view: ConsoleView) {
+        state.show(view)
+    }
+
+    /// Sets the command line's history (read from its file at start).
+    public mutating func setHistory(_ history: CommandHistory) {
+        state.setHistory(history)
+    }
+
+    /// What the console needs from its feed now: the output of the node whose detail is open (the attempt
+    /// shown), and the list of contexts while the contexts view is shown.
+    public var demand: ConsoleDemand {
+        var demand = ConsoleDemand(contexts: state.view == .contexts)
+        if state.view == .detail, let detail = state.detail, detail.node < model.nodes.count, let context = model.contextID {
+            let node = model.nodes[detail.node]
+            let attempt = detail.shownAttempt(latest: node.generation)
+            demand.output = OutputDemand(context: context, node: node.name, attempt: attempt, live: attempt == node.generation)
+        }
+        return demand
+    }
+
     /// The frame to render at `now`.
     public func frame(at now: Date) -> Frame { Frame(model: model, state: state, now: now) }
 }

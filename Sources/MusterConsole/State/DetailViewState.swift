@@ -14,11 +14,18 @@ public struct DetailViewState: Sendable, Hashable {
     public var search: String?
     /// The absolute line of the current match.
     public var match: Int?
+    /// The attempt shown (slot generation, from 0); nil for the latest, which follows retries.
+    public var attempt: Int?
+    /// The first line of the information block shown (it scrolls when it does not fit).
+    public var infoTop = 0
 
     /// Creates the state for a node, following its output.
     public init(node: Int) {
         self.node = node
     }
+
+    /// The attempt shown of a node whose latest attempt is `generation`.
+    public func shownAttempt(latest generation: Int) -> Int { min(attempt ?? generation, generation) }
 }
 
 /// Where the events view is: its filter, and what is selected.

@@ -31,10 +31,22 @@ public struct ConfirmDialog: Sendable, Hashable {
     public var effect: ConsoleEffect
 }
 
+/// A long text to read in a box: a node's whole failure message, wrapped.
+public struct MessageBox: Sendable, Hashable {
+    /// The box's title.
+    public var title: String
+    /// The text (its lines are wrapped to the box when drawn).
+    public var text: String
+    /// The first wrapped line shown.
+    public var scroll: Int
+}
+
 /// Something drawn over the current view.
 public enum Overlay: Sendable, Hashable {
     /// The key help, scrolled by `scroll` lines.
     case help(scroll: Int)
     /// A confirmation.
     case confirm(ConfirmDialog)
+    /// A long text.
+    case message(MessageBox)
 }

@@ -12,16 +12,18 @@ public enum TreeRow: Sendable, Hashable {
 }
 
 /// The rows of the workspace tree, indexed so that finding row *k*, or the row of a node, never walks the
-/// nodes: O(log workspaces) without a filter, O(log nodes) with one.
+/// nodes: O(log workspaces) without a filter or sort, O(log nodes) with one.
 ///
 /// Without a filter each workspace contributes its header plus, when unfolded, its nodes in slot order, so a
-/// prefix sum over workspaces is the whole index. With a filter each workspace keeps the sorted list of its
-/// matching nodes; events re-check only the nodes they touched.
+/// prefix sum over workspaces is the whole index. With a filter or another order each workspace keeps the
+/// ordered list of its matching nodes; events re-check and re-place only the nodes they touched.
 public struct TreeRows: Sendable, Hashable {
     /// Folded workspaces.
     public private(set) var collapsed: Set<Int> = []
-    /// The filter text (case-insensitive substring of name, address, host name or state); empty for none.
-    public private(set) var filter = ""
+    /// The filter (see ``NodeFilter``).
+    public private(set) var nodeFilter = NodeFilter("")
+    /// The order of nodes within a workspace.
+    public private(set) var sort = TreeSort.slot
     /// The number of rows.
     public private(set) var count = 1
 
@@ -35,18 +37,25 @@ public struct TreeRows: Sendable, Hashable {
     /// Creates an empty index.
     public init() {}
 
+    /// The filter text; empty for none.
+    public var filter: String { nodeFilter.text }
+
+    /// Whether every node is listed in slot order (no per-workspace lists needed).
+    private var isPlain: Bool { nodeFilter.isEmpty && sort == .slot }
+
     /// Rebuilds from the model: O(workspaces) without a filter, O(nodes) with one (on a new filter or structure).
     mutating func rebuild(_ model: ConsoleModel) {
         workspaceCount = model.workspaces.count
         nodeCount = model.nodes.count
-        if filter.isEmpty {
+        if isPlain {
             matches = nil
         } else {
             var lists: [Int: [Int]] = [:]
-            for (index, node) in model.nodes.enumerated() where Self.matches(node, filter) {
+            for (index, node) in model.nodes.enumerated() where passes(node, model) {
                 lists[node.workspace, default: []].append(index)
             }
-            for key in lists.keys { lists[key]?.sort { model.nodes[$0].slot < model.nodes[$1].slot } }
+            let sort = sort
+            for key in lists.keys { lists[key]?.sort { sort.precedes(model.nodes[$0], model.nodes[$1]) } }
             matches = lists
         }
         recount(model)
@@ -60,29 +69,43 @@ public struct TreeRows: Sendable, Hashable {
         }
         guard matches != nil, !delta.touchedNodes.isEmpty else { return }
         var membershipChanged = false
-        for index in delta.touchedNodes {
+        for index in Set(delta.touchedNodes) {
             let node = model.nodes[index]
             var list = matches?[node.workspace] ?? []
-            let position = Self.position(of: node.slot, in: list, model)
-            let present = position < list.count && list[position] == index
-            let wanted = Self.matches(node, filter)
-            if wanted && !present {
-                list.insert(index, at: position)
-            } else if !wanted && present {
+            var present = false
+            if sort == .slot {
+                let position = Self.position(of: index, in: list, model, sort: sort)
+                present = position < list.count && list[position] == index
+                if present { list.remove(at: position) }
+            } else if let position = list.firstIndex(of: index) {
+                // The node's sort key may have changed: find it by a scan, then place it anew.
+                present = true
                 list.remove(at: position)
-            } else {
-                continue
             }
+            let wanted = passes(node, model)
+            if wanted { list.insert(index, at: Self.position(of: index, in: list, model, sort: sort)) }
+            guard wanted || present else { continue }
             matches?[node.workspace] = list
-            membershipChanged = true
+            if wanted != present { membershipChanged = true }
         }
         if membershipChanged { recount(model) }
     }
 
     /// Sets the filter and rebuilds.
     mutating func setFilter(_ text: String, _ model: ConsoleModel) {
-        filter = text
+        nodeFilter = NodeFilter(text)
         rebuild(model)
+    }
+
+    /// Sets the order and rebuilds.
+    mutating func setSort(_ order: TreeSort, _ model: ConsoleModel) {
+        sort = order
+        rebuild(model)
+    }
+
+    /// The nodes shown under the filter, whatever is folded, in row order.
+    func shownNodes(_ model: ConsoleModel) -> [Int] {
+        model.workspaces.indices.flatMap { workspace in matches.map { $0[workspace] ?? [] } ?? model.workspaces[workspace].nodes }
     }
 
     /// Folds or unfolds a workspace.
@@ -127,8 +150,14 @@ public struct TreeRows: Sendable, Hashable {
             let workspace = model.nodes[node].workspace
             guard !collapsed.contains(workspace), let position = shownPosition(workspace) else { return nil }
             if let list = matches?[workspace] {
-                let offset = Self.position(of: model.nodes[node].slot, in: list, model)
-                guard offset < list.count, list[offset] == node else { return nil }
+                let offset: Int
+                if sort == .slot {
+                    offset = Self.position(of: node, in: list, model, sort: sort)
+                    guard offset < list.count, list[offset] == node else { return nil }
+                } else {
+                    guard let found = list.firstIndex(of: node) else { return nil }
+                    offset = found
+                }
                 return starts[position] + 1 + offset
             }
             return starts[position] + 1 + model.nodes[node].slot
@@ -157,7 +186,7 @@ public struct TreeRows: Sendable, Hashable {
         var row = 1
         for workspace in model.workspaces.indices {
             let nodes = matches.map { $0[workspace]?.count ?? 0 } ?? model.workspaces[workspace].nodes.count
-            if matches != nil && nodes == 0 { continue }
+            if !nodeFilter.isEmpty && nodes == 0 { continue }
             shown.append(workspace)
             starts.append(row)
             row += 1 + (collapsed.contains(workspace) ? 0 : nodes)
@@ -165,24 +194,20 @@ public struct TreeRows: Sendable, Hashable {
         count = row
     }
 
-    /// The insertion position of `slot` in a list of node indices sorted by slot.
-    private static func position(of slot: Int, in list: [Int], _ model: ConsoleModel) -> Int {
+    /// The insertion position of node `index` in a list ordered by `sort`.
+    private static func position(of index: Int, in list: [Int], _ model: ConsoleModel, sort: TreeSort) -> Int {
+        let node = model.nodes[index]
         var low = 0
         var high = list.count
         while low < high {
             let middle = (low + high) / 2
-            if model.nodes[list[middle]].slot < slot { low = middle + 1 } else { high = middle }
+            if list[middle] != index && sort.precedes(model.nodes[list[middle]], node) { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
-    /// Whether a node matches a filter.
-    static func matches(_ node: ConsoleNode, _ filter: String) -> Bool {
-        if node.name.range(of: filter, options: .caseInsensitive) != nil { return true }
-        if node.state.rawValue.range(of: filter, options: .caseInsensitive) != nil { return true }
-        for identity in node.identities {
-            if identity.ip.contains(filter) || identity.hostname.range(of: filter, options: .caseInsensitive) != nil { return true }
-        }
-        return false
+    /// Whether a node passes the filter.
+    private func passes(_ node: ConsoleNode, _ model: ConsoleModel) -> Bool {
+        nodeFilter.isEmpty || nodeFilter.matches(node, workspace: model.workspaces[node.workspace].name)
     }
 }

@@ -88,6 +88,8 @@ extension Theme {
             .failed: TextStyle(foreground: .rgb(0xFF, 0x5F, 0x5F), bold: true),
             .killed: TextStyle(foreground: .rgb(0xD7, 0x87, 0xAF)),
             .timedOut: TextStyle(foreground: .rgb(0xFF, 0x87, 0x00), bold: true),
+            .critical: TextStyle(foreground: .rgb(0xFF, 0xAF, 0x00), bold: true),
+            .marked: TextStyle(foreground: .rgb(0xFF, 0x87, 0xFF), bold: true),
         ]
     )
 
@@ -116,6 +118,8 @@ extension Theme {
             .failed: TextStyle(bold: true),
             .timedOut: TextStyle(bold: true),
             .killed: TextStyle(dim: true),
+            .critical: TextStyle(bold: true, underline: true),
+            .marked: TextStyle(bold: true, reverse: true),
         ]
     )
 }

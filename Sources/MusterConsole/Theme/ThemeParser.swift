@@ -162,5 +162,5 @@ public enum ThemeParser {
 
 extension StyleRole {
     /// Whether the role colours a node state (theme files list these under `states`).
-    public var isNodeState: Bool { rawValue >= StyleRole.pending.rawValue }
+    public var isNodeState: Bool { rawValue >= StyleRole.pending.rawValue && rawValue <= StyleRole.timedOut.rawValue }
 }

@@ -55,12 +55,14 @@ public actor LocalLauncher: NodeLauncher {
         var task: Task<Void, Never>
     }
 
-    private let configuration: Configuration
+    let configuration: Configuration
     private let addresses: LoopbackAddresses
     private let logger: Logger
     private var running: [String: Running] = [:]
     /// Each context's node indexes (for stable addresses), by node name.
     private var indexes: [ContextID: [String: Int]] = [:]
+    /// Image folders of contexts whose document lives elsewhere (see `useImages(_:for:)`).
+    var contextImages: [ContextID: ImageFolders] = [:]
 
     /// Ties every agent's life to this process: when it ends, however it ends, the agents stop their nodes.
     private let lifeline: Lifeline?
@@ -155,7 +157,7 @@ public actor LocalLauncher: NodeLauncher {
     /// Creates the node's root, copies its image's ctx-scripts, and writes its userdata (mode 0600).
     private func prepareRoot(for request: LaunchRequest) throws -> String {
         let image: String
-        switch configuration.images.folder(for: request.image) {
+        switch (contextImages[request.context] ?? configuration.images).folder(for: request.image) {
         case .success(let folder): image = folder
         case .failure(let error): throw LaunchError(error.description)
         }

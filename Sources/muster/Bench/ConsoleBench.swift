@@ -12,7 +12,8 @@ struct ConsoleBench: ParsableCommand {
             A real context engine boots the seed topology scaled to N nodes (every dependent waiting on the head, \
             so that the waits view is full); the console renders its tree, a node's detail with 2,000 output \
             lines, and the waits view at 160×50 while the selection moves, then applies the head's check-in \
-            event by event. Idle CPU runs the console's real loop (no terminal; it waits on its wake-up pipe as \
+            event by event, lets a few hundred nodes finish, and renders the timeline (with its critical chain, \
+            computed every frame) and the contexts view. Idle CPU runs the console's real loop (no terminal; it waits on its wake-up pipe as \
             it does on a terminal) for --idle-seconds and reads the process's CPU time. Targets: frame ≤ 2 ms at \
             10,000 nodes, idle CPU ≤ 0.5 %.
             """
@@ -38,6 +39,7 @@ struct ConsoleBench: ParsableCommand {
         report.printTable(columns: [
             ("tree p50", "tree_p50_ms", Figure.milliseconds), ("tree p99", "tree_p99_ms", Figure.milliseconds),
             ("detail p99", "detail_p99_ms", Figure.milliseconds), ("waits p99", "waits_p99_ms", Figure.milliseconds),
+            ("timeline p99", "timeline_p99_ms", Figure.milliseconds), ("contexts p99", "contexts_p99_ms", Figure.milliseconds),
             ("event", "event_apply_us", Figure.microseconds), ("idle CPU", "idle_cpu_percent", Figure.percent),
         ])
     }
@@ -68,7 +70,7 @@ struct ConsoleBench: ParsableCommand {
                 text: "line \($0) of the output of a script"
             )
         }
-        _ = session.apply(.output(node: names[min(1, names.count - 1)], lines: lines))
+        _ = session.apply(.output(node: names[min(1, names.count - 1)], attempt: 0, lines: lines))
 
         func renderFrames(_ keys: [Key]) -> Samples {
             var samples = Samples()
@@ -99,6 +101,22 @@ struct ConsoleBench: ParsableCommand {
         }
         let perEvent = applying.seconds * 1e6 / Double(max(1, outcome.events.count))
 
+        // The head and a few hundred dependents finish: the timeline has a critical chain to find and draw.
+        for node in names.prefix(max(1, min(300, count / 20))) {
+            now += 0.01
+            guard let finished = try? engine.apply(.report(context: id, node: node, result: .ok), at: now) else { continue }
+            _ = session.apply(.events(finished.events))
+        }
+        _ = session.handle(.key(.character("4")), at: now)
+        let timeline = renderFrames([.down, .down, .pageDown, .pageUp])
+        let contexts = (0..<20).map {
+            ContextSummary(id: ContextID("ctx-\($0)"), name: "bench-\($0)", createdAt: now, status: snapshot.status)
+        }
+        _ = session.apply(.contexts(contexts))
+        _ = session.handle(.key(.character("0")), at: now)
+        let contextsView = renderFrames([.down, .up])
+        _ = session.handle(.key(.character("1")), at: now)
+
         let idle = idleSeconds > 0 ? try idleCPU(session) : 0
         return BenchResult(
             scenario: "console",
@@ -107,6 +125,8 @@ struct ConsoleBench: ParsableCommand {
                 "tree_p50_ms": tree.percentile(50), "tree_p99_ms": tree.percentile(99),
                 "detail_p50_ms": detail.percentile(50), "detail_p99_ms": detail.percentile(99),
                 "waits_p50_ms": waits.percentile(50), "waits_p99_ms": waits.percentile(99),
+                "timeline_p50_ms": timeline.percentile(50), "timeline_p99_ms": timeline.percentile(99),
+                "contexts_p99_ms": contextsView.percentile(99),
                 "event_apply_us": perEvent, "idle_cpu_percent": idle,
             ]
         )
@@ -162,6 +182,9 @@ final class IdleTerminal: TerminalDriver {
 
     func start() throws {}
     func stop() {}
+    func suspend() {}
+    func resume() {}
+    func copyToClipboard(_ text: String) {}
     func apply(_ theme: Theme) {}
     func draw(_ update: FrameUpdate) {}
 

@@ -149,7 +149,8 @@ struct UpCommand: AsyncParsableCommand {
                     clusterPath: cluster,
                     document: document.bytes,
                     state: stateFolder,
-                    interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1,
+                    interactive: !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1
+                        && !TerminalCapability.isDumb(ProcessInfo.processInfo.environment["TERM"]),
                     keep: keep,
                     limits: ContextLimitRequest(
                         bootTimeoutSeconds: bootTimeout ?? (launcher == .ec2 ? 600 : nil),

@@ -190,26 +190,15 @@ final class UpSession: Service, Sendable {
     // MARK: Console
 
     private func runConsole(client: OperatorClient, context: ContextID, url: String, embedded: Bool) async throws -> FollowOutcome {
-        let environment = ProcessInfo.processInfo.environment
-        let catalog = ThemeCatalog(
-            folders: ThemeCatalog.standardFolders(
-                repositoryThemes: settings.repositoryThemes.map { URL(fileURLWithPath: $0) },
-                environment: environment
-            )
-        )
-        let options = ConsoleOptions(
+        let setup = ConsoleSetup(
+            flagTheme: settings.theme,
+            readOnly: false,
             quitStopsBroker: !settings.keep,
-            themeNames: catalog.names(),
-            themeName: ThemeChoice.name(flag: settings.theme, environment: environment),
-            timeZone: .current
-        )
-        let configuration = ConsoleConfiguration(
+            state: settings.state,
             broker: url,
-            context: context,
-            options: options,
-            themes: catalog,
-            colorsDisabled: ThemeChoice.colorsDisabled(environment: environment)
+            environment: ProcessInfo.processInfo.environment
         )
+        let configuration = setup.configuration(context: context)
         let logger = logger
         // SIGINT/SIGTERM reach the service group, not the console: a graceful shutdown cancels it, which quits it.
         do {
@@ -217,7 +206,7 @@ final class UpSession: Service, Sendable {
                 try await ConsoleRunner.run(
                     configuration: configuration,
                     feed: ClientConsoleFeed(client: client, logger: logger),
-                    actions: ClientConsoleActions(client: client),
+                    actions: UpConsoleActions(client: client, launcher: self.launcher, external: !embedded, brokerURL: url, logger: logger),
                     logger: logger,
                     handleSignals: false
                 )

@@ -37,7 +37,11 @@ enum Scenes {
 
     /// CPE in progress: head and provisioner ok, scheduler failed in `1-ipandhost`, aggregator configuring,
     /// two provisioner nodes added (one launching), and output for the scheduler.
-    static func progress(size: ScreenSize, options: ConsoleOptions = ConsoleOptions()) throws -> (ConsoleSession, EngineScript) {
+    static func progress(
+        size: ScreenSize,
+        options: ConsoleOptions = ConsoleOptions(),
+        failureMessage: String = "1-ipandhost/rabbitmq-head exited 7"
+    ) throws -> (ConsoleSession, EngineScript) {
         var script = try EngineScript(document: try EngineScript.cpeDocument())
         let initial = try script.snapshot()
         _ = script.takeEvents()
@@ -52,12 +56,12 @@ enum Scenes {
         try script.run("provisioner-0", phase: 1, script: "1-ipandhost/rabbitmq-head", arguments: [head.ip])
         try script.reportOK("provisioner-0")
         try script.run("scheduler-0", phase: 1, script: "1-ipandhost/rabbitmq-head", arguments: [head.ip], exitCode: 7)
-        try script.reportError("scheduler-0", code: 4, message: "1-ipandhost/rabbitmq-head exited 7")
+        try script.reportError("scheduler-0", code: 4, message: failureMessage)
         try script.startScript("aggregator-0", phase: 1, script: "1-ipandhost/rabbitmq-head", arguments: [head.ip])
         try script.addNodes("provisioner", 2)
         try script.launch("provisioner-1")
         var session = Self.session(&script, initial: initial, size: size, options: options)
-        session.apply(.output(node: "scheduler-0", lines: schedulerOutput(at: script.now, headIP: head.ip)))
+        session.apply(.output(node: "scheduler-0", attempt: 0, lines: schedulerOutput(at: script.now, headIP: head.ip)))
         return (session, script)
     }
 
@@ -81,6 +85,53 @@ enum Scenes {
         return texts.enumerated().map { index, entry in
             OutputLine(index: index, time: time, phase: entry.0, script: entry.1, stream: entry.2, text: entry.3)
         }
+    }
+
+    /// A failure message as an agent writes it: several lines, one of them longer than any screen.
+    static let longFailure = [
+        "1-ipandhost/rabbitmq-head exited 7",
+        "last lines of its output:",
+        "probe 1/3: connecting to rabbitmq-head-0 on port 5672",
+        "curl: (7) Failed to connect to 10.0.0.1 port 5672: Connection refused",
+        "probe 3/3: connecting to rabbitmq-head-0 on port 5672",
+        "error: rabbitmq-head-0 did not answer after 3 probes; the broker queue is not configured, see /var/log/rabbitmq/startup_log "
+            + "for details, and check that the head's firewall lets port 5672 through from every node of the context",
+    ].joined(separator: "\n")
+
+    /// Three contexts as the broker lists them: a finished one, the one shown and a failed one.
+    static func contextSummaries(at time: Date) -> [ContextSummary] {
+        func status(_ counts: [NodeState: Int], complete: Bool, errors: Bool, terminated: Bool = false) -> ContextStatus {
+            let total = counts.values.reduce(0, +)
+            return ContextStatus(
+                complete: complete,
+                allOk: complete && !errors,
+                errorPresent: errors,
+                registered: total,
+                expected: total,
+                terminated: terminated,
+                counts: counts
+            )
+        }
+        return [
+            ContextSummary(
+                id: "torque-1a2b",
+                name: "torque",
+                createdAt: time - 3_600,
+                status: status([.ok: 9], complete: true, errors: false, terminated: true)
+            ),
+            ContextSummary(
+                id: "ctx-1",
+                name: "cpe",
+                createdAt: time - 37,
+                status: status([.ok: 2, .pending: 1, .launching: 1, .configuring: 1, .failed: 1], complete: false, errors: true)
+            ),
+            ContextSummary(
+                id: "failing-9c0d",
+                name: "failing",
+                createdAt: time - 300,
+                status: status([.ok: 1, .failed: 1], complete: true, errors: true)
+            ),
+        ]
     }
 
     /// The time frames are rendered at: a few seconds after the last event.

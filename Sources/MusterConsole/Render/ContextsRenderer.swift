@@ -1,0 +1,56 @@
+import Foundation
+import MusterCore
+
+/// The contexts view: every context on the broker, one row each, with its status, its nodes by state and its
+/// age; the one shown is marked.
+enum ContextsRenderer {
+    static func draw(_ frame: Frame, rows: Range<Int>, into grid: inout CellGrid) {
+        let model = frame.model
+        let state = frame.state
+        let width = grid.size.width
+        guard let heading = rows.first else { return }
+        let contexts = model.contextSummaries
+        let idWidth = max(8, min(24, contexts.map(\.id.rawValue.count).max() ?? 0))
+        let nameWidth = max(8, min(24, contexts.map(\.name.count).max() ?? 0))
+        var title = StyledLine("    ")
+        title.add("ID".padded(toWidth: idWidth + 2) + "NAME".padded(toWidth: nameWidth + 2) + "STATUS".padded(toWidth: 22), .dim)
+        title.add("AGE".padded(toWidth: 9) + "NODES", .dim)
+        grid.draw(title, x: 0, y: heading, width: width)
+        var cursor = state.contextsCursor
+        let body = rows.dropFirst()
+        cursor.scrollIntoView(count: contexts.count, height: body.count)
+        for (offset, y) in body.enumerated() {
+            let index = cursor.top + offset
+            guard index < contexts.count else {
+                grid.clear(row: y)
+                continue
+            }
+            let summary = contexts[index]
+            let shown = summary.id == model.contextID
+            var line = StyledLine(shown ? "  \(frame.glyphs.rule == "-" ? ">" : "▸") " : "    ", .accent)
+            line.add(summary.id.rawValue.padded(toWidth: idWidth) + "  ", .accent)
+            line.add(summary.name.padded(toWidth: nameWidth) + "  ", .header)
+            let (word, style) = outcome(summary.status)
+            line.add(word.padded(toWidth: 22), style)
+            line.add(DurationText.between(summary.createdAt, frame.now).padded(toWidth: 9), .dim)
+            let counts = StateCounts(summary.status.counts)
+            line.add(counts.summary, TreeRenderer.summaryStyle(counts))
+            if index == cursor.selected { line = StyledLine(line.text, .selection) }
+            grid.draw(line, x: 0, y: y, width: width, fill: index == cursor.selected ? .selection : .text)
+        }
+        if contexts.isEmpty, body.count > 2, let first = body.first {
+            let text =
+                model.contextsKnown
+                ? "  the broker has no context yet: press l (or :launch FILE) to launch one" : "  asking the broker for its contexts…"
+            grid.draw(text, x: 0, y: first + 1, style: .dim)
+        }
+    }
+
+    /// What a context's status reads as, and its style.
+    static func outcome(_ status: ContextStatus) -> (String, StyleRole) {
+        if status.terminated { return ("terminated", .killed) }
+        if status.complete { return status.allOk ? ("complete, all ok", .ok) : ("complete with errors", .failed) }
+        if status.errorPresent { return ("running, errors", .failed) }
+        return ("running", .configuring)
+    }
+}
