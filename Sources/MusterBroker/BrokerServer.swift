@@ -148,7 +148,13 @@ public final class BrokerServer: Service, Sendable {
                 let port = channel.localAddress?.port ?? 0
                 let shown = advertisedHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host)
                 let urlHost = shown.contains(":") ? "[\(shown)]" : shown
-                let url = advertisedURL.flatMap { URL(string: $0) } ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
+                // An advertised URL without a port gets the one the broker listens on.
+                let advertised = advertisedURL.flatMap { URLComponents(string: $0) }.map { components in
+                    var components = components
+                    if components.port == nil { components.port = port }
+                    return components
+                }
+                let url = advertised?.url ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
                 await state.attach(launcher: launcher, brokerURL: url.absoluteString)
                 await state.startDeadlines()
                 logger.info("broker listening", metadata: ["url": "\(url.absoluteString)"])

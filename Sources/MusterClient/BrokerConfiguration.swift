@@ -101,8 +101,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public struct TLSOptions: Sendable, Hashable {
         /// A PEM file with certificates to trust in addition to the system's roots.
         public var caCertificateFile: String?
-        /// PEM text with certificates to trust in addition to the system's roots (for example
-        /// `AgentUserdata.caCertificatePEM`, which reaches an agent in its userdata).
+        /// PEM text with the only certificates to trust, pinned (for example `AgentUserdata.caCertificatePEM`,
+        /// which reaches an agent in its userdata): neither the system's roots nor ``caCertificateFile``'s
+        /// certificates alone are enough then; a broker whose certificate does not chain to these is refused.
         public var caCertificatePEM: String?
         /// Whether the certificate must name the host in ``BrokerConfiguration/baseURL``. Turn off only for a
         /// certificate made for another name (for example reaching a broker by IP whose certificate names only

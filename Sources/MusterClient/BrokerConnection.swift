@@ -134,9 +134,13 @@ public final class BrokerConnection: Sendable {
             trusted += try certificates(from: "the CA certificate file \(file)") { try NIOSSLCertificate.fromPEMFile(file) }
         }
         if let pem = configuration.tls.caCertificatePEM {
+            // A pinned CA (an agent's, from its userdata) is the only one trusted: a certificate for the same name
+            // from any public CA is refused.
             trusted += try certificates(from: "the CA certificate PEM") { try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)) }
+            tls.trustRoots = .certificates(trusted)
+        } else if !trusted.isEmpty {
+            tls.additionalTrustRoots = [.certificates(trusted)]
         }
-        if !trusted.isEmpty { tls.additionalTrustRoots = [.certificates(trusted)] }
         if !configuration.tls.verifyHostname { tls.certificateVerification = .noHostnameVerification }
         return tls
     }

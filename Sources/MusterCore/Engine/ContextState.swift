@@ -402,7 +402,9 @@ public struct ContextState: Sendable {
                 transition(index, to: .killed, message: message, at: time, recorder: &recorder)
                 recorder.actions.append(.stop(context: id, node: nodes[index].name))
             default:
-                break
+                // A failed, killed or timed-out node's agent has ended, but its machine (an EC2 instance kept for
+                // a look at what went wrong) is still there: the end of the context ends it too.
+                recorder.actions.append(.stop(context: id, node: nodes[index].name))
             }
         }
         terminated = true

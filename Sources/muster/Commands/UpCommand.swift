@@ -12,7 +12,7 @@ import UnixSignals
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Boot a cluster on this machine and follow it: embedded broker, local nodes, live view.",
+        abstract: "Boot a cluster and follow it: embedded broker, nodes as local processes or EC2 instances, live view.",
         discussion: """
             Starts a broker (state in --state), creates a context from CLUSTER, launches every node as a local \
             agent process with its own loopback address and root folder (<state>/<context>/nodes/<node>/), \
@@ -30,9 +30,20 @@ struct UpCommand: AsyncParsableCommand {
             With --broker URL it uses a running broker instead: the context is created there and its nodes \
             still run here, as local processes this command starts (and starts again when they are retried).
 
-            Exit status: 0 every node ok; 1 a node failed or was killed; 65 invalid document; 66 missing file \
-            or image folder; 69 broker unreachable or cannot listen; 75 the state folder is in use; 124 \
-            --timeout passed; 130 interrupted; 141 output closed.
+            With --launcher ec2 every node is an EC2 instance of its own, started through the AWS CLI (your \
+            profiles, SSO, roles): <image> is an AMI id or an AMI name, resolved before anything starts. Each \
+            instance's userdata holds only its own node's token. The broker must be reachable from the \
+            instances: give --listen 0.0.0.0:PORT and --advertise https://PUBLIC-NAME:PORT; beyond loopback \
+            it serves HTTPS with a CA of its own (in <state>/tls/) that every node pins. A node that has not \
+            checked in after --boot-timeout (default 600 s) times out and its instance is terminated; --hours \
+            sets a lease after which every instance is terminated. When this command ends, every instance it \
+            started is terminated (with --keep, at Ctrl-C); after a lost `muster up`, `muster terminate \
+            CONTEXT --ec2` finds them by their tags.
+
+            Exit status: 0 every node ok; 1 a node failed or was killed; 65 invalid document; 66 missing file, \
+            image folder or AMI; 69 broker unreachable or cannot listen, AWS unreachable; 75 the state folder \
+            is in use, an EC2 quota reached; 77 no AWS credentials; 124 --timeout passed; 130 interrupted; \
+            141 output closed.
 
             Examples:
               muster up Examples/cpe/cluster.xml
@@ -41,6 +52,8 @@ struct UpCommand: AsyncParsableCommand {
               muster up cluster.xml --images ~/images --state /tmp/run1
               muster up cluster.xml --headless --timeout 300
               muster up cluster.xml --broker http://127.0.0.1:7077
+              muster up cluster.xml --launcher ec2 --region us-east-1 --key-name ops \\
+                --listen 0.0.0.0:7443 --advertise https://203.0.113.10:7443 --hours 2
             """
     )
 
