@@ -130,6 +130,7 @@ let package = Package(
                 "MusterClient",
                 "MusterLaunch",
                 "MusterConsole",
+                "MusterFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

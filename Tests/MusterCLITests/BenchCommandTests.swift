@@ -28,6 +28,22 @@ struct BenchCommandTests {
         }
     }
 
+    @Test func `fuzz runs every target from consecutive seeds and reports what broke`() async throws {
+        let run = try await CommandRunner.muster(["bench", "fuzz", "--iterations", "200", "--seed", "40", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = try Self.results(run.stdout)
+        #expect(results.count == 6, "one result per target")
+        #expect(results.map { $0["seed"] as? Int } == Array(40...45).map { Optional($0) })
+        for result in results {
+            #expect(result["iterations"] as? Int == 200)
+            #expect(Self.number(result, "accepted") + Self.number(result, "rejected") == 200)
+            #expect(Self.number(result, "findings") == 0, "\(result)")
+        }
+        let unknown = try await CommandRunner.muster(["bench", "fuzz", "--target", "checkin,nope"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("the targets are cluster-document, checkin"), "\(unknown.stderr)")
+    }
+
     @Test func `console reports frame times per view, the cost of an event and idle CPU`() async throws {
         let run = try await CommandRunner.muster(["bench", "console", "--nodes", "40", "--frames", "20", "--idle-seconds", "1", "--json"])
         #expect(run.status == 0, "\(run.stderr)")

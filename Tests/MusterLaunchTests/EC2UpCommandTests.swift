@@ -122,6 +122,27 @@ extension MotoSuites {
             }
         }
 
+        @Test func `when the lease ends every instance is terminated, though muster up --keep goes on`() async throws {
+            let moto = try await MotoSuites.moto.get()
+            let example = try await Example("cpe", moto: moto)
+            defer { try? FileManager.default.removeItem(atPath: example.folder) }
+            // A lease of 0.002 hours (7 s): the instances start, and the lease ends during or after the boot.
+            let up = try Self.up(example, moto, ["--keep", "--hours", "0.002"])
+            let context = try await up.contextID()
+            let emulator = try InstanceEmulator(ec2: moto.ec2(), contexts: [context], scripts: example.scripts)
+            await emulator.start()
+            defer { Task { await emulator.stop() } }
+            try await eventually("the instances are started") {
+                try await Self.instances(moto, context: context, states: ["pending", "running"]).count == 4
+            }
+            try await eventually("every instance is terminated at the end of the lease", timeout: .seconds(120)) {
+                try await Self.instances(moto, context: context, states: ["pending", "running"]).isEmpty
+            }
+            #expect(up.process.isRunning, "with --keep, muster up stays until Ctrl-C: \(up.text)")
+            up.signal(SIGINT)
+            _ = try await up.wait()
+        }
+
         @Test func `an unknown image stops muster up before anything is launched`() async throws {
             let moto = try await MotoSuites.moto.get()
             let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-ec2-noimage-\(UUID().uuidString.prefix(8))")
