@@ -112,6 +112,8 @@ extension MotoSuites {
             let details = try #require(await reporter.machines["head-0"])
             #expect(details.first?.instanceID == id && details.first?.state == "pending")
             #expect(details.last?.instanceID == id && details.last?.state == "running")
+            #expect(details.last?.instanceType == "t3.micro" && details.last?.zone?.hasPrefix("us-east-1") == true, "\(details)")
+            #expect(await reporter.machines["db-0"]?.last?.instanceType == "m5.large", "a workspace's own instance type")
             let instances = try await moto.ec2().describeInstances(filters: [.init("tag:muster:context", [context.rawValue])])
             #expect(instances.count == 2)
             let head = try #require(instances.first { $0.instanceID == id })

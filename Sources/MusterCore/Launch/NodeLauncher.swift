@@ -90,13 +90,26 @@ public struct MachineDetails: Sendable, Hashable, Codable {
     public var privateIP: String?
     /// The machine's public address, once known.
     public var publicIP: String?
+    /// The kind of machine (`t3.micro` on EC2).
+    public var instanceType: String?
+    /// Where it runs (an availability zone on EC2).
+    public var zone: String?
 
     /// Creates details.
-    public init(instanceID: String, state: String, privateIP: String? = nil, publicIP: String? = nil) {
+    public init(
+        instanceID: String,
+        state: String,
+        privateIP: String? = nil,
+        publicIP: String? = nil,
+        instanceType: String? = nil,
+        zone: String? = nil
+    ) {
         self.instanceID = instanceID
         self.state = state
         self.privateIP = privateIP
         self.publicIP = publicIP
+        self.instanceType = instanceType
+        self.zone = zone
     }
 }
 

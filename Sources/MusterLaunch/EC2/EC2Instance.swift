@@ -58,6 +58,10 @@ public struct EC2Instance: Sendable, Hashable, Codable {
     public var publicDNSName: String?
     /// The instance's index within its `run-instances` call.
     public var launchIndex: Int?
+    /// The instance type (`t3.micro`).
+    public var instanceType: String?
+    /// Where it runs.
+    public var placement: Placement?
     /// The tags.
     public var tags: [Tag]?
 
@@ -74,7 +78,17 @@ public struct EC2Instance: Sendable, Hashable, Codable {
         case privateDNSName = "PrivateDnsName"
         case publicDNSName = "PublicDnsName"
         case launchIndex = "AmiLaunchIndex"
+        case instanceType = "InstanceType"
+        case placement = "Placement"
         case tags = "Tags"
+    }
+
+    /// Where an instance runs.
+    public struct Placement: Sendable, Hashable, Codable {
+        /// The availability zone (`us-east-1a`).
+        public var availabilityZone: String?
+
+        enum CodingKeys: String, CodingKey { case availabilityZone = "AvailabilityZone" }
     }
 }
 

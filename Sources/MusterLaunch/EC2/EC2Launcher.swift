@@ -323,7 +323,14 @@ public actor EC2Launcher: NodeLauncher {
     }
 
     static func details(_ instance: EC2Instance) -> MachineDetails {
-        MachineDetails(instanceID: instance.instanceID, state: instance.state.name, privateIP: instance.privateIP, publicIP: instance.publicIP)
+        MachineDetails(
+            instanceID: instance.instanceID,
+            state: instance.state.name,
+            privateIP: instance.privateIP,
+            publicIP: instance.publicIP,
+            instanceType: instance.instanceType,
+            zone: instance.placement?.availabilityZone
+        )
     }
 
     // MARK: Watching boots
