@@ -22,6 +22,8 @@ public struct ConsoleModel: Sendable {
     public private(set) var contextName = ""
     /// When it was created.
     public private(set) var createdAt: Date?
+    /// The context's time limits (boot timeout, lease, deadline), when it has any.
+    public private(set) var limits: ContextLimits?
     /// When it last became complete (every node finished), while it is.
     public private(set) var completedAt: Date?
     /// The last event sequence number applied.
@@ -161,6 +163,7 @@ public struct ConsoleModel: Sendable {
         contextID = snapshot.id
         contextName = snapshot.name
         createdAt = snapshot.createdAt
+        limits = snapshot.limits
         sequence = snapshot.sequence
         status = snapshot.status
         counts = StateCounts(snapshot.status.counts)
@@ -290,9 +293,13 @@ public struct ConsoleModel: Sendable {
             }
         case .contextTerminated:
             status.terminated = true
-        case .contextLimits, .nodeMachine:
-            // Shown in the event log; the tree does not show limits or machines yet.
-            break
+        case .contextLimits(let new):
+            limits = new
+        case .nodeMachine(let node, let machine):
+            if let index = nodeIndex[node] {
+                nodes[index].machine = machine
+                delta.touchedNodes.append(index)
+            }
         }
         if case .nodeState = event.change { history.record(counts, at: event.time) }
     }

@@ -33,6 +33,8 @@ public struct ConsoleNode: Sendable, Hashable {
     public var registeredAt: Date?
     /// When this attempt finished (ok, failed, killed or timed out).
     public var finishedAt: Date?
+    /// The machine behind the node (an EC2 instance), when a launcher reported one.
+    public var machine: MachineDetails?
 
     /// Creates a node record from a snapshot of it.
     public init(_ snapshot: NodeSnapshot, workspace: Int, contextCreatedAt: Date? = nil) {
@@ -51,6 +53,7 @@ public struct ConsoleNode: Sendable, Hashable {
         let boot = NodeBoot(snapshot, contextCreatedAt: contextCreatedAt ?? snapshot.since)
         launchedAt = contextCreatedAt == nil ? nil : boot.launchedAt
         finishedAt = boot.finishedAt
+        machine = snapshot.machine
     }
 
     /// Creates a new pending slot.

@@ -79,6 +79,13 @@ enum HeaderRenderer {
         title.add(model.broker, model.connection.isInterrupted ? .error : .text)
         var right = StyledLine()
         if model.hasContext {
+            if let leaseEnds = model.limits?.leaseEnds, !model.status.terminated {
+                // Machines cost money while they run: the time left before the broker stops them is always shown.
+                let left = leaseEnds.timeIntervalSince(frame.now)
+                right.add(" lease ", .dim)
+                right.add(left > 0 ? DurationText.format(left) + " left" : "ended", left > 600 ? .header : .error)
+                right.add(" ")
+            }
             right.add(" elapsed ", .dim)
             right.add(DurationText.format(model.elapsed(at: frame.now)), .header)
             right.add("  ")

@@ -57,6 +57,16 @@ enum DetailInfo {
             fixed.append(line)
         }
 
+        if let machine = node.machine {
+            var line = label("machine")
+            line.add(machine.instanceID, .accent)
+            line.add("  " + machine.state, machine.state == "running" ? .text : .dim)
+            for part in [machine.instanceType, machine.zone].compactMap({ $0 }) { line.add("  " + part, .dim) }
+            if let address = machine.publicIP { line.add("  public " + address) }
+            if let address = machine.privateIP { line.add("  private " + address, .dim) }
+            fixed.append(line)
+        }
+
         var provides = label("provides")
         let roles = workspace.roles.isEmpty ? "no role" : workspace.roles.joined(separator: ", ")
         provides.add(roles)
