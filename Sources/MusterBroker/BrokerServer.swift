@@ -137,7 +137,7 @@ public final class BrokerServer: Service, Sendable {
         let onListening = onListening
         let logger = logger
         let host = configuration.host
-        let (advertisedURL, advertisedHost) = (configuration.advertisedURL, configuration.advertisedHost)
+        let (advertisedURL, advertisedHost, localHost) = (configuration.advertisedURL, configuration.advertisedHost, configuration.localHost)
         let app = Application(
             router: router.make(),
             server: server,
@@ -148,17 +148,12 @@ public final class BrokerServer: Service, Sendable {
                 let port = channel.localAddress?.port ?? 0
                 let shown = advertisedHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host)
                 let urlHost = shown.contains(":") ? "[\(shown)]" : shown
-                // An advertised URL without a port gets the one the broker listens on.
-                let advertised = advertisedURL.flatMap { URLComponents(string: $0) }.map { components in
-                    var components = components
-                    if components.port == nil { components.port = port }
-                    return components
-                }
-                let url = advertised?.url ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
+                let url = BrokerServerConfiguration.advertised(advertisedURL, port: port) ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
                 await state.attach(launcher: launcher, brokerURL: url.absoluteString)
                 await state.startDeadlines()
-                logger.info("broker listening", metadata: ["url": "\(url.absoluteString)"])
-                await onListening(url)
+                let local = localHost.flatMap { URL(string: "\(scheme)://\($0.contains(":") ? "[\($0)]" : $0):\(port)") } ?? url
+                logger.info("broker listening", metadata: ["url": "\(local.absoluteString)", "nodes": "\(url.absoluteString)"])
+                await onListening(local)
             },
             logger: logger
         )

@@ -23,6 +23,19 @@ public struct BrokerServerConfiguration: Sendable {
     public var advertisedURL: String? = nil
     /// The host name or address nodes reach the broker at, when only the port is left to learn (listening on port 0).
     public var advertisedHost: String? = nil
+    /// The host this machine's tools (the CLI, `muster up`'s own follower) use when it is not the advertised one:
+    /// `127.0.0.1` for a broker listening on every address with its own CA (whose certificate names the loopback
+    /// addresses too), since the advertised address may not be reachable from the broker's own machine (a NAT's
+    /// public address). `onListening` is called with this URL; launchers are handed the advertised one.
+    public var localHost: String? = nil
+    /// The URL nodes use for an `--advertise` text, once the broker listens on `port`: a URL without a port gets
+    /// that one.
+    public static func advertised(_ text: String?, port: Int) -> URL? {
+        guard let text, var components = URLComponents(string: text) else { return nil }
+        if components.port == nil { components.port = port }
+        return components.url
+    }
+
     /// Timeouts, caps and quotas: what one client, node or slow reader may cost the broker.
     public var limits = BrokerLimits()
 

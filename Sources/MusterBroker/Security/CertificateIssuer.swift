@@ -44,14 +44,25 @@ enum CertificateIssuer {
         }
     }
 
-    /// A new server key and certificate for `name`, signed by the CA.
+    /// The names a server certificate for `name` carries: `name` itself, then this machine's loopback names, so
+    /// that the operator's tools on the broker's machine reach it at 127.0.0.1 with the same certificate.
+    static func alternativeNames(for name: String) throws(CertificateAuthorityError) -> [GeneralName] {
+        var names = [try generalName(name)]
+        for local in ["127.0.0.1", "::1", "localhost"] {
+            let general = try generalName(local)
+            if !names.contains(general) { names.append(general) }
+        }
+        return names
+    }
+
+    /// A new server key and certificate for `name` (and the loopback names), signed by the CA.
     static func makeServer(
         name: String,
         ca: Certificate,
         caKey: P256.Signing.PrivateKey,
         now: Date
     ) throws(CertificateAuthorityError) -> (key: P256.Signing.PrivateKey, certificate: Certificate) {
-        let alternativeName = try generalName(name)
+        let alternativeNames = try alternativeNames(for: name)
         let key = P256.Signing.PrivateKey()
         do {
             let subject = try DistinguishedName {
@@ -71,7 +82,7 @@ enum CertificateIssuer {
                     Critical(BasicConstraints.notCertificateAuthority)
                     Critical(KeyUsage(digitalSignature: true))
                     try ExtendedKeyUsage([.serverAuth])
-                    SubjectAlternativeNames([alternativeName])
+                    SubjectAlternativeNames(alternativeNames)
                     AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: ca.publicKey).keyIdentifier)
                 },
                 issuerPrivateKey: Certificate.PrivateKey(caKey)
@@ -109,11 +120,12 @@ enum CertificateIssuer {
         return .dnsName(name.lowercased())
     }
 
-    /// Whether `certificate` names exactly `name`, was signed by `ca`, and is valid for longer than ``renewBefore``.
+    /// Whether `certificate` names exactly `name` and the loopback names, was signed by `ca`, and is valid for
+    /// longer than ``renewBefore``.
     static func serves(_ certificate: Certificate, name: String, ca: Certificate, now: Date) -> Bool {
-        guard let wanted = try? generalName(name),
+        guard let wanted = try? alternativeNames(for: name),
             let names = try? certificate.extensions.subjectAlternativeNames,
-            Array(names) == [wanted],
+            Array(names) == wanted,
             certificate.issuer == ca.subject,
             ca.publicKey.isValidSignature(certificate.signature, for: certificate),
             certificate.notValidAfter > now + renewBefore

@@ -99,6 +99,7 @@ struct BrokerCommand: AsyncParsableCommand {
             configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")
             let minted = Mutex<String?>(nil)
+            let advertised = configuration.advertisedURL
             let server = try await BrokerServer.starting(configuration: configuration, logger: logger) { url in
                 do {
                     try LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: stateFolder)
@@ -106,6 +107,9 @@ struct BrokerCommand: AsyncParsableCommand {
                     logger.warning("could not write broker.json", metadata: ["error": "\(error)"])
                 }
                 Output.line("muster broker listening on \(url.absoluteString) (state in \(LocalPath.display(stateFolder)))")
+                if let nodes = BrokerServerConfiguration.advertised(advertised, port: url.port ?? 0), nodes != url {
+                    Output.line("nodes reach it at \(nodes.absoluteString)")
+                }
                 // Shown only once the broker listens: a broker that cannot start shows no token it never served.
                 if let token = minted.withLock({ $0 }) {
                     Output.line("operator token (shown once; saved to \(tokenPath)):\n  \(token)")

@@ -20,6 +20,8 @@ struct BrokerExposure {
     var advertisedURL: String?
     /// The host agents reach the broker at, when only the port is left to learn.
     var advertisedHost: String?
+    /// The host this machine's tools use, when not the advertised one (see ``BrokerServerConfiguration/localHost``).
+    var localHost: String?
     /// A warning to show once.
     var warning: String?
 
@@ -33,6 +35,7 @@ struct BrokerExposure {
         configuration.tls = tls
         configuration.advertisedURL = advertisedURL
         configuration.advertisedHost = advertisedHost
+        configuration.localHost = localHost
     }
 
     static func decide(
@@ -93,7 +96,9 @@ struct BrokerExposure {
             tls: authority.tlsFiles,
             caCertificatePEM: authority.caCertificatePEM,
             advertisedURL: advertise,
-            advertisedHost: name
+            advertisedHost: name,
+            // Listening on every address, this machine reaches the broker on loopback, which its certificate names.
+            localHost: wildcard || isLoopback(listenHost) ? "127.0.0.1" : nil
         )
     }
 }
