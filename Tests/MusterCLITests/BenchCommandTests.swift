@@ -28,6 +28,17 @@ struct BenchCommandTests {
         }
     }
 
+    @Test func `broker with event readers: every reader reads the run's events`() async throws {
+        let run = try await CommandRunner.muster([
+            "bench", "broker", "--nodes", "10", "--subscribers", "3", "--probes", "0", "--no-baseline", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let broker = try #require(try Self.results(run.stdout).first { $0["scenario"] as? String == "broker" })
+        #expect(broker["subscribers"] as? Int == 3)
+        // Each of the 10 agents causes several events (launch, check-in, release, scripts, ok); every reader sees them.
+        #expect(Self.number(broker, "events_read") >= 3 * 10 * 3, "\(broker)")
+    }
+
     @Test func `fuzz runs every target from consecutive seeds and reports what broke`() async throws {
         let run = try await CommandRunner.muster(["bench", "fuzz", "--iterations", "200", "--seed", "40", "--json"])
         #expect(run.status == 0, "\(run.stderr)")

@@ -40,6 +40,9 @@ struct BrokerBench: AsyncParsableCommand {
     @Option(help: "One-to-one release probes after the load (a requirer waiting on its own provider); 0 skips them.")
     var probes = 50
 
+    @Option(help: "Event stream readers (`GET /v1/events`, as a console or `muster events --follow`) reading every event during the load.")
+    var subscribers = 0
+
     @Flag(help: "Skip the /v1/healthz baseline.")
     var noBaseline = false
 
@@ -52,10 +55,12 @@ struct BrokerBench: AsyncParsableCommand {
             BenchReport.progress("broker\(allIdentities ? " (all identities)" : ""): \(count) agents…")
             let broker = try await BrokerProcess.start()
             do {
+                let readers = try await EventReaders.start(subscribers, broker: broker)
                 let brokerCPU = Memory.cpuSeconds(pid: broker.pid)
                 let loadCPU = Memory.cpuSeconds(pid: getpid())
                 let load = try await VirtualAgents.run(count: count, allIdentities: allIdentities, lines: lines, broker: broker)
                 var figures = load.figures
+                if subscribers > 0 { figures["events_read"] = Double(await readers.stop()) }
                 figures["broker_peak_rss_mb"] = Memory.peakMegabytes(pid: broker.pid)
                 // Where the machine's two cores went: the broker's process and this one (the virtual agents).
                 figures["broker_cpu_s"] = Memory.cpuSeconds(pid: broker.pid) - brokerCPU
@@ -88,7 +93,7 @@ struct BrokerBench: AsyncParsableCommand {
                 report.add(
                     BenchResult(
                         scenario: allIdentities ? "broker-all-identities" : "broker",
-                        parameters: ["nodes": count, "requests": load.requests],
+                        parameters: ["nodes": count, "requests": load.requests, "subscribers": subscribers],
                         figures: figures
                     )
                 )
@@ -128,6 +133,8 @@ struct BrokerProcess: Sendable {
         process.executableURL = URL(fileURLWithPath: Installation.sibling("muster"))
         process.arguments = [
             "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file", tokenFile, "--log-level", "error", "--long-poll", "60",
+            // The bench's event readers all use the one operator token.
+            "--max-streams-per-token", "100000",
         ]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -374,5 +381,56 @@ enum BenchLimits {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// Event stream readers that read every event while the load runs, as many consoles would.
+struct EventReaders: Sendable {
+    let shards: VirtualAgents.Shards?
+    let tasks: [Task<Int, Never>]
+
+    /// Starts `count` readers, each on a connection of its own; returns once every stream is open.
+    static func start(_ count: Int, broker: BrokerProcess) async throws -> EventReaders {
+        guard count > 0 else { return EventReaders(shards: nil, tasks: []) }
+        let shards = try VirtualAgents.Shards(agents: count, url: broker.url)
+        let opened = Shared(0)
+        let tasks = (0..<count).map { index in
+            let client = shards.connection(for: index).operatorClient(token: broker.token)
+            return Task {
+                var read = 0
+                var counted = false
+                do {
+                    for try await element in client.events() {
+                        if !counted {
+                            counted = true
+                            opened.update { $0 += 1 }
+                        }
+                        if case .event = element { read += 1 }
+                    }
+                } catch {}
+                return read
+            }
+        }
+        // A stream's first element says it is open, before any event: wait until every reader has said so.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while opened.value < count && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard opened.value == count else {
+            for task in tasks { task.cancel() }
+            await shards.shutdown()
+            throw ValidationError("only \(opened.value) of \(count) event readers could open a stream")
+        }
+        return EventReaders(shards: shards, tasks: tasks)
+    }
+
+    /// Stops the readers; returns how many events they read in all.
+    func stop() async -> Int {
+        var total = 0
+        for task in tasks {
+            task.cancel()
+            total += await task.value
+        }
+        await shards?.shutdown()
+        return total
     }
 }
