@@ -14,8 +14,9 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxConnections: Int
     /// Event and output streams one token may hold open at once; one more is refused with 429 `too-many-streams`.
     public var maxStreamsPerToken: Int
-    /// Messages an event or output stream may have waiting for a slow reader. A reader that falls further
-    /// behind has its stream closed; it resumes from its last id (`Last-Event-ID`) and misses nothing.
+    /// Frames (a frame is everything one change published to a stream) an event or output stream may have
+    /// waiting for a slow reader. A reader that falls further behind has its stream closed; it resumes from its
+    /// last id (`Last-Event-ID`) and misses nothing.
     public var streamBuffer: Int
     /// Output lines kept per node (its current run); beyond it the oldest are dropped and a marker line says
     /// how many.

@@ -43,6 +43,17 @@ struct StreamFrame: Sendable {
         )
     }
 
+    /// Several consecutive frames as one (the position of the last): a follower gets everything one change
+    /// published in a single write, which matters when one change releases thousands of nodes.
+    static func joined(_ frames: [StreamFrame]) -> StreamFrame? {
+        guard let last = frames.last else { return nil }
+        if frames.count == 1 { return last }
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(frames.reduce(0) { $0 + $1.bytes.readableBytes })
+        for frame in frames { bytes.writeImmutableBuffer(frame.bytes) }
+        return StreamFrame(position: last.position, bytes: bytes)
+    }
+
     /// Encodes an output line.
     static func output(_ line: OutputLine, encoder: JSONEncoder) throws -> StreamFrame {
         StreamFrame(

@@ -139,7 +139,8 @@ extension BrokerState {
         }
     }
 
-    /// Sends committed events to the event followers that want them, each encoded once.
+    /// Sends committed events to the event followers that want them, each encoded once; a follower gets all of
+    /// one change's events (those of its context, or all of them) as one frame, in one write.
     func publishEvents(_ events: [ContextEvent]) {
         guard !events.isEmpty, !eventSubscribers.isEmpty else { return }
         let encoder = WireFormat.encoder()
@@ -152,28 +153,36 @@ extension BrokerState {
             }
             frames.append((event.context, frame))
         }
+        let all = StreamFrame.joined(frames.map(\.frame))
+        var byContext: [ContextID: StreamFrame] = [:]
         for (id, subscriber) in eventSubscribers {
-            for (context, frame) in frames where subscriber.context == nil || subscriber.context == context {
-                if !deliver(.frame(frame), to: subscriber) {
-                    eventSubscribers[id] = nil
-                    releaseStream(subscriber.owner)
-                    break
+            let frame: StreamFrame?
+            if let context = subscriber.context {
+                if let joined = byContext[context] {
+                    frame = joined
+                } else {
+                    frame = StreamFrame.joined(frames.filter { $0.context == context }.map(\.frame))
+                    byContext[context] = frame
                 }
+            } else {
+                frame = all
+            }
+            guard let frame else { continue }
+            if !deliver(.frame(frame), to: subscriber) {
+                eventSubscribers[id] = nil
+                releaseStream(subscriber.owner)
             }
         }
     }
 
-    /// Sends stored output lines to the node's output followers, each encoded once.
+    /// Sends stored output lines to the node's output followers, encoded once, as one frame.
     func publishOutput(_ lines: [OutputLine], of key: NodeKey) {
         guard let subscribers = outputSubscribers[key], !subscribers.isEmpty, !lines.isEmpty else { return }
         let encoder = WireFormat.encoder()
-        let frames = lines.compactMap { try? StreamFrame.output($0, encoder: encoder) }
-        for (id, subscriber) in subscribers {
-            for frame in frames where !deliver(.frame(frame), to: subscriber) {
-                outputSubscribers[key]?[id] = nil
-                releaseStream(subscriber.owner)
-                break
-            }
+        guard let frame = StreamFrame.joined(lines.compactMap { try? StreamFrame.output($0, encoder: encoder) }) else { return }
+        for (id, subscriber) in subscribers where !deliver(.frame(frame), to: subscriber) {
+            outputSubscribers[key]?[id] = nil
+            releaseStream(subscriber.owner)
         }
         if outputSubscribers[key]?.isEmpty == true { outputSubscribers[key] = nil }
     }

@@ -22,7 +22,12 @@ struct BrokerLimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most event and output streams one token may hold open; one more is refused (429).", valueName: "n"))
     var maxStreamsPerToken = defaults.maxStreamsPerToken
 
-    @Option(help: ArgumentHelp("Messages a stream may have waiting for a slow reader before it is closed (the reader resumes).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Frames (what one change published) a stream may have waiting for a slow reader before it is closed (the reader resumes).",
+            valueName: "n"
+        )
+    )
     var streamBuffer = defaults.streamBuffer
 
     @Option(help: ArgumentHelp("Output lines kept per node; beyond it the oldest are dropped, with a marker line.", valueName: "n"))
