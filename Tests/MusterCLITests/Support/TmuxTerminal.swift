@@ -1,0 +1,166 @@
+import Foundation
+import Glibc
+import Testing
+
+/// A terminal driven like a person would: tmux on a private socket, keys in, screen text out.
+///
+/// Every test that starts one stops it in all paths (`defer { terminal.stop() }`): that ends the tmux server
+/// and, after a bounded wait for them to end by themselves, every process the terminal ran.
+struct TmuxTerminal: Sendable {
+    let socket = "muster-test-\(UUID().uuidString.prefix(8))"
+    let session = "console"
+
+    /// Runs a tmux command with posix_spawn and waitpid. (Foundation's `Process` does not notice the tmux client
+    /// exiting after it forked the tmux server, and `waitUntilExit` then never returns.)
+    ///
+    /// The child gets only standard input, output and error: a tmux server lives on and keeps every descriptor
+    /// it inherits, so a pipe that another test (running at the same time) waits to see closed must never
+    /// reach it. The reading end here is close-on-exec for the same reason.
+    @discardableResult
+    func tmux(_ arguments: [String], captureOutput: Bool = true) throws -> String {
+        var pipe: [Int32] = [-1, -1]
+        if captureOutput {
+            guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            for end in pipe { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if captureOutput {
+            posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // (`posix_spawn_file_actions_addclosefrom_np` is not visible to Swift: close what is open now, and a
+        // margin for descriptors opened meanwhile; closing one that is not open is no error.)
+        for descriptor in 3...(Self.highestOpenDescriptor() + 64) {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+        let argv = (["tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
+        if captureOutput { close(pipe[1]) }
+        guard spawned == 0 else {
+            if captureOutput { close(pipe[0]) }
+            throw CocoaError(.fileWriteUnknown)
+        }
+        var output = Data()
+        if captureOutput {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(pipe[0], &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                output.append(contentsOf: buffer[0..<count])
+            }
+            close(pipe[0])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func highestOpenDescriptor() -> Int32 {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return open.compactMap { Int32($0) }.max() ?? 1024
+    }
+
+    func start(width: Int, height: Int, command: String) throws {
+        try tmux(["new-session", "-d", "-x", String(width), "-y", String(height), "-s", session, command], captureOutput: false)
+    }
+
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", session] + keys, captureOutput: false) }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
+
+    func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-t", session, "-x", String(width), "-y", String(height)], captureOutput: false)
+    }
+
+    /// Waits until the screen shows `text` (the screen changes on its own; there is no event to await).
+    @discardableResult
+    func waitFor(_ text: String, timeout: Duration = .seconds(120), sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        try await waitUntil(timeout: timeout, sourceLocation: sourceLocation, "the screen never showed '\(text)'") { $0.contains(text) }
+    }
+
+    /// Waits until the screen satisfies `condition`; records an issue naming `what` (and the last screen) after
+    /// `timeout`, and returns the last screen either way.
+    @discardableResult
+    func waitUntil(
+        timeout: Duration = .seconds(120),
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ what: String,
+        _ condition: (String) -> Bool
+    ) async throws -> String {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var last = ""
+        while clock.now < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(what):\n\(last)", sourceLocation: sourceLocation)
+        return last
+    }
+
+    /// Ends the tmux server, then waits (at most `grace`) for every process its panes ran to end, as they do
+    /// on the hang-up; whatever is left then is killed.
+    func stop(grace: Duration = .seconds(20)) {
+        let panes = (try? tmux(["list-panes", "-a", "-F", "#{pane_pid}"])) ?? ""
+        let roots = Set(panes.split(separator: "\n").compactMap { pid_t($0) })
+        let started = ProcessTree.descendants(of: roots)
+        _ = try? tmux(["kill-server"], captureOutput: false)
+        ProcessTree.waitForExit(started, grace: grace)
+    }
+}
+
+/// The processes a test started, found through `/proc`.
+enum ProcessTree {
+    /// `roots` and every process descended from them.
+    static func descendants(of roots: Set<pid_t>) -> Set<pid_t> {
+        var children: [pid_t: [pid_t]] = [:]
+        for (pid, parent) in parents() { children[parent, default: []].append(pid) }
+        var found = roots
+        var queue = Array(roots)
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] where found.insert(child).inserted { queue.append(child) }
+        }
+        return found
+    }
+
+    /// Waits until none of `pids` is alive (zombies count as ended), at most `grace`; then kills what is left.
+    static func waitForExit(_ pids: Set<pid_t>, grace: Duration) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        var alive = pids.filter(isAlive)
+        while !alive.isEmpty && clock.now < deadline {
+            usleep(20_000)
+            alive = alive.filter(isAlive)
+        }
+        for pid in alive { kill(pid, SIGKILL) }
+    }
+
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    /// Every process's parent.
+    private static func parents() -> [(pid_t, pid_t)] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { entry in
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, let parent = pid_t(fields[1]) else { return nil }
+            return (pid, parent)
+        }
+    }
+}
