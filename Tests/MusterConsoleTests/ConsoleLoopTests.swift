@@ -143,6 +143,15 @@ struct ConsoleLoopTests {
         #expect(harness.loop.turn() == false)
     }
 
+    @Test("a terminal that hung up ends the loop (no SIGHUP reaches a console that lent its terminal to a shell)")
+    func hangUp() {
+        let harness = Self.harness()
+        #expect(harness.loop.turn())
+        harness.terminal.hangUp()
+        #expect(harness.loop.turn() == false)
+        #expect(harness.loop.isFinished)
+    }
+
     @Test("NO_COLOR and colourless terminals get the monochrome theme")
     func monochromeWithoutColours() {
         let terminal = HeadlessTerminal(size: ScreenSize(width: 80, height: 24))
