@@ -5,7 +5,7 @@ import Testing
 /// A terminal driven like a person would: tmux on a private socket, keys in, screen text out.
 ///
 /// Every test that starts one stops it in all paths (`defer { terminal.stop() }`): that ends the tmux server
-/// and, after a bounded wait for them to end by themselves, every process the terminal ran.
+/// and every process the terminal ran (killed if they do not end by themselves).
 struct TmuxTerminal: Sendable {
     let socket = "muster-test-\(UUID().uuidString.prefix(8))"
     let session = "console"
@@ -107,14 +107,15 @@ struct TmuxTerminal: Sendable {
         return last
     }
 
-    /// Ends the tmux server, then waits (at most `grace`) for every process its panes ran to end, as they do
-    /// on the hang-up; whatever is left then is killed.
+    /// Ends the tmux server; every process its panes ran gets the hang-up and ends. A thread of its own waits
+    /// (at most `grace`) for them to be gone and kills whatever is left: a test's `defer` must not hold one of
+    /// the few threads every concurrently running test shares (tests elsewhere would starve and time out).
     func stop(grace: Duration = .seconds(20)) {
         let panes = (try? tmux(["list-panes", "-a", "-F", "#{pane_pid}"])) ?? ""
         let roots = Set(panes.split(separator: "\n").compactMap { pid_t($0) })
         let started = ProcessTree.descendants(of: roots)
         _ = try? tmux(["kill-server"], captureOutput: false)
-        ProcessTree.waitForExit(started, grace: grace)
+        Thread { ProcessTree.waitForExit(started, grace: grace) }.start()
     }
 }
 
