@@ -64,8 +64,7 @@ struct ConsoleRoundTwoTests {
 
     /// The broker's count of open event and output streams (`muster_open_streams`).
     static func openStreams(state: String) async throws -> Int? {
-        let broker = try Data(contentsOf: URL(fileURLWithPath: state + "/broker.json"))
-        guard let object = try JSONSerialization.jsonObject(with: broker) as? [String: Any], let url = object["url"] as? String else { return nil }
+        let url = try ExitStatusTests.brokerURL(state)
         let metrics = try await CommandRunner.shell("curl -s --max-time 5 \(url)/metrics", in: FileManager.default.temporaryDirectory)
         let line = metrics.stdout.split(separator: "\n").first { $0.hasPrefix("muster_open_streams") }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) }
