@@ -32,7 +32,7 @@ struct ConsoleRoundTwoTests {
     )
         async throws -> String
     {
-        try terminal.start(
+        try await terminal.start(
             width: width,
             height: height,
             command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up \(file) --state \(state) \(extra); sleep 30"
@@ -51,7 +51,7 @@ struct ConsoleRoundTwoTests {
 
     /// Launches `file` from the console's command line (`:launch FILE`); returns the new context's id.
     static func launch(_ file: String, in terminal: TmuxTerminal) async throws -> String {
-        try terminal.keys(":launch \(file)", "Enter")
+        try await terminal.keys(":launch \(file)", "Enter")
         let screen = try await terminal.waitFor("launched context ")
         return try #require(launchedID(in: screen))
     }
@@ -85,7 +85,7 @@ struct ConsoleRoundTwoTests {
         }
         #expect(screen.contains("✓ beta-0") && screen.contains("✓ beta-1"))
 
-        try terminal.keys(":context \(alpha)", "Enter")
+        try await terminal.keys(":context \(alpha)", "Enter")
         screen = try await terminal.waitFor("8/8 ok")
         #expect(Self.contextID(in: screen) == alpha)
 
@@ -101,7 +101,7 @@ struct ConsoleRoundTwoTests {
         let kill = try await CommandRunner.muster(["kill", "\(alpha)/alpha-3", "--state", state])
         #expect(kill.status == 0, "\(kill.stderr)")
         try await terminal.waitFor("⊘ alpha-3", timeout: .seconds(5))
-        screen = try terminal.screen()
+        screen = try await terminal.screen()
         #expect(!screen.contains("reconnecting"))
     }
 
@@ -117,7 +117,7 @@ struct ConsoleRoundTwoTests {
 
         let console = TmuxTerminal()
         defer { console.stop() }
-        try console.start(
+        try await console.start(
             width: 120,
             height: 30,
             command: "TERM=xterm-256color \(Self.muster) console --state \(state); echo CONSOLE-ENDED $?; sleep 30"
@@ -127,7 +127,7 @@ struct ConsoleRoundTwoTests {
         }
         #expect(!view.contains("CONSOLE-ENDED"))
         // The oldest context is listed first.
-        try console.keys("g", "Enter")
+        try await console.keys("g", "Enter")
         view = try await console.waitUntil("Enter never opened \(gamma)") { Self.contextID(in: $0) == gamma && $0.contains("1/1 ok") }
         #expect(view.contains("✓ gamma-0"))
     }
@@ -138,7 +138,7 @@ struct ConsoleRoundTwoTests {
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
         let folder = (file as NSString).deletingLastPathComponent
-        try terminal.start(
+        try await terminal.start(
             width: 120,
             height: 30,
             command:
@@ -146,7 +146,7 @@ struct ConsoleRoundTwoTests {
         )
         var screen = try await terminal.waitFor("1/1 ok")
         #expect(!screen.contains("no theme named"))
-        try terminal.keys(":theme ", "Tab")
+        try await terminal.keys(":theme ", "Tab")
         screen = try await terminal.waitFor("solarized")
         #expect(screen.contains("high-contrast") && screen.contains("light") && screen.contains("dark"))
         #expect(screen.contains(":theme █"), "Tab lists the themes without picking one")
@@ -158,7 +158,7 @@ struct ConsoleRoundTwoTests {
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
         _ = try await Self.up(file, nodes: 1, state: state, in: terminal, width: 120, height: 30)
-        try terminal.resize(width: 90, height: 24)
+        try await terminal.resize(width: 90, height: 24)
         // No key is pressed: the console redraws on the resize alone, its title rule spanning the new width and
         // its key bar on the new last row (as many of the tree's keys as fit in 90 columns). The screen is read
         // until both show: tmux may be read while the frame is still being written.
@@ -174,7 +174,7 @@ struct ConsoleRoundTwoTests {
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
         _ = try await Self.up("Examples/cpe/cluster.xml", nodes: 4, state: state, in: terminal)
-        try terminal.keys("4")
+        try await terminal.keys("4")
         let nodes = ["rabbitmq-head-0", "provisioner-0", "scheduler-0", "aggregator-0"]
         // A node's row: chain mark, state, name, then its bar, which ends with the node's state. (The chain's
         // summary names nodes too, and the tree's rows have the state and name but no bar; the screen is read
@@ -198,13 +198,13 @@ struct ConsoleRoundTwoTests {
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
         let context = try await Self.up(file, nodes: 1, state: state, in: terminal)
-        try terminal.keys("g", "j", "j", "s")
+        try await terminal.keys("g", "j", "j", "s")
         // Keys sent before the console gave the terminal to the shell would reach the console.
         try await terminal.waitUntil("the console never stepped aside for the shell") { !$0.contains("─ 1 tree") }
-        try terminal.keys("echo ROOT=$(pwd) NODE=$MUSTER_NODE", "Enter")
+        try await terminal.keys("echo ROOT=$(pwd) NODE=$MUSTER_NODE", "Enter")
         let screen = try await terminal.waitFor("NODE=sigma-0")
         #expect(screen.contains("ROOT=\(state)/\(context)/nodes/sigma-0"))
-        try terminal.keys("exit", "Enter")
+        try await terminal.keys("exit", "Enter")
         try await terminal.waitFor("shell on sigma-0 ended")
         try await terminal.waitFor("─ 1 tree")
     }
@@ -214,7 +214,7 @@ struct ConsoleRoundTwoTests {
         let file = try Self.cluster("app", quantity: 4, script: "echo failing on purpose; exit 3")
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
-        try terminal.start(
+        try await terminal.start(
             width: 140,
             height: 40,
             command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 30"
@@ -222,12 +222,12 @@ struct ConsoleRoundTwoTests {
         var screen = try await terminal.waitFor("4 failed")
         let context = try #require(Self.contextID(in: screen))
         // Rows: context, workspace, app-0 … app-3. Mark app-0, app-1 and app-3 (Space moves down).
-        try terminal.keys("g", "j", "j", "Space", "Space", "j", "Space")
+        try await terminal.keys("g", "j", "j", "Space", "Space", "j", "Space")
         try await terminal.waitFor("3 marked")
-        try terminal.keys("r")
+        try await terminal.keys("r")
         screen = try await terminal.waitFor("Retry 3 marked nodes?")
         #expect(screen.contains("app-0, app-1, app-3"))
-        try terminal.keys("y")
+        try await terminal.keys("y")
         try await terminal.waitFor("retrying 3 marked nodes")
         let status = try await CommandRunner.muster(["status", context, "--json", "--state", state])
         for (node, generation) in [("app-0", 1), ("app-1", 1), ("app-2", 0), ("app-3", 1)] {
@@ -254,27 +254,27 @@ struct ConsoleRoundTwoTests {
         )
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
-        try terminal.start(
+        try await terminal.start(
             width: 120,
             height: 40,
             command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 30"
         )
         var screen = try await terminal.waitFor("1 failed")
         let context = try #require(Self.contextID(in: screen))
-        try terminal.keys("g", "j", "j", "Enter")
+        try await terminal.keys("g", "j", "j", "Enter")
         try await terminal.waitFor("attempt-output-1")
-        try terminal.keys("m")
+        try await terminal.keys("m")
         screen = try await terminal.waitFor("any other key closes")
         #expect(screen.contains("second line"), "the message's later lines are shown:\n\(screen)")
         #expect(!screen.contains("?second"), "no newline shown as ?")
-        try terminal.keys("Escape")
+        try await terminal.keys("Escape")
 
-        try terminal.keys("r")
+        try await terminal.keys("r")
         try await terminal.waitFor("Retry node omega-0?")
-        try terminal.keys("y")
+        try await terminal.keys("y")
         try await terminal.waitFor("attempt 2 of 2")
         try await terminal.waitFor("attempt-output-2")
-        try terminal.keys("[")
+        try await terminal.keys("[")
         try await terminal.waitFor("attempt 1 of 2, not the latest")
         screen = try await terminal.waitFor("attempt-output-1")
         // The output pane (below its rule) shows attempt 1; the reason above it is the node's latest failure.
@@ -295,7 +295,7 @@ struct ConsoleRoundTwoTests {
         let file = try Self.cluster("delta", quantity: 1)
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
-        try terminal.start(
+        try await terminal.start(
             width: 120,
             height: 30,
             command: "cd \(CommandRunner.repository.path) && TERM=dumb \(Self.muster) up \(file) --state \(state); echo UP-ENDED $?; sleep 30"
@@ -308,7 +308,7 @@ struct ConsoleRoundTwoTests {
     @Test func `muster console with TERM=dumb says why it cannot run, in one line`() async throws {
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
-        try terminal.start(
+        try await terminal.start(
             width: 160,
             height: 20,
             command: "TERM=dumb \(Self.muster) console --state \(workFolder("dumb-console")); echo CONSOLE-ENDED $?; sleep 30"

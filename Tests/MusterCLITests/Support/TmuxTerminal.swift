@@ -68,16 +68,26 @@ struct TmuxTerminal: Sendable {
         return open.compactMap { Int32($0) }.max() ?? 1024
     }
 
-    func start(width: Int, height: Int, command: String) throws {
-        try tmux(["new-session", "-d", "-x", String(width), "-y", String(height), "-s", session, command], captureOutput: false)
+    /// Runs a tmux command on a thread of its own: tests poll the screen many times a second, and a blocking
+    /// call on one of the few threads every concurrently running test shares starves the others (their stub
+    /// servers stop answering in time).
+    @discardableResult
+    func command(_ arguments: [String], captureOutput: Bool = true) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try tmux(arguments, captureOutput: captureOutput) }) }.start()
+        }
     }
 
-    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", session] + keys, captureOutput: false) }
+    func start(width: Int, height: Int, command line: String) async throws {
+        try await command(["new-session", "-d", "-x", String(width), "-y", String(height), "-s", session, line], captureOutput: false)
+    }
 
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
+    func keys(_ keys: String...) async throws { try await command(["send-keys", "-t", session] + keys, captureOutput: false) }
 
-    func resize(width: Int, height: Int) throws {
-        try tmux(["resize-window", "-t", session, "-x", String(width), "-y", String(height)], captureOutput: false)
+    func screen() async throws -> String { try await command(["capture-pane", "-p", "-t", session]) }
+
+    func resize(width: Int, height: Int) async throws {
+        try await command(["resize-window", "-t", session, "-x", String(width), "-y", String(height)], captureOutput: false)
     }
 
     /// Waits until the screen shows `text` (the screen changes on its own; there is no event to await).
@@ -99,7 +109,7 @@ struct TmuxTerminal: Sendable {
         let deadline = clock.now + timeout
         var last = ""
         while clock.now < deadline {
-            last = try screen()
+            last = try await screen()
             if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
