@@ -171,3 +171,21 @@ struct ConsoleLoopTests {
         #expect(loop.session.state.options.glyphs == .ascii)
     }
 }
+
+@Suite("Saving a node's output")
+struct SaveOutputTests {
+    @Test("saving into a folder that does not exist says so in one line naming the folder")
+    func missingFolder() {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("muster-missing-\(UUID().uuidString)").path
+        let result = ConsoleRunner.save("a\nb\n", to: folder + "/out.log", lines: 2, node: "app-0")
+        #expect(result == .actionFailed("cannot save app-0's output to \(folder)/out.log: there is no folder \(folder)"))
+    }
+
+    @Test("a saved file holds the output, and the status line counts its lines")
+    func saved() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("muster-save-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(ConsoleRunner.save("one\n", to: path, lines: 1, node: "app-0") == .actionSucceeded("saved 1 line of app-0 to \(path)"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "one\n")
+    }
+}
