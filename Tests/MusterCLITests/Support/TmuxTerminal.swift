@@ -129,49 +129,63 @@ struct TmuxTerminal: Sendable {
     }
 }
 
-/// The processes a test started, found through `/proc`.
+/// The processes a test started, found through `/proc`. A process is known by its id *and* its start time: ids
+/// are reused quickly on a busy machine (threads take them too), and a process that ended must never stand for
+/// a new one that got its id, in another test.
 enum ProcessTree {
-    /// `roots` and every process descended from them.
-    static func descendants(of roots: Set<pid_t>) -> Set<pid_t> {
+    struct Entry: Hashable, Sendable {
+        var pid: pid_t
+        var started: UInt64
+    }
+
+    /// The processes `roots` name, and every process descended from them.
+    static func descendants(of roots: Set<pid_t>) -> Set<Entry> {
+        let all = entries()
         var children: [pid_t: [pid_t]] = [:]
-        for (pid, parent) in parents() { children[parent, default: []].append(pid) }
+        for (pid, entry) in all { children[entry.parent, default: []].append(pid) }
         var found = roots
         var queue = Array(roots)
         while let next = queue.popLast() {
             for child in children[next] ?? [] where found.insert(child).inserted { queue.append(child) }
         }
-        return found
+        return Set(found.compactMap { pid in all[pid].map { Entry(pid: pid, started: $0.started) } })
     }
 
-    /// Waits until none of `pids` is alive (zombies count as ended), at most `grace`; then kills what is left.
-    static func waitForExit(_ pids: Set<pid_t>, grace: Duration) {
+    /// Waits until none of `processes` is alive (zombies count as ended), at most `grace`; then kills what is left.
+    static func waitForExit(_ processes: Set<Entry>, grace: Duration) {
         let clock = ContinuousClock()
         let deadline = clock.now + grace
-        var alive = pids.filter(isAlive)
+        var alive = processes.filter(isAlive)
         while !alive.isEmpty && clock.now < deadline {
             usleep(20_000)
             alive = alive.filter(isAlive)
         }
-        for pid in alive { kill(pid, SIGKILL) }
+        for process in alive where isAlive(process) { kill(process.pid, SIGKILL) }
     }
 
-    private static func isAlive(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
-            return false
-        }
-        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    private static func isAlive(_ process: Entry) -> Bool {
+        guard let fields = stat(of: process.pid) else { return false }
+        return fields.state != "Z" && fields.started == process.started
     }
 
-    /// Every process's parent.
-    private static func parents() -> [(pid_t, pid_t)] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        return entries.compactMap { entry in
-            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 1, let parent = pid_t(fields[1]) else { return nil }
-            return (pid, parent)
+    /// State, parent and start time from `/proc/PID/stat`.
+    private static func stat(of pid: pid_t) -> (state: Substring, parent: pid_t, started: UInt64)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else {
+            return nil
         }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let parent = pid_t(fields[1]), let started = UInt64(fields[19]) else { return nil }
+        return (fields[0], parent, started)
+    }
+
+    /// Every process's parent and start time.
+    private static func entries() -> [pid_t: (parent: pid_t, started: UInt64)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [:] }
+        var found: [pid_t: (parent: pid_t, started: UInt64)] = [:]
+        for name in names {
+            guard let pid = pid_t(name), let fields = stat(of: pid) else { continue }
+            found[pid] = (fields.parent, fields.started)
+        }
+        return found
     }
 }
