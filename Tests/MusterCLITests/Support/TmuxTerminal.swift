@@ -38,10 +38,26 @@ struct TmuxTerminal: Sendable {
         for descriptor in 3...(Self.highestOpenDescriptor() + 64) {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
+        // The calling thread blocks nearly every signal (as the runtime's threads do), and a child inherits that:
+        // a tmux server would then never see its panes end (SIGCHLD) nor stop, and the programs in its panes
+        // would never get the hang-up (SIGHUP) that ends them. The child starts with no signal blocked and every
+        // signal at its default.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = (["tmux", "-L", socket] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
+        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
         if captureOutput { close(pipe[1]) }
         guard spawned == 0 else {
             if captureOutput { close(pipe[0]) }
