@@ -9,7 +9,8 @@ struct ExitStatusTests {
     static func broker() async throws -> (BackgroundCommand, String) {
         let state = workFolder("broker")
         let broker = try BackgroundCommand(["broker", "--state", state, "--listen", "127.0.0.1:0"])
-        await broker.waitFor("listening on")
+        // The broker's own line comes after broker.json is written (the HTTP server logs "listening on" before).
+        await broker.waitFor("muster broker listening on")
         return (broker, state)
     }
 

@@ -143,6 +143,15 @@ struct ConsoleLoopTests {
         #expect(harness.loop.turn() == false)
     }
 
+    @Test("a terminal that hung up ends the loop (no SIGHUP reaches a console that lent its terminal to a shell)")
+    func hangUp() {
+        let harness = Self.harness()
+        #expect(harness.loop.turn())
+        harness.terminal.hangUp()
+        #expect(harness.loop.turn() == false)
+        #expect(harness.loop.isFinished)
+    }
+
     @Test("NO_COLOR and colourless terminals get the monochrome theme")
     func monochromeWithoutColours() {
         let terminal = HeadlessTerminal(size: ScreenSize(width: 80, height: 24))
@@ -160,5 +169,23 @@ struct ConsoleLoopTests {
         loop.prepare()
         #expect(terminal.themes.last == .monochrome)
         #expect(loop.session.state.options.glyphs == .ascii)
+    }
+}
+
+@Suite("Saving a node's output")
+struct SaveOutputTests {
+    @Test("saving into a folder that does not exist says so in one line naming the folder")
+    func missingFolder() {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("muster-missing-\(UUID().uuidString)").path
+        let result = ConsoleRunner.save("a\nb\n", to: folder + "/out.log", lines: 2, node: "app-0")
+        #expect(result == .actionFailed("cannot save app-0's output to \(folder)/out.log: there is no folder \(folder)"))
+    }
+
+    @Test("a saved file holds the output, and the status line counts its lines")
+    func saved() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("muster-save-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(ConsoleRunner.save("one\n", to: path, lines: 1, node: "app-0") == .actionSucceeded("saved 1 line of app-0 to \(path)"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "one\n")
     }
 }

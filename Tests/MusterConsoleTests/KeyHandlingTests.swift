@@ -216,6 +216,22 @@ struct KeyHandlingTests {
         #expect(CommandCompletion.complete("launch x", names: names) == ("launch x", []))
     }
 
+    @Test("Tab completes file paths: folders and .xml files for :launch, any file for :save")
+    func pathCompletion() {
+        let paths = PathCompleter { folder in
+            switch folder {
+            case ".": [("Examples", true), ("README.md", false), ("cluster.xml", false)]
+            case "Examples/": [("cpe", true), ("torque", true)]
+            default: []
+            }
+        }
+        let names = CommandCompletion.Names(workspaces: [], themes: [], contexts: [])
+        #expect(CommandCompletion.complete("launch Ex", names: names, paths: paths) == ("launch Examples/", []))
+        #expect(CommandCompletion.complete("launch Examples/c", names: names, paths: paths) == ("launch Examples/cpe/", []))
+        #expect(CommandCompletion.complete("launch ", names: names, paths: paths) == ("launch ", ["Examples/", "cluster.xml"]))
+        #expect(CommandCompletion.complete("save R", names: names, paths: paths) == ("save README.md ", []))
+    }
+
     @Test("/ then n and N step through matches in the output, wrapping around")
     func searchInOutput() throws {
         var (session, _) = try Scenes.progress(size: Self.size)

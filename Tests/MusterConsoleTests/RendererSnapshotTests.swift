@@ -121,3 +121,28 @@ struct RendererSnapshotTests {
         }
     }
 }
+
+@Suite("Timeline view")
+struct TimelineRendererTests {
+    @Test("every finished node's bar ends with its state, the node that finished last included")
+    func lastFinisherEndsOK() throws {
+        var script = try EngineScript(document: try EngineScript.cpeDocument())
+        let initial = try script.snapshot()
+        _ = script.takeEvents()
+        for node in script.nodeNames { try script.start(node) }
+        for node in script.nodeNames { try script.checkIn(node) }
+        for node in script.nodeNames {
+            try script.run(node, phase: 2, script: "2-thishost/publicnic")
+            try script.reportOK(node)
+        }
+        var session = Scenes.session(&script, initial: initial, size: ScreenSize(width: 120, height: 30))
+        _ = session.handle(.key(.character("4")), at: script.now)
+        let grid = ConsoleRenderer.render(session.frame(at: script.now + 60))
+        let rows = (0..<grid.size.height).map { grid.text(ofRow: $0) }
+        for node in script.nodeNames {
+            let row = try #require(rows.first { $0.contains("✓ \(node) ") }, "no row for \(node)")
+            let bar = row[row.range(of: node)!.upperBound...].trimmingCharacters(in: .whitespaces)
+            #expect(bar.last == "✓", "\(node): \(row)")
+        }
+    }
+}

@@ -105,7 +105,11 @@ public final class ConsoleLoop {
         guard !isFinished else { return false }
         let timeout = pacer.timeout(at: now())
         let inputs = driver.waitForInput(timeout: timeout, wakeUp: inbox.wakeUp)
-        inbox.wakeUp.drain()
+        if driver.hasHungUp {
+            logger.info("the terminal hung up")
+            isFinished = true
+            return false
+        }
         for input in inputs { handle(input) }
         for message in inbox.drain() {
             switch message {

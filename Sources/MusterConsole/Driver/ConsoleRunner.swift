@@ -218,18 +218,29 @@ public enum ConsoleRunner {
             case .demand(let demand):
                 meet(demand)
             case .write(let path, let text, let count, let node):
-                do {
-                    try text.write(toFile: path, atomically: true, encoding: .utf8)
-                    inbox.post(.input(.actionSucceeded("saved \(Plural.count(count, "line")) of \(node) to \(path)")))
-                } catch {
-                    inbox.post(.input(.actionFailed("cannot save \(node)'s output to \(path): \(Self.reason(error))")))
-                }
+                inbox.post(.input(Self.save(text, to: path, lines: count, node: node)))
             case .effect(let effect):
                 let result = await carryOut(effect, context: context, actions: actions, logger: logger)
                 if case .switchContext(let id) = effect { follow(id) }
                 if case .launched(let id, _) = result { follow(id) }
                 inbox.post(.input(result.input))
             }
+        }
+    }
+
+    /// Writes a node's output to `path`; the outcome is one line for the status line, and a missing folder is
+    /// named as such (not as a file that does not exist).
+    static func save(_ text: String, to path: String, lines count: Int, node: String) -> ConsoleInput {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) || !isFolder.boolValue {
+            return .actionFailed("cannot save \(node)'s output to \(path): there is no folder \(folder)")
+        }
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return .actionSucceeded("saved \(Plural.count(count, "line")) of \(node) to \(path)")
+        } catch {
+            return .actionFailed("cannot save \(node)'s output to \(path): \(Self.reason(error))")
         }
     }
 

@@ -40,6 +40,12 @@ public final class HeadlessTerminal: TerminalDriver {
         queued.append([.resize(newSize)])
     }
 
+    /// Whether ``hangUp()`` was called.
+    public private(set) var hasHungUp = false
+
+    /// Goes away as a closed terminal window does.
+    public func hangUp() { hasHungUp = true }
+
     /// Text put on the clipboard, in order.
     public private(set) var clipboard: [String] = []
     /// How many times the terminal was given to another program.
@@ -62,6 +68,7 @@ public final class HeadlessTerminal: TerminalDriver {
 
     public func waitForInput(timeout: Double?, wakeUp: WakeUpPipe) -> [ConsoleInput] {
         waits.append(timeout)
+        wakeUp.drain()
         return queued.isEmpty ? [] : queued.removeFirst()
     }
 

@@ -15,6 +15,7 @@ import Glibc
 public final class NcursesTerminal: TerminalDriver {
     public private(set) var supportsColor = false
     public private(set) var supportsUnicode = false
+    public private(set) var hasHungUp = false
     private var started = false
     private var attributes: [attr_t] = Array(repeating: 0, count: StyleRole.allCases.count)
     private var pairs: [Int16] = Array(repeating: 0, count: StyleRole.allCases.count)
@@ -105,11 +106,18 @@ public final class NcursesTerminal: TerminalDriver {
         ]
         let milliseconds = timeout.map { Int32(min(max(0, $0 * 1000).rounded(.up), 60_000)) } ?? -1
         muster_watch_resize(wakeUp.writeDescriptor)
-        let ready = poll(&descriptors, 2, milliseconds)
+        _ = poll(&descriptors, 2, milliseconds)
+        // Standard input hung up: every later poll returns at once, and no key can come any more.
+        if descriptors[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+            hasHungUp = true
+            return []
+        }
         // A resize arrives as SIGWINCH, on whichever thread the kernel picks: ncurses' handler notes it and the
         // shim's wakes this poll through the wake-up pipe; get_wch then reports KEY_RESIZE. So keys are read after
-        // every wake-up, not only when standard input is readable.
-        guard ready != 0 else { return [] }
+        // every wake-up (and every timeout: it costs nothing), not only when standard input is readable, and the
+        // pipe is emptied *before* they are read: a SIGWINCH that lands after the read leaves its byte for the
+        // next poll, where emptying the pipe after the read would drop it and leave the resize waiting for a key.
+        wakeUp.drain()
         return readKeys()
     }
 

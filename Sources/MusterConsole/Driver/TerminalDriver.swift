@@ -16,8 +16,13 @@ public protocol TerminalDriver: AnyObject {
     /// Uses a theme's colours from the next draw on.
     func apply(_ theme: Theme)
     /// Waits until terminal input arrives, `wakeUp` is signalled, or `timeout` seconds pass (nil: no limit),
-    /// and returns the inputs read (possibly none).
+    /// empties `wakeUp`, and returns the inputs read after that (possibly none). Emptying the pipe between the
+    /// wait and the read is what keeps a wake-up that arrives meanwhile (a resize) from being lost.
     func waitForInput(timeout: Double?, wakeUp: WakeUpPipe) -> [ConsoleInput]
+    /// Whether the terminal went away (hung up: its window closed, its tmux server ended). No key can come
+    /// from it any more, so the console ends as it does on SIGHUP, which a console that gave the terminal's
+    /// foreground to a shell never receives.
+    var hasHungUp: Bool { get }
     /// Writes the changed cells of a frame and shows them.
     func draw(_ update: FrameUpdate)
     /// Gives the terminal back for a while (a shell runs in it); ``resume()`` takes it again.
@@ -26,6 +31,10 @@ public protocol TerminalDriver: AnyObject {
     func resume()
     /// Puts text on the terminal's clipboard (OSC 52; terminals that do not support it ignore it).
     func copyToClipboard(_ text: String)
+}
+
+extension TerminalDriver {
+    public var hasHungUp: Bool { false }
 }
 
 /// The cells to write for one frame.

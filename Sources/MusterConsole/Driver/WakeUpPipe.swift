@@ -16,7 +16,11 @@ public final class WakeUpPipe: Sendable {
     public init() {
         var descriptors: [Int32] = [-1, -1]
         if pipe(&descriptors) == 0 {
-            for descriptor in descriptors { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK) }
+            for descriptor in descriptors {
+                _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+                // Not for a shell or command the console runs for a node.
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            }
         }
         readDescriptor = descriptors[0]
         writeDescriptor = descriptors[1]

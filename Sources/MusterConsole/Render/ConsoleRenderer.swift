@@ -100,7 +100,13 @@ enum HeaderRenderer {
             counts.add("\(frame.glyphs.state(state)) \(model.counts[state]) \(state.rawValue)  ", .state(state))
             compact.add("\(frame.glyphs.state(state))\(model.counts[state]) ", .state(state))
         }
-        if model.counts.total == 0 { counts.add(model.hasContext ? "no nodes" : "waiting for the broker…", .dim) }
+        if model.counts.total == 0 {
+            let idle =
+                !model.contextsKnown
+                ? "waiting for the broker…"
+                : (model.contextSummaries.isEmpty ? "no context on the broker" : "no context open: Enter opens the one selected")
+            counts.add(model.hasContext ? "no nodes" : idle, .dim)
+        }
         var registered = StyledLine()
         registered.add("registered ", .dim)
         registered.add("\(model.registration.registered)/\(model.registration.expected) ", .header)

@@ -1,8 +1,8 @@
 import Foundation
 import MusterCore
 
-/// The contexts view: every context on the broker, one row each, with its status, its nodes by state and its
-/// age; the one shown is marked.
+/// The contexts view: every context on the broker, one row each, with its id, its status, its nodes by state and
+/// its age; the one shown is marked.
 enum ContextsRenderer {
     static func draw(_ frame: Frame, rows: Range<Int>, into grid: inout CellGrid) {
         let model = frame.model
@@ -10,8 +10,11 @@ enum ContextsRenderer {
         let width = grid.size.width
         guard let heading = rows.first else { return }
         let contexts = model.contextSummaries
-        let idWidth = max(8, min(24, contexts.map(\.id.rawValue.count).max() ?? 0))
-        let nameWidth = max(8, min(24, contexts.map(\.name.count).max() ?? 0))
+        // The id is what `--context` and `:context` take: it is shown whole whenever the width allows, the name
+        // gets what is left (at most 24), and the status, age and counts keep their room.
+        let room = max(16, width - 4 - 4 - 22 - 9 - 16)
+        let idWidth = max(8, min(room - 8, contexts.map(\.id.rawValue.count).max() ?? 0))
+        let nameWidth = max(8, min(24, room - idWidth, contexts.map(\.name.count).max() ?? 0))
         var title = StyledLine("    ")
         title.add("ID".padded(toWidth: idWidth + 2) + "NAME".padded(toWidth: nameWidth + 2) + "STATUS".padded(toWidth: 22), .dim)
         title.add("AGE".padded(toWidth: 9) + "NODES", .dim)

@@ -99,12 +99,20 @@ enum TimelineRenderer {
     static func bar(_ node: ConsoleNode, index: Int, model: ConsoleModel, scale: Scale, chain: CriticalChain?, glyphs: Glyphs) -> [StyledLine.Span] {
         let ascii = glyphs.rule == "-"
         let links = chain?.links.filter { $0.node == node.name } ?? []
+        // The node that finished last finished at the scale's end, one column past the bar: its mark goes in the
+        // last column.
+        let finishColumn = node.finishedAt.map { min(scale.columns - 1, scale.column(of: $0)) }
         var spans: [StyledLine.Span] = []
         for column in 0..<scale.columns {
             let from = scale.time(at: column)
             let to = scale.time(at: column + 1)
             let middle = from.addingTimeInterval(to.timeIntervalSince(from) / 2)
-            let activity = activity(of: node, during: from, to, middle: middle, until: model.completedAt ?? scale.end)
+            let activity: Activity
+            if let finishColumn, column >= finishColumn {
+                activity = column == finishColumn ? .finished(node.state) : .idle
+            } else {
+                activity = Self.activity(of: node, middle: middle, from: from, to: to, until: model.completedAt ?? scale.end)
+            }
             let (character, style): (Character, StyleRole) =
                 switch activity {
                 case .idle: (" ", .text)
@@ -130,11 +138,8 @@ enum TimelineRenderer {
         return spans
     }
 
-    private static func activity(of node: ConsoleNode, during from: Date, _ to: Date, middle: Date, until end: Date) -> Activity {
-        if let finished = node.finishedAt {
-            if finished >= from && finished < to { return .finished(node.state) }
-            if finished < from { return .idle }
-        }
+    /// What the node did around `middle` (the column from `from` to `to`), before the column of its finish.
+    private static func activity(of node: ConsoleNode, middle: Date, from: Date, to: Date, until end: Date) -> Activity {
         for run in node.timeline.reversed() where run.started <= middle {
             if (run.finished ?? end) >= middle || (run.started >= from && run.started < to) { return .script(run.script.phase) }
             break

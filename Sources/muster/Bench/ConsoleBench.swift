@@ -192,6 +192,7 @@ final class IdleTerminal: TerminalDriver {
         var descriptor = pollfd(fd: wakeUp.readDescriptor, events: Int16(POLLIN), revents: 0)
         let milliseconds = timeout.map { Int32(max(0, min($0, 3_600)) * 1_000) } ?? -1
         _ = poll(&descriptor, 1, milliseconds)
+        wakeUp.drain()
         return []
     }
 }

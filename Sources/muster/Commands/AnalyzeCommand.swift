@@ -93,13 +93,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
         let picture = try await client.snapshot(of: id)
         guard let snapshot = picture.contexts.first else { throw CommandFailure(ExitCodes.notFound, "no context \(id)") }
         var boot = BootTimeline(snapshot)
-        var events: [ContextEvent] = []
-        for try await element in client.events(context: id, after: 0) {
-            guard case .event(let event) = element else { continue }
-            events.append(event)
-            if event.sequence >= snapshot.sequence { break }
-        }
-        boot.apply(events)
+        boot.apply(try await client.storedEvents(of: id, through: snapshot.sequence))
         return (snapshot, boot)
     }
 

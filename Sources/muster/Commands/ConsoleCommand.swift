@@ -141,15 +141,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             guard let snapshot = picture.contexts.first else { throw CommandFailure(ExitCodes.notFound, "no context \(context)") }
             _ = session.apply(.snapshot(snapshot))
             // The stored events: the history the timeline and the event log show.
-            var events: [ContextEvent] = []
-            if snapshot.sequence > 0 {
-                for try await element in client.events(context: context, after: 0) {
-                    guard case .event(let event) = element else { continue }
-                    events.append(event)
-                    if event.sequence >= snapshot.sequence { break }
-                }
-            }
-            _ = session.apply(.events(events))
+            _ = session.apply(.events(try await client.storedEvents(of: context, through: snapshot.sequence)))
             if view == .detail {
                 let name = node ?? snapshot.nodes.first?.name ?? ""
                 guard let index = session.model.index(ofNode: name), let row = session.state.tree.index(of: .node(index), session.model) else {
