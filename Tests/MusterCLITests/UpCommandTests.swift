@@ -234,6 +234,25 @@ struct UpCommandTests {
         #expect(processes(mentioning: work).isEmpty, "muster up stopped its agents")
     }
 
+    @Test func `muster up --broker against another muster up's broker is refused before anything is created`() async throws {
+        let first = workFolder("first-up")
+        let keep = try BackgroundCommand(["up", "Examples/cpe/cluster.xml", "--headless", "--keep", "--state", first])
+        await keep.waitFor("--keep:")
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: first + "/broker.json"))) as? [String: Any]
+        let url = try #require(file?["url"] as? String)
+        let health = try await CommandRunner.shell("curl -s \(url)/v1/healthz", in: URL(fileURLWithPath: first))
+        #expect(health.stdout.contains("\"launchesNodes\":true"), "\(health.stdout)")
+        let second = try await CommandRunner.muster([
+            "up", "Examples/failing/cluster.xml", "--headless", "--state", workFolder("second-up"), "--broker", url, "--token-file",
+            first + "/operator-token",
+        ])
+        #expect(second.status == 75, "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("starts its nodes itself"), "\(second.stderr)")
+        let contexts = try await CommandRunner.muster(["status", "--state", first, "--json"])
+        #expect(!contexts.stdout.contains("failing"), "nothing was created: \(contexts.stdout)")
+        await keep.stop()
+    }
+
     @Test func `muster up killed with -9 leaves no process behind: its agents stop their nodes`() async throws {
         let marker = "muster-orphan-\(UUID().uuidString.prefix(8))"
         let example = try Self.makeExample(

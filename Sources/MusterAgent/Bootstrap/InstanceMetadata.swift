@@ -35,13 +35,18 @@ public actor InstanceMetadata {
     public let base: String
     private let client: HTTPClient
     private let attempts: Int
+    private let tokenTimeout: Duration
     private var token: String??
 
     /// Creates a reader of the service at `base` (for example `http://169.254.169.254/latest`).
-    public init(base: String, client: HTTPClient = .shared, attempts: Int = 5) {
+    ///
+    /// - Parameter tokenTimeout: how long to wait for an IMDSv2 session token before reading without one (a
+    ///   container whose hop limit drops the answer never gets it; a read refused for want of a token asks again).
+    public init(base: String, client: HTTPClient = .shared, attempts: Int = 5, tokenTimeout: Duration = .seconds(3)) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.client = client
         self.attempts = max(1, attempts)
+        self.tokenTimeout = tokenTimeout
     }
 
     /// The instance's userdata, or `nil` when it has none.
@@ -74,7 +79,7 @@ public actor InstanceMetadata {
         request.method = .PUT
         request.headers.add(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "21600")
         var fetched: String?
-        if let response = try? await client.execute(request, timeout: .seconds(3)), response.status == .ok,
+        if let response = try? await client.execute(request, timeout: .init(tokenTimeout)), response.status == .ok,
             let body = try? await response.body.collect(upTo: 4096)
         {
             fetched = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -64,7 +64,13 @@ struct BrokerRouter {
 
     private func addPublicRoutes(_ router: Router<Context>) {
         router.get("/v1/healthz") { _, _ in
-            try HTTPSupport.json(HealthStatus(status: await state.stopping ? "stopping" : "ok", version: BrokerVersion.current))
+            try HTTPSupport.json(
+                HealthStatus(
+                    status: await state.stopping ? "stopping" : "ok",
+                    version: BrokerVersion.current,
+                    launchesNodes: await state.launchesNodes
+                )
+            )
         }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()

@@ -396,4 +396,7 @@ public actor BrokerState: LaunchReporter {
 
     /// Whether the broker stopped accepting changes.
     public var stopping: Bool { isShuttingDown }
+
+    /// Whether this broker starts nodes itself (it has a launcher).
+    public var launchesNodes: Bool { launcher != nil }
 }

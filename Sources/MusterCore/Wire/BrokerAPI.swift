@@ -235,11 +235,15 @@ public struct HealthStatus: Sendable, Hashable, Codable {
     public var status: String
     /// The broker's version.
     public var version: String
+    /// Whether the broker starts nodes itself (it has a launcher, as `muster up`'s embedded broker does), rather
+    /// than leaving them to an external launcher that claims them; `nil` from brokers that do not say.
+    public var launchesNodes: Bool?
 
     /// Creates a health status.
-    public init(status: String, version: String) {
+    public init(status: String, version: String, launchesNodes: Bool? = nil) {
         self.status = status
         self.version = version
+        self.launchesNodes = launchesNodes
     }
 }
 

@@ -102,6 +102,16 @@ final class UpSession: Service, Sendable {
         let client = connection.operatorClient(token: token ?? "")
         let created: CreatedContext
         do {
+            // A broker that starts nodes itself (another `muster up`'s) would start this document's nodes with its
+            // own image folders, not this command's: say so before anything is created.
+            if let remote, try await connection.health().launchesNodes == true {
+                Output.error(
+                    "error: the broker at \(remote.baseURL) starts its nodes itself (it is another muster up's, or has a launcher); "
+                        + "run muster up without --broker, or :launch \(settings.clusterPath) in that broker's console"
+                )
+                setExitCode(ExitCodes.conflict.rawValue)
+                return
+            }
             created = try await client.createContext(
                 document: Data(settings.document),
                 name: ContextName.from(path: settings.clusterPath),
