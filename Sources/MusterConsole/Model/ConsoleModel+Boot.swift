@@ -49,6 +49,6 @@ extension ConsoleModel {
         return result
     }
 
-    /// The context's critical chain so far (nil until a node finished).
-    public var criticalChain: CriticalChain? { CriticalChain.compute(ModelBoot(model: self)) }
+    /// The context's critical chain so far (nil until a node finished), computed once per state of the model.
+    public var criticalChain: CriticalChain? { chainMemo.value { CriticalChain.compute(ModelBoot(model: self)) } }
 }

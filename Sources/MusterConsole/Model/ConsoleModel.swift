@@ -66,6 +66,8 @@ public struct ConsoleModel: Sendable {
     public private(set) var longestAddress = 0
     /// Grows by one with every change; a renderer can skip a frame when it has not moved.
     public private(set) var revision: UInt64 = 0
+    /// The critical chain of this state, once asked for (see ``criticalChain``).
+    var chainMemo = CriticalChainMemo()
 
     /// Roles some workspace waits on for readiness rather than registration.
     private(set) var readyWaitRoles: Set<String> = []
@@ -140,7 +142,10 @@ public struct ConsoleModel: Sendable {
                 delta.changed = true
             }
         }
-        if delta.changed { revision += 1 }
+        if delta.changed {
+            revision += 1
+            chainMemo = CriticalChainMemo()
+        }
         return delta
     }
 
