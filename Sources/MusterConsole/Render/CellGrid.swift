@@ -82,6 +82,15 @@ public struct CellGrid: Sendable, Hashable {
             }
             return column
         }
+        if TextWidth.isSimpleNarrow(text) {
+            // The console's own glyphs (box drawing, arrows, bullets): a cell per scalar, still no grapheme breaking.
+            for scalar in text.unicodeScalars {
+                guard column < end else { break }
+                if column >= 0 { set(column, y, Cell(Character(scalar), style: style)) }
+                column += 1
+            }
+            return column
+        }
         for character in text {
             guard column < end else { break }
             var shown = character

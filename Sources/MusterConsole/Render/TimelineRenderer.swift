@@ -88,6 +88,9 @@ enum TimelineRenderer {
         func time(at column: Int) -> Date { start.addingTimeInterval(Double(column) * secondsPerColumn) }
     }
 
+    /// The phase digits, made once.
+    private static let digits: [Character] = (0...9).map { Character(String($0)) }
+
     /// What a node did in one column of time.
     enum Activity: Equatable {
         case idle, booting, waiting, released
@@ -103,6 +106,11 @@ enum TimelineRenderer {
         // last column.
         let finishColumn = node.finishedAt.map { min(scale.columns - 1, scale.column(of: $0)) }
         var spans: [StyledLine.Span] = []
+        // A run of columns of one style becomes one span, its text made once from its characters.
+        var run: [Character] = []
+        run.reserveCapacity(scale.columns)
+        var runStyle: StyleRole?
+        let until = model.completedAt ?? scale.end
         for column in 0..<scale.columns {
             let from = scale.time(at: column)
             let to = scale.time(at: column + 1)
@@ -111,7 +119,7 @@ enum TimelineRenderer {
             if let finishColumn, column >= finishColumn {
                 activity = column == finishColumn ? .finished(node.state) : .idle
             } else {
-                activity = Self.activity(of: node, middle: middle, from: from, to: to, until: model.completedAt ?? scale.end)
+                activity = Self.activity(of: node, middle: middle, from: from, to: to, until: until)
             }
             let (character, style): (Character, StyleRole) =
                 switch activity {
@@ -119,22 +127,24 @@ enum TimelineRenderer {
                 case .booting: (ascii ? "-" : "─", .launching)
                 case .waiting: (ascii ? "." : "·", .waiting)
                 case .released: (ascii ? "=" : "━", .configuring)
-                case .script(let phase): (Character(String(phase)), .configuring)
+                case .script(let phase): (phase >= 0 && phase < 10 ? Self.digits[phase] : "?", .configuring)
                 case .finished(let state): (glyphs.state(state), .state(state))
                 }
             let critical =
-                activity != .idle
+                activity != .idle && !links.isEmpty
                 && links.contains { link in
                     (link.start ?? .distantPast) <= middle && middle <= link.end
                         && (link.kind != .scripts || activity != .waiting)
                 }
             let shown: StyleRole = critical && style != .text ? .critical : style
-            if let last = spans.last, last.style == shown {
-                spans[spans.count - 1].text.append(character)
-            } else {
-                spans.append(StyledLine.Span(text: String(character), style: shown))
+            if shown != runStyle, let previous = runStyle {
+                spans.append(StyledLine.Span(text: String(run), style: previous))
+                run.removeAll(keepingCapacity: true)
             }
+            runStyle = shown
+            run.append(character)
         }
+        if let runStyle { spans.append(StyledLine.Span(text: String(run), style: runStyle)) }
         return spans
     }
 

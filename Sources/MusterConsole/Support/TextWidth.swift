@@ -24,6 +24,7 @@ public enum TextWidth {
     /// The columns a string takes.
     public static func of(_ text: some StringProtocol) -> Int {
         if isPrintableASCII(text) { return text.utf8.count }
+        if isSimpleNarrow(text) { return text.unicodeScalars.count }
         var width = 0
         for character in text { width += of(character) }
         return width
@@ -32,6 +33,22 @@ public enum TextWidth {
     /// Whether every character is printable ASCII (one column each, one byte each): the fast path.
     public static func isPrintableASCII(_ text: some StringProtocol) -> Bool {
         text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    /// Whether every scalar is a grapheme of its own that takes one column: printable ASCII, Latin-1 and the
+    /// Latin letters before the combining marks, dashes, bullets and the ellipsis, arrows, box drawing, blocks,
+    /// geometric shapes and the narrow dingbats (what the console's own glyphs are made of). The second fast path:
+    /// no grapheme breaking and no Unicode property lookups.
+    public static func isSimpleNarrow(_ text: some StringProtocol) -> Bool {
+        text.unicodeScalars.allSatisfy { isSimpleNarrow($0.value) }
+    }
+
+    private static func isSimpleNarrow(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x20..<0x7F, 0xA0..<0x300, 0x2010...0x2027: true
+        case 0x2190...0x27BF: !isWide(value)
+        default: false
+        }
     }
 
     private static func isZeroWidth(_ scalar: Unicode.Scalar) -> Bool {
