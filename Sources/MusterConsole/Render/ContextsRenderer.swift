@@ -1,8 +1,8 @@
 import Foundation
 import MusterCore
 
-/// The contexts view: every context on the broker, one row each, with its id, its status, its nodes by state and
-/// its age; the one shown is marked.
+/// The contexts view: every context on the broker, one row each, with its id, its status, its age, the time left
+/// on its lease and its nodes by state; the one shown is marked.
 enum ContextsRenderer {
     static func draw(_ frame: Frame, rows: Range<Int>, into grid: inout CellGrid) {
         let model = frame.model
@@ -12,12 +12,14 @@ enum ContextsRenderer {
         let contexts = model.contextSummaries
         // The id is what `--context` and `:context` take: it is shown whole whenever the width allows, the name
         // gets what is left (at most 24), and the status, age and counts keep their room.
-        let room = max(16, width - 4 - 4 - 22 - 9 - 16)
+        // The lease column shows when there is room for it besides whole ids.
+        let showLease = width >= 100
+        let room = max(16, width - 4 - 4 - 22 - 9 - (showLease ? 9 : 0) - 16)
         let idWidth = max(8, min(room - 8, contexts.map(\.id.rawValue.count).max() ?? 0))
         let nameWidth = max(8, min(24, room - idWidth, contexts.map(\.name.count).max() ?? 0))
         var title = StyledLine("    ")
         title.add("ID".padded(toWidth: idWidth + 2) + "NAME".padded(toWidth: nameWidth + 2) + "STATUS".padded(toWidth: 22), .dim)
-        title.add("AGE".padded(toWidth: 9) + "NODES", .dim)
+        title.add("AGE".padded(toWidth: 9) + (showLease ? "LEASE".padded(toWidth: 9) : "") + "NODES", .dim)
         grid.draw(title, x: 0, y: heading, width: width)
         var cursor = state.contextsCursor
         let body = rows.dropFirst()
@@ -36,6 +38,7 @@ enum ContextsRenderer {
             let (word, style) = outcome(summary.status)
             line.add(word.padded(toWidth: 22), style)
             line.add(DurationText.between(summary.createdAt, frame.now).padded(toWidth: 9), .dim)
+            if showLease { line.add(lease(summary, now: frame.now).padded(toWidth: 9), .dim) }
             let counts = StateCounts(summary.status.counts)
             line.add(counts.summary, TreeRenderer.summaryStyle(counts))
             if index == cursor.selected { line = StyledLine(line.text, .selection) }
@@ -47,6 +50,13 @@ enum ContextsRenderer {
                 ? "  the broker has no context yet: press l (or :launch FILE) to launch one" : "  asking the broker for its contexts…"
             grid.draw(text, x: 0, y: first + 1, style: .dim)
         }
+    }
+
+    /// The time left on a context's lease: `—` without one, `ended` once it has (or the context ended).
+    static func lease(_ summary: ContextSummary, now: Date) -> String {
+        guard let ends = summary.limits?.leaseEnds else { return "—" }
+        let left = ends.timeIntervalSince(now)
+        return left > 0 && !summary.status.terminated ? DurationText.format(left) : "ended"
     }
 
     /// What a context's status reads as, and its style.

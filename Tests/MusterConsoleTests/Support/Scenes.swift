@@ -123,7 +123,9 @@ enum Scenes {
                 id: "ctx-1",
                 name: "cpe",
                 createdAt: time - 37,
-                status: status([.ok: 2, .pending: 1, .launching: 1, .configuring: 1, .failed: 1], complete: false, errors: true)
+                status: status([.ok: 2, .pending: 1, .launching: 1, .configuring: 1, .failed: 1], complete: false, errors: true),
+                // A two-hour lease (`muster up --hours 2`), 37 s into it.
+                limits: ContextLimits(leaseEnds: time - 37 + 7_200)
             ),
             ContextSummary(
                 id: "failing-9c0d",
