@@ -242,7 +242,9 @@ struct EventStreamTests {
             }
         }
         try await TestBroker.run(router) { port in
-            let timeouts = BrokerConfiguration.Timeouts(connect: .seconds(2), request: .seconds(5), streamIdle: .seconds(5))
+            // Generous connect and first-answer limits: on a machine busy with the other suites the first
+            // connection must not fail for being slow, only the silent stream for being silent.
+            let timeouts = BrokerConfiguration.Timeouts(connect: .seconds(30), request: .seconds(30), streamIdle: .seconds(5))
             try await withConnection(port: port, timeouts: timeouts) { connection, _ in
                 var seen: [String] = []
                 var reason = ""
