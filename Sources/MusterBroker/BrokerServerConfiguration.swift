@@ -28,14 +28,6 @@ public struct BrokerServerConfiguration: Sendable {
     /// addresses too), since the advertised address may not be reachable from the broker's own machine (a NAT's
     /// public address). `onListening` is called with this URL; launchers are handed the advertised one.
     public var localHost: String? = nil
-    /// The URL nodes use for an `--advertise` text, once the broker listens on `port`: a URL without a port gets
-    /// that one.
-    public static func advertised(_ text: String?, port: Int) -> URL? {
-        guard let text, var components = URLComponents(string: text) else { return nil }
-        if components.port == nil { components.port = port }
-        return components.url
-    }
-
     /// Timeouts, caps and quotas: what one client, node or slow reader may cost the broker.
     public var limits = BrokerLimits()
 
@@ -77,4 +69,14 @@ public struct BrokerServerConfiguration: Sendable {
 
     /// Where the operator token is written at first start.
     public var operatorTokenPath: String? { stateDirectory.map { ($0 as NSString).appendingPathComponent("operator-token") } }
+}
+
+extension BrokerServerConfiguration {
+    /// The URL nodes use for an `--advertise` text, once the broker listens on `port`: a URL without a port gets
+    /// that one.
+    public static func advertised(_ text: String?, port: Int) -> URL? {
+        guard let text, var components = URLComponents(string: text) else { return nil }
+        if components.port == nil { components.port = port }
+        return components.url
+    }
 }

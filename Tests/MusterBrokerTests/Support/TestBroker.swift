@@ -116,6 +116,14 @@ final class TestBroker: Sendable {
         headers: [(String, String)] = [],
         timeout: TimeAmount = .seconds(60)
     ) async throws -> Reply {
+        let request = makeRequest(method, path, auth: auth, body: body, headers: headers)
+        let response = try await http.execute(request, timeout: timeout)
+        let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+    }
+
+    /// A request to the broker with the given token and headers.
+    private func makeRequest(_ method: HTTPMethod, _ path: String, auth: Auth, body: Data?, headers: [(String, String)]) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url.absoluteString + path)
         request.method = method
         switch auth {
@@ -125,9 +133,7 @@ final class TestBroker: Sendable {
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await http.execute(request, timeout: timeout)
-        let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
+        return request
     }
 
     func json<T: Encodable>(_ value: T) throws -> Data { try WireFormat.encoder().encode(value) }
@@ -146,15 +152,7 @@ final class TestBroker: Sendable {
     ) async throws
         -> (status: Int, contentType: String?, body: Data?)
     {
-        var request = HTTPClientRequest(url: url.absoluteString + path)
-        request.method = method
-        switch auth {
-        case .none: break
-        case .operatorToken: request.headers.add(name: "Authorization", value: "Bearer \(operatorToken)")
-        case .token(let token): request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let request = makeRequest(method, path, auth: auth, body: body, headers: headers)
         let response = try await http.execute(request, timeout: .seconds(60))
         let contentType = response.headers.first(name: "Content-Type")
         if contentType?.hasPrefix("text/event-stream") == true { return (Int(response.status.code), contentType, nil) }
