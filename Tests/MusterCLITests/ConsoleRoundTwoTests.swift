@@ -102,7 +102,7 @@ struct ConsoleRoundTwoTests {
 
         let kill = try await CommandRunner.muster(["kill", "\(alpha)/alpha-3", "--state", state])
         #expect(kill.status == 0, "\(kill.stderr)")
-        try await terminal.waitFor("⊘ alpha-3", timeout: .seconds(5))
+        try await terminal.waitFor("⊘ alpha-3", timeout: .seconds(30))
         screen = try await terminal.screen()
         #expect(!screen.contains("reconnecting"))
     }

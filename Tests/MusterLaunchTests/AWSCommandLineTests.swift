@@ -174,7 +174,7 @@ extension MotoSuites {
             // The fake CLI would hang for 600 s; a loaded machine may take a while to run the kill, never that long.
             #expect(clock.now - started < .seconds(120))
             let pid = try #require(pid_t(try String(contentsOfFile: fake + ".pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-            try await eventually("the hanging CLI is gone", timeout: .seconds(5)) { kill(pid, 0) != 0 }
+            try await eventually("the hanging CLI is gone", timeout: .seconds(30)) { kill(pid, 0) != 0 }
         }
 
         @Test func `a missing aws executable says how to install it`() async throws {

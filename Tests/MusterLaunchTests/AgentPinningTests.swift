@@ -17,7 +17,7 @@ struct AgentPinningTests {
     static func health(_ url: URL, pinning pem: String) async throws -> HealthStatus {
         var configuration = try BrokerConfiguration(
             url: url.absoluteString,
-            timeouts: .init(connect: .seconds(5), request: .seconds(5)),
+            timeouts: .init(connect: .seconds(30), request: .seconds(30)),
             retry: .never
         )
         configuration.tls.caCertificatePEM = pem

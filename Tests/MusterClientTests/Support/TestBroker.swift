@@ -49,7 +49,7 @@ func withConnection<Result: Sendable>(
     port: Int,
     retry: RetryPolicy = RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0),
     reconnect: RetryPolicy = RetryPolicy(maximumAttempts: 5, baseDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0),
-    timeouts: BrokerConfiguration.Timeouts = .init(connect: .seconds(2), request: .seconds(5)),
+    timeouts: BrokerConfiguration.Timeouts = .init(connect: .seconds(30), request: .seconds(30)),
     sleeper: Sleeper = Sleeper(),
     _ body: @Sendable (BrokerConnection, Sleeper) async throws -> Result
 ) async throws -> Result {
