@@ -68,12 +68,24 @@ public final class BrokerServer: Service, Sendable {
             }
         }
         let store: any BrokerStore
-        if let path = configuration.databasePath {
+        if let url = configuration.storeURL {
+            do {
+                store = try await PostgresStore.open(url, logger: logger)
+            } catch {
+                throw BrokerServerError(.storeUnreachable, error.message)
+            }
+        } else if let path = configuration.databasePath {
             store = try SQLiteStore(path: path)
         } else {
             store = MemoryStore()
         }
-        let state = try BrokerState(store: store, launcher: launcher, limits: configuration.limits, logger: logger)
+        let state: BrokerState
+        do {
+            state = try await BrokerState(store: store, launcher: launcher, limits: configuration.limits, logger: logger)
+        } catch {
+            await store.close()
+            throw error
+        }
         var minted: String?
         if let token = configuration.operatorToken {
             try await state.setOperatorToken(token)
@@ -197,6 +209,7 @@ public final class BrokerServer: Service, Sendable {
     /// After the server stopped: the nodes stop, and the state folder is free for another broker.
     private func stopped() async {
         await launcher?.stopAll()
+        await store.close()
         lock?.unlock()
     }
 

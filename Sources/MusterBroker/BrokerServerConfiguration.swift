@@ -30,6 +30,9 @@ public struct BrokerServerConfiguration: Sendable {
     public var localHost: String? = nil
     /// Timeouts, caps and quotas: what one client, node or slow reader may cost the broker.
     public var limits = BrokerLimits()
+    /// A PostgreSQL URL (`postgres://…`) to keep the state in instead of ``databasePath``; the state folder
+    /// still holds the operator token, the TLS files and `broker.json`.
+    public var storeURL: PostgresStoreURL? = nil
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

@@ -7,6 +7,7 @@ public struct BrokerServerError: Error, Sendable, CustomStringConvertible {
             case cannotListen = "cannot-listen"
             case tls
             case state
+            case storeUnreachable = "store-unreachable"
         }
 
         private let base: Base
@@ -20,6 +21,8 @@ public struct BrokerServerError: Error, Sendable, CustomStringConvertible {
         public static let tls = Code(.tls)
         /// The state cannot be opened or read.
         public static let state = Code(.state)
+        /// The state's database server cannot be reached or refuses the broker (address, password, TLS).
+        public static let storeUnreachable = Code(.storeUnreachable)
 
         public var description: String { base.rawValue }
     }

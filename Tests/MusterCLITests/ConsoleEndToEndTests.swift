@@ -14,7 +14,7 @@ struct ConsoleEndToEndTests {
             width: 120,
             height: 40,
             command:
-                "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up Examples/cpe/cluster.xml --work \(work); echo \(marker) $?; sleep 30"
+                "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up Examples/cpe/cluster.xml --work \(work); echo \(marker) $?; sleep 600"
         )
         // The tree reaches all ok.
         try await terminal.waitFor("4/4 ok")

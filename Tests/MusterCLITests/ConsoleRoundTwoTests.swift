@@ -35,7 +35,7 @@ struct ConsoleRoundTwoTests {
         try await terminal.start(
             width: width,
             height: height,
-            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up \(file) --state \(state) \(extra); sleep 30"
+            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up \(file) --state \(state) \(extra); sleep 600"
         )
         let screen = try await terminal.waitFor("\(nodes)/\(nodes) ok")
         return try #require(contextID(in: screen))
@@ -122,7 +122,7 @@ struct ConsoleRoundTwoTests {
         try await console.start(
             width: 120,
             height: 30,
-            command: "TERM=xterm-256color \(Self.muster) console --state \(state); echo CONSOLE-ENDED $?; sleep 30"
+            command: "TERM=xterm-256color \(Self.muster) console --state \(state); echo CONSOLE-ENDED $?; sleep 600"
         )
         var view = try await console.waitUntil("the contexts view never listed \(gamma) and \(delta)") {
             $0.contains("─ 0 contexts") && $0.contains(gamma) && $0.contains(delta)
@@ -144,7 +144,7 @@ struct ConsoleRoundTwoTests {
             width: 120,
             height: 30,
             command:
-                "cd \(folder) && PATH=\(CommandRunner.productsFolder.path):$PATH TERM=xterm-256color muster up cluster.xml --state \(state) --theme light; sleep 30"
+                "cd \(folder) && PATH=\(CommandRunner.productsFolder.path):$PATH TERM=xterm-256color muster up cluster.xml --state \(state) --theme light; sleep 600"
         )
         var screen = try await terminal.waitFor("1/1 ok")
         #expect(!screen.contains("no theme named"))
@@ -219,7 +219,7 @@ struct ConsoleRoundTwoTests {
         try await terminal.start(
             width: 140,
             height: 40,
-            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 30"
+            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 600"
         )
         var screen = try await terminal.waitFor("4 failed")
         let context = try #require(Self.contextID(in: screen))
@@ -259,7 +259,7 @@ struct ConsoleRoundTwoTests {
         try await terminal.start(
             width: 120,
             height: 40,
-            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 30"
+            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 600"
         )
         var screen = try await terminal.waitFor("1 failed")
         let context = try #require(Self.contextID(in: screen))
@@ -300,7 +300,7 @@ struct ConsoleRoundTwoTests {
         try await terminal.start(
             width: 120,
             height: 30,
-            command: "cd \(CommandRunner.repository.path) && TERM=dumb \(Self.muster) up \(file) --state \(state); echo UP-ENDED $?; sleep 30"
+            command: "cd \(CommandRunner.repository.path) && TERM=dumb \(Self.muster) up \(file) --state \(state); echo UP-ENDED $?; sleep 600"
         )
         let screen = try await terminal.waitFor("UP-ENDED")
         #expect(screen.contains("muster up: ") && screen.contains("complete, all ok"))
@@ -313,7 +313,7 @@ struct ConsoleRoundTwoTests {
         try await terminal.start(
             width: 160,
             height: 20,
-            command: "TERM=dumb \(Self.muster) console --state \(workFolder("dumb-console")); echo CONSOLE-ENDED $?; sleep 30"
+            command: "TERM=dumb \(Self.muster) console --state \(workFolder("dumb-console")); echo CONSOLE-ENDED $?; sleep 600"
         )
         let screen = try await terminal.waitFor("CONSOLE-ENDED")
         #expect(screen.contains("the console needs a terminal that can move its cursor (TERM=dumb)"))

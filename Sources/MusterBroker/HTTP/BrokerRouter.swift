@@ -68,7 +68,8 @@ struct BrokerRouter {
                 HealthStatus(
                     status: await state.stopping ? "stopping" : "ok",
                     version: BrokerVersion.current,
-                    launchesNodes: await state.launchesNodes
+                    launchesNodes: await state.launchesNodes,
+                    store: store.kind
                 )
             )
         }
@@ -221,7 +222,7 @@ struct BrokerRouter {
         let stream = ReplayingStream<ContextEvent>(
             after: after,
             storedThrough: Int(clamping: subscription.sequence),
-            page: { try store.events(after: UInt64($0), context: contextFilter, limit: Self.replayPageEvents) },
+            page: { try await store.events(after: UInt64($0), context: contextFilter, limit: Self.replayPageEvents) },
             encode: { try StreamFrame.event($0, encoder: $1) },
             live: subscription.stream
         )
@@ -239,7 +240,7 @@ struct BrokerRouter {
             after: after,
             storedThrough: subscription.next - 1,
             page: { after in
-                try store.output(
+                try await store.output(
                     context: key.context,
                     node: key.node,
                     generation: subscription.generation,

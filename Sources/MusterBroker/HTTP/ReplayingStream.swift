@@ -16,7 +16,7 @@ struct ReplayingStream<Item: Sendable>: Sendable {
     /// The last position stored when the live subscription began.
     var storedThrough: Int
     /// Stored items after a position, oldest first, a page at a time.
-    var page: @Sendable (_ after: Int) throws -> [Item]
+    var page: @Sendable (_ after: Int) async throws -> [Item]
     /// Encodes a stored item.
     var encode: @Sendable (Item, JSONEncoder) throws -> StreamFrame
     /// The live frames, interleaved with heartbeat ticks; it ends when the broker closes the stream.
@@ -32,7 +32,7 @@ struct ReplayingStream<Item: Sendable>: Sendable {
                 if cursor < storedThrough {
                     let encoder = WireFormat.encoder()
                     while cursor < storedThrough {
-                        let items = try page(cursor)
+                        let items = try await page(cursor)
                         guard !items.isEmpty else { break }
                         var last = cursor
                         for item in items {

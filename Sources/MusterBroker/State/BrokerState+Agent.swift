@@ -8,8 +8,8 @@ extension BrokerState {
     // MARK: Check-in and answers
 
     /// Records a node's identities; answers with its state (and its answer when it is released at once).
-    func checkIn(_ key: NodeKey, identities: [Identity]) throws(BrokerError) -> AnswerResponse {
-        _ = try perform([.checkIn(context: key.context, node: key.node, identities: identities)])
+    func checkIn(_ key: NodeKey, identities: [Identity]) async throws(BrokerError) -> AnswerResponse {
+        _ = try await perform([.checkIn(context: key.context, node: key.node, identities: identities)])
         return try answerResponse(key, after: 0)
     }
 
@@ -72,7 +72,7 @@ extension BrokerState {
     /// A script started or finished. A node whose timeline holds ``BrokerLimits/maxTimelineEntries`` runs keeps
     /// running its scripts, but further runs are not recorded (and counted as dropped); their finish reports are
     /// accepted and ignored the same way.
-    func scriptReport(_ key: NodeKey, report: ScriptReport) throws(BrokerError) {
+    func scriptReport(_ key: NodeKey, report: ScriptReport) async throws(BrokerError) {
         let timeline = try node(key).timeline
         if timeline.count >= limits.maxTimelineEntries {
             let running = timeline.contains { $0.script == report.script && $0.finished == nil }
@@ -82,14 +82,14 @@ extension BrokerState {
             }
         }
         if let exitCode = report.exitCode {
-            _ = try perform([.scriptFinished(context: key.context, node: key.node, script: report.script, exitCode: exitCode)])
+            _ = try await perform([.scriptFinished(context: key.context, node: key.node, script: report.script, exitCode: exitCode)])
         } else {
-            _ = try perform([.scriptStarted(context: key.context, node: key.node, script: report.script)])
+            _ = try await perform([.scriptStarted(context: key.context, node: key.node, script: report.script)])
         }
     }
 
-    func resultReport(_ key: NodeKey, report: ResultReport) throws(BrokerError) {
-        _ = try perform([.report(context: key.context, node: key.node, result: report.result)])
+    func resultReport(_ key: NodeKey, report: ResultReport) async throws(BrokerError) {
+        _ = try await perform([.report(context: key.context, node: key.node, result: report.result)])
     }
 
     // MARK: Output
@@ -104,7 +104,9 @@ extension BrokerState {
     /// before the first one kept becomes a marker saying how many were dropped. The agent is never refused for
     /// it: a chatty script must not fail or stall its node, and the newest lines are the ones that explain a
     /// failure.
-    func appendOutput(_ key: NodeKey, lines: [OutputLine]) throws(BrokerError) -> OutputAppendResult {
+    func appendOutput(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
+        await beginChange()
+        defer { endChange() }
         guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
         let node = try node(key)
         guard node.state != .killed else {
@@ -135,7 +137,7 @@ extension BrokerState {
         stored.next = next
         stored.bytes += fresh.reduce(0) { $0 + $1.text.utf8.count }
         if stored.count > limits.maxOutputLines || stored.bytes > limits.maxOutputBytes,
-            let trim = try planTrim(key, generation: node.generation, stored: stored, fresh: fresh)
+            let trim = try await planTrim(key, generation: node.generation, stored: stored, fresh: fresh)
         {
             batch.outputTrims = [OutputTrim(context: key.context, node: key.node, generation: node.generation, before: trim.marker.index)]
             kept = [trim.marker] + fresh.filter { $0.index > trim.marker.index }
@@ -144,7 +146,7 @@ extension BrokerState {
         }
         batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: kept)]
         do {
-            try store.commit(batch)
+            try await store.commit(batch)
         } catch {
             throw BrokerError(error)
         }
@@ -156,7 +158,7 @@ extension BrokerState {
 
     /// Which lines to drop so that a node's output fits in 90 % of its quota again: the oldest, stored ones
     /// first, then the oldest of `fresh`; the newest line is always kept.
-    private func planTrim(_ key: NodeKey, generation: Int, stored: StoredOutput, fresh: [OutputLine]) throws(BrokerError) -> OutputTrimPlan? {
+    private func planTrim(_ key: NodeKey, generation: Int, stored: StoredOutput, fresh: [OutputLine]) async throws(BrokerError) -> OutputTrimPlan? {
         let targetLines = max(1, limits.maxOutputLines - limits.maxOutputLines / 10)
         let targetBytes = max(0, limits.maxOutputBytes - limits.maxOutputBytes / 10)
         let freshSizes = Dictionary(uniqueKeysWithValues: fresh.map { ($0.index, $0.text.utf8.count) })
@@ -174,7 +176,13 @@ extension BrokerState {
             } else {
                 if pageOffset == page.count {
                     do {
-                        page = try store.outputLineSizes(context: key.context, node: key.node, generation: generation, from: keepFrom, limit: 4_096)
+                        page = try await store.outputLineSizes(
+                            context: key.context,
+                            node: key.node,
+                            generation: generation,
+                            from: keepFrom,
+                            limit: 4_096
+                        )
                     } catch {
                         throw BrokerError(error)
                     }

@@ -8,12 +8,12 @@ import MusterCore
 /// a limit, and a deadline that passed while the broker was down is enforced when it starts.
 extension BrokerState {
     /// Does what is due now and sets the timer for what comes next; call once the broker serves.
-    public func startDeadlines() {
-        enforceDeadlines()
+    public func startDeadlines() async {
+        await enforceDeadlines()
     }
 
     /// Performs every command the limits call for now, then sets the timer for the next deadline.
-    func enforceDeadlines() {
+    func enforceDeadlines() async {
         deadlineTimer?.cancel()
         deadlineTimer = nil
         scheduledDeadline = nil
@@ -24,7 +24,7 @@ extension BrokerState {
             guard let context = engine.contexts[id], !context.terminated, !context.limits.isEmpty else { continue }
             for command in context.dueCommands(at: now) {
                 do {
-                    _ = try perform([command])
+                    _ = try await perform([command])
                     logger.notice("a time limit was reached", metadata: ["context": "\(id)", "command": "\(command)"])
                 } catch {
                     logger.warning("could not enforce a time limit", metadata: ["context": "\(id)", "error": "\(error)"])

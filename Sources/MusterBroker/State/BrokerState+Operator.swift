@@ -8,12 +8,14 @@ extension BrokerState {
     // MARK: Tokens
 
     /// Sets the operator token's hash (first start, or a token given with `--token-file`/`MUSTER_TOKEN`).
-    public func setOperatorToken(_ token: String) throws(StoreError) {
+    public func setOperatorToken(_ token: String) async throws(StoreError) {
+        await beginChange()
+        defer { endChange() }
         let hash = Token.hash(token)
         guard tokens.operatorHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else { return }
         var batch = StoreBatch()
         batch.operatorTokenHash = hash
-        try store.commit(batch)
+        try await store.commit(batch)
         tokens.operatorHash = hash
     }
 
@@ -48,7 +50,7 @@ extension BrokerState {
         check: ClusterDocumentCheck,
         launch: Bool,
         limits contextLimits: ContextLimitRequest = ContextLimitRequest()
-    ) throws(BrokerError) -> CreatedContext {
+    ) async throws(BrokerError) -> CreatedContext {
         guard let document = check.document else {
             throw BrokerError(.unprocessableContent, code: "invalid-document", "the cluster document is invalid")
         }
@@ -61,7 +63,7 @@ extension BrokerState {
                 for slot in 0..<workspace.quantity { commands.append(.launch(context: id, node: workspace.nodeName(slot))) }
             }
         }
-        let performed = try perform(commands, mint: .newSlots(id))
+        let performed = try await perform(commands, mint: .newSlots(id))
         logger.info("context created", metadata: ["context": "\(id)", "nodes": "\(document.nodeCount)", "launch": "\(launch)"])
         return CreatedContext(
             context: try snapshot(of: id),
@@ -142,25 +144,25 @@ extension BrokerState {
     // MARK: Actions
 
     /// Launches every pending node of a context.
-    func launchPending(_ id: ContextID) throws(BrokerError) -> ActionResult {
+    func launchPending(_ id: ContextID) async throws(BrokerError) -> ActionResult {
         let snapshot = try snapshot(of: id)
         let pending = snapshot.nodes.filter { $0.state == .pending }.map(\.name)
         guard !pending.isEmpty else { return ActionResult(nodes: []) }
-        let performed = try perform(pending.map { .launch(context: id, node: $0) })
+        let performed = try await perform(pending.map { .launch(context: id, node: $0) })
         return ActionResult(nodes: try nodes(id, pending), credentials: performed.credentials)
     }
 
     /// Adds nodes to a workspace, launching them unless told not to.
-    func addNodes(_ id: ContextID, workspace: String, count: Int, launch: Bool) throws(BrokerError) -> ActionResult {
+    func addNodes(_ id: ContextID, workspace: String, count: Int, launch: Bool) async throws(BrokerError) -> ActionResult {
         guard (1...1_000).contains(count) else {
             throw BrokerError(.unprocessableContent, code: "invalid-input", "count must be between 1 and 1000, not \(count)")
         }
         let before = Set(try snapshot(of: id).nodes.map(\.name))
-        let added = try perform([.addNodes(context: id, workspace: workspace, count: count)], mint: .newSlots(id))
+        let added = try await perform([.addNodes(context: id, workspace: workspace, count: count)], mint: .newSlots(id))
         let names = try snapshot(of: id).nodes.map(\.name).filter { !before.contains($0) }
         var credentials = added.credentials
         if launch {
-            let launched = try perform(names.map { .launch(context: id, node: $0) })
+            let launched = try await perform(names.map { .launch(context: id, node: $0) })
             for credential in launched.credentials {
                 credentials.removeAll { $0.node == credential.node }
                 credentials.append(credential)
@@ -170,34 +172,41 @@ extension BrokerState {
     }
 
     /// Retries a failed, killed or timed-out node in its slot (a new agent, a new token).
-    func retry(_ key: NodeKey) throws(BrokerError) -> ActionResult {
-        let performed = try perform([.retry(context: key.context, node: key.node)])
+    func retry(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
+        let performed = try await perform([.retry(context: key.context, node: key.node)])
         logger.info("node retried", metadata: ["node": "\(key)"])
         return ActionResult(nodes: [try node(key)], credentials: performed.credentials)
     }
 
     /// Kills a node (its whole process group, on the local launcher).
-    func kill(_ key: NodeKey) throws(BrokerError) -> ActionResult {
-        _ = try perform([.kill(context: key.context, node: key.node)])
+    func kill(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
+        _ = try await perform([.kill(context: key.context, node: key.node)])
         logger.info("node killed", metadata: ["node": "\(key)"])
         return ActionResult(nodes: [try node(key)])
     }
 
     /// Terminates a context: every unfinished node is killed, and the context accepts no more changes.
-    func terminate(_ id: ContextID) throws(BrokerError) -> ContextSummary {
-        _ = try perform([.terminate(context: id)])
+    func terminate(_ id: ContextID) async throws(BrokerError) -> ContextSummary {
+        _ = try await perform([.terminate(context: id)])
         logger.info("context terminated", metadata: ["context": "\(id)"])
         let state = engine.contexts[id]!
         return ContextSummary(id: id, name: state.name, createdAt: state.createdAt, status: state.status)
     }
 
     /// One page of a node's output (current generation), at most `limit` lines and about `maxBytes` of text.
-    func outputPage(_ key: NodeKey, after: Int, limit: Int, maxBytes: Int) throws(BrokerError) -> OutputPage {
+    func outputPage(_ key: NodeKey, after: Int, limit: Int, maxBytes: Int) async throws(BrokerError) -> OutputPage {
         let node = try node(key)
         let total = outputs[key]?.next ?? 0
         let lines: [OutputLine]
         do {
-            lines = try store.output(context: key.context, node: key.node, generation: node.generation, from: after, limit: limit, maxBytes: maxBytes)
+            lines = try await store.output(
+                context: key.context,
+                node: key.node,
+                generation: node.generation,
+                from: after,
+                limit: limit,
+                maxBytes: maxBytes
+            )
         } catch {
             throw BrokerError(error)
         }

@@ -45,6 +45,11 @@ public actor BrokerState: LaunchReporter {
     var deadlineTimer: Task<Void, Never>?
     var scheduledDeadline: Date?
 
+    /// Whether a change is between its first step and its publication (see ``beginChange()``), and the changes
+    /// waiting for it, in arrival order.
+    var changeInFlight = false
+    var changesWaiting: [CheckedContinuation<Void, Never>] = []
+
     /// Opens the broker's state from a store, replaying every stored command.
     public init(
         store: any BrokerStore,
@@ -53,14 +58,14 @@ public actor BrokerState: LaunchReporter {
         limits: BrokerLimits = BrokerLimits(),
         logger: Logger,
         clock: @escaping @Sendable () -> Date = BrokerState.millisecondClock
-    ) throws(StoreError) {
+    ) async throws(StoreError) {
         self.store = store
         self.brokerURL = brokerURL
         self.launcher = launcher
         self.limits = limits
         self.logger = logger
         self.clock = clock
-        let stored = try store.load()
+        let stored = try await store.load()
         if let key = stored.digestKey {
             self.dataDigest = DataDigest(key: key)
         } else {
@@ -68,7 +73,7 @@ public actor BrokerState: LaunchReporter {
             let digest = DataDigest.random()
             var batch = StoreBatch()
             batch.digestKey = digest.keyBytes
-            try store.commit(batch)
+            try await store.commit(batch)
             self.dataDigest = digest
         }
         var engine = ContextEngine()
@@ -135,7 +140,9 @@ public actor BrokerState: LaunchReporter {
     /// Every command is applied before anything is written; if one is refused, the ones before it are rolled
     /// back by restoring the engine from the store. Callers pass several commands only where none can be
     /// refused once the first is accepted (for example create-then-launch).
-    func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly) throws(BrokerError) -> Performed {
+    func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly) async throws(BrokerError) -> Performed {
+        await beginChange()
+        defer { endChange() }
         guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
         let now = clock()
         var performed = Performed()
@@ -149,7 +156,7 @@ public actor BrokerState: LaunchReporter {
                 performed.outcome.actions += outcome.actions
                 batch.commands.append(StoredCommand(command: command, time: now))
             } catch {
-                if offset > 0 { restoreFromStore() }
+                if offset > 0 { await restoreFromStore() }
                 throw BrokerError(error)
             }
         }
@@ -194,11 +201,11 @@ public actor BrokerState: LaunchReporter {
         batch.nodeTokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
         performed.credentials = performed.credentials.keepingLast(by: \.node)
         do {
-            try store.commit(batch)
+            try await store.commit(batch)
         } catch {
             logger.error("commit failed; restoring state from the store", metadata: ["error": "\(error.message)"])
             for (key, record) in replacedTokens { tokens.restore(key, to: record) }
-            restoreFromStore()
+            await restoreFromStore()
             throw BrokerError(error)
         }
         publish(performed.outcome, launches: launches)
@@ -230,7 +237,9 @@ public actor BrokerState: LaunchReporter {
     /// An external launcher (one outside the broker, such as `muster up --broker URL`) takes on starting a node
     /// that is `launching`: it gets a fresh token for the node's current generation (any earlier token of that
     /// generation stops working), committed before it is handed out.
-    func claimLaunch(_ key: NodeKey) throws(BrokerError) -> ActionResult {
+    func claimLaunch(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
+        await beginChange()
+        defer { endChange() }
         guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
         guard launcher == nil else {
             throw BrokerError(.conflict, code: "conflict", "this broker launches its nodes itself; there is nothing to claim")
@@ -248,7 +257,7 @@ public actor BrokerState: LaunchReporter {
         let credential = mintToken(context: key.context, node: key.node, generation: snapshot.generation, into: &batch, replacing: &replaced)
         unlaunchedTokens[key] = nil
         do {
-            try store.commit(batch)
+            try await store.commit(batch)
         } catch {
             for (key, record) in replaced { tokens.restore(key, to: record) }
             throw BrokerError(error)
@@ -296,9 +305,9 @@ public actor BrokerState: LaunchReporter {
     }
 
     /// Rebuilds the engine from the store after a failed write, so memory never runs ahead of the disk.
-    private func restoreFromStore() {
+    private func restoreFromStore() async {
         do {
-            let stored = try store.load()
+            let stored = try await store.load()
             var engine = ContextEngine()
             for command in stored.commands { _ = try? engine.apply(command.command, at: command.time) }
             self.engine = engine
@@ -338,7 +347,7 @@ public actor BrokerState: LaunchReporter {
     public func booted(context: ContextID, node: String, generation: Int) async {
         guard isCurrent(context: context, node: node, generation: generation) else { return }
         do {
-            _ = try perform([.booted(context: context, node: node)])
+            _ = try await perform([.booted(context: context, node: node)])
         } catch {
             logger.debug("ignored a boot report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
         }
@@ -348,7 +357,7 @@ public actor BrokerState: LaunchReporter {
         guard isCurrent(context: context, node: node, generation: generation) else { return }
         logger.warning("launch failed", metadata: ["node": "\(context)/\(node)", "reason": "\(message)"])
         do {
-            _ = try perform([.launchFailed(context: context, node: node, message: message)])
+            _ = try await perform([.launchFailed(context: context, node: node, message: message)])
         } catch {
             logger.debug("ignored a launch failure report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
         }
@@ -364,7 +373,7 @@ public actor BrokerState: LaunchReporter {
             ? .launchFailed(context: context, node: node, message: message)
             : .report(context: context, node: node, result: .error(code: Int(status == 0 ? 1 : status), message: message))
         do {
-            _ = try perform([command])
+            _ = try await perform([command])
         } catch {
             logger.debug("ignored an agent exit", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
         }
@@ -373,7 +382,7 @@ public actor BrokerState: LaunchReporter {
     public func machine(context: ContextID, node: String, generation: Int, details: MachineDetails) async {
         guard isCurrent(context: context, node: node, generation: generation) else { return }
         do {
-            _ = try perform([.machine(context: context, node: node, details: details)])
+            _ = try await perform([.machine(context: context, node: node, details: details)])
         } catch {
             logger.debug("ignored a machine report", metadata: ["node": "\(context)/\(node)", "reason": "\(error)"])
         }

@@ -7,27 +7,55 @@ import MusterCore
 /// the source of truth, and replaying them rebuilds the engine exactly, event sequence numbers included. The
 /// events themselves are stored too, so that followers can resume from any sequence number without a replay.
 ///
-/// All writes come from the broker's single state actor, in order. ``commit(_:)`` must make the whole batch
-/// durable atomically (one transaction) before it returns: the broker answers a request only after its batch
-/// is committed. Reads may come from any task concurrently with writes.
+/// All writes come from the broker's single state actor, one at a time and in order. ``commit(_:)`` must make
+/// the whole batch durable atomically (one transaction) before it returns: the broker answers a request only
+/// after its batch is committed. Reads may come from any task concurrently with writes.
+///
+/// The requirements are `nonisolated(nonsending)`: they run on the caller's executor, so a store that does not
+/// suspend (SQLite, memory) keeps the state actor's change atomic, and one that does (PostgreSQL) is awaited
+/// by the actor while it holds its change lock.
 public protocol BrokerStore: Sendable {
+    /// What kind of store this is (`sqlite`, `postgres`, `memory`), for `/v1/healthz` and `/metrics`.
+    var kind: String { get }
+
     /// Everything needed to rebuild the broker's state at start-up.
-    func load() throws(StoreError) -> StoredState
+    nonisolated(nonsending) func load() async throws(StoreError) -> StoredState
 
     /// Writes one batch atomically.
-    func commit(_ batch: StoreBatch) throws(StoreError)
+    nonisolated(nonsending) func commit(_ batch: StoreBatch) async throws(StoreError)
 
     /// Events with a sequence number greater than `after`, oldest first, at most `limit`, optionally only one
     /// context's.
-    func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent]
+    nonisolated(nonsending) func events(after: UInt64, context: ContextID?, limit: Int) async throws(StoreError) -> [ContextEvent]
 
     /// Output lines of one node's generation with index ≥ `from`, oldest first, at most `limit` lines and about
     /// `maxBytes` of text (always at least one line when one exists).
-    func output(context: ContextID, node: String, generation: Int, from: Int, limit: Int, maxBytes: Int) throws(StoreError) -> [OutputLine]
+    nonisolated(nonsending) func output(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int,
+        maxBytes: Int
+    ) async throws(StoreError) -> [OutputLine]
 
     /// The index and text size in bytes (UTF-8) of output lines of one node's generation with index ≥ `from`,
     /// oldest first, at most `limit` (what the output quota needs to choose which lines to drop).
-    func outputLineSizes(context: ContextID, node: String, generation: Int, from: Int, limit: Int) throws(StoreError) -> [(index: Int, bytes: Int)]
+    nonisolated(nonsending) func outputLineSizes(
+        context: ContextID,
+        node: String,
+        generation: Int,
+        from: Int,
+        limit: Int
+    ) async throws(StoreError) -> [(index: Int, bytes: Int)]
+
+    /// Releases the store's connections or files once the broker stopped; it is not used afterwards.
+    func close() async
+}
+
+extension BrokerStore {
+    /// Nothing to release (the default).
+    public func close() async {}
 }
 
 /// What ``BrokerStore/load()`` returns.

@@ -17,11 +17,13 @@ public final class MemoryStore: BrokerStore {
     /// Creates an empty store.
     public init() {}
 
+    public var kind: String { "memory" }
+
     private static func key(_ context: ContextID, _ node: String, _ generation: Int) -> String {
         "\(context.rawValue)\u{0}\(node)\u{0}\(generation)"
     }
 
-    public func load() throws(StoreError) -> StoredState {
+    public nonisolated(nonsending) func load() async throws(StoreError) -> StoredState {
         contents.withLock { contents in
             var state = contents.state
             state.lastSequence = contents.events.last?.sequence ?? 0
@@ -29,7 +31,7 @@ public final class MemoryStore: BrokerStore {
         }
     }
 
-    public func commit(_ batch: StoreBatch) throws(StoreError) {
+    public nonisolated(nonsending) func commit(_ batch: StoreBatch) async throws(StoreError) {
         contents.withLock { contents in
             contents.state.commands += batch.commands
             contents.events += batch.events
@@ -69,7 +71,7 @@ public final class MemoryStore: BrokerStore {
         }
     }
 
-    public func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent] {
+    public nonisolated(nonsending) func events(after: UInt64, context: ContextID?, limit: Int) async throws(StoreError) -> [ContextEvent] {
         contents.withLock { contents in
             let start = contents.events.partitionPoint { $0.sequence <= after }
             var result: [ContextEvent] = []
@@ -81,14 +83,14 @@ public final class MemoryStore: BrokerStore {
         }
     }
 
-    public func output(
+    public nonisolated(nonsending) func output(
         context: ContextID,
         node: String,
         generation: Int,
         from: Int,
         limit: Int,
         maxBytes: Int
-    ) throws(StoreError) -> [OutputLine] {
+    ) async throws(StoreError) -> [OutputLine] {
         contents.withLock { contents in
             let lines = contents.output[Self.key(context, node, generation)] ?? []
             var result: [OutputLine] = []
@@ -104,13 +106,13 @@ public final class MemoryStore: BrokerStore {
 }
 
 extension MemoryStore {
-    public func outputLineSizes(
+    public nonisolated(nonsending) func outputLineSizes(
         context: ContextID,
         node: String,
         generation: Int,
         from: Int,
         limit: Int
-    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
+    ) async throws(StoreError) -> [(index: Int, bytes: Int)] {
         contents.withLock { contents in
             let lines = contents.output[Self.key(context, node, generation)] ?? []
             let start = lines.partitionPoint { $0.index < from }

@@ -9,6 +9,7 @@ import MusterCore
 /// The file holds the cluster documents, data values included, so it is created readable by its owner only.
 public final class SQLiteStore: BrokerStore {
     private let pool: DatabasePool
+    public var kind: String { "sqlite" }
     private let encoder = WireFormat.encoder()
     private let decoder = WireFormat.decoder()
     /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact.
@@ -38,6 +39,17 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
+    /// GRDB's synchronous read, called from a synchronous context so that the async overload (which would
+    /// suspend and let another change in) is never chosen.
+    private func readNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// GRDB's synchronous write (see ``readNow(_:)``).
+    private func writeNow(_ body: (Database) throws -> Void) throws {
+        try pool.write(body)
+    }
+
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -62,9 +74,9 @@ public final class SQLiteStore: BrokerStore {
         return migrator
     }
 
-    public func load() throws(StoreError) -> StoredState {
+    public nonisolated(nonsending) func load() async throws(StoreError) -> StoredState {
         do {
-            return try pool.read { db in
+            return try readNow { db in
                 var state = StoredState()
                 for row in try Row.fetchAll(db, sql: "SELECT time, body FROM commands ORDER BY id") {
                     let body: Data = row["body"]
@@ -116,10 +128,10 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
-    public func commit(_ batch: StoreBatch) throws(StoreError) {
+    public nonisolated(nonsending) func commit(_ batch: StoreBatch) async throws(StoreError) {
         guard !batch.isEmpty else { return }
         do {
-            try pool.write { db in
+            try writeNow { db in
                 if !batch.commands.isEmpty {
                     let statement = try db.cachedStatement(sql: "INSERT INTO commands (time, body) VALUES (?, ?)")
                     for stored in batch.commands {
@@ -174,9 +186,9 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
-    public func events(after: UInt64, context: ContextID?, limit: Int) throws(StoreError) -> [ContextEvent] {
+    public nonisolated(nonsending) func events(after: UInt64, context: ContextID?, limit: Int) async throws(StoreError) -> [ContextEvent] {
         do {
-            return try pool.read { db in
+            return try readNow { db in
                 let rows: [Data]
                 if let context {
                     rows = try Data.fetchAll(
@@ -198,16 +210,16 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
-    public func output(
+    public nonisolated(nonsending) func output(
         context: ContextID,
         node: String,
         generation: Int,
         from: Int,
         limit: Int,
         maxBytes: Int
-    ) throws(StoreError) -> [OutputLine] {
+    ) async throws(StoreError) -> [OutputLine] {
         do {
-            return try pool.read { db in
+            return try readNow { db in
                 var lines: [OutputLine] = []
                 var bytes = 0
                 let rows = try Row.fetchCursor(
@@ -240,15 +252,15 @@ public final class SQLiteStore: BrokerStore {
         }
     }
 
-    public func outputLineSizes(
+    public nonisolated(nonsending) func outputLineSizes(
         context: ContextID,
         node: String,
         generation: Int,
         from: Int,
         limit: Int
-    ) throws(StoreError) -> [(index: Int, bytes: Int)] {
+    ) async throws(StoreError) -> [(index: Int, bytes: Int)] {
         do {
-            return try pool.read { db in
+            return try readNow { db in
                 try Row.fetchAll(
                     db,
                     sql: """

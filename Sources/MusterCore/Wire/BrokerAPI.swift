@@ -238,12 +238,15 @@ public struct HealthStatus: Sendable, Hashable, Codable {
     /// Whether the broker starts nodes itself (it has a launcher, as `muster up`'s embedded broker does), rather
     /// than leaving them to an external launcher that claims them; `nil` from brokers that do not say.
     public var launchesNodes: Bool?
+    /// Where the broker keeps its state: `sqlite`, `postgres` or `memory`; `nil` from brokers that do not say.
+    public var store: String?
 
     /// Creates a health status.
-    public init(status: String, version: String, launchesNodes: Bool? = nil) {
+    public init(status: String, version: String, launchesNodes: Bool? = nil, store: String? = nil) {
         self.status = status
         self.version = version
         self.launchesNodes = launchesNodes
+        self.store = store
     }
 }
 

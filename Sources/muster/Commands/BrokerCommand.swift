@@ -41,6 +41,14 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for the broker's state, operator token and broker.json.", valueName: "dir"))
     var state = ".muster"
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep the state in PostgreSQL instead of DIR/state.sqlite (also $MUSTER_STORE). The URL's password is never shown.",
+            valueName: "postgres://user:pass@host:port/db?sslmode=verify-full"
+        )
+    )
+    var store: String?
+
     @Option(help: ArgumentHelp("Read the operator token from this file (otherwise $MUSTER_TOKEN, then the stored one).", valueName: "file"))
     var tokenFile: String?
 
@@ -63,6 +71,22 @@ struct BrokerCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     @OptionGroup(title: "Limits") var limits: BrokerLimitOptions
+
+    /// The PostgreSQL store a `--store` (or `$MUSTER_STORE`) names, if any; an empty value means none.
+    static func storeURL(_ text: String?) throws -> PostgresStoreURL? {
+        guard let text, !text.isEmpty else { return nil }
+        guard PostgresStoreURL.isPostgres(text) else {
+            throw CommandFailure(
+                ExitCodes.configuration,
+                "--store expects a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE); without it the state is DIR/state.sqlite"
+            )
+        }
+        do {
+            return try PostgresStoreURL(text)
+        } catch {
+            throw CommandFailure(ExitCodes.configuration, "--store: \(error.message)")
+        }
+    }
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -88,6 +112,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 state: stateFolder
             )
             if let warning = exposure.warning { Output.error(warning) }
+            let storeURL = try Self.storeURL(store ?? ProcessInfo.processInfo.environment["MUSTER_STORE"])
             var configuration = BrokerServerConfiguration(
                 host: listen.host,
                 port: listen.port,
@@ -96,6 +121,8 @@ struct BrokerCommand: AsyncParsableCommand {
                 longPollSeconds: longPoll
             ).limited(by: limits)
             exposure.apply(to: &configuration)
+            configuration.storeURL = storeURL
+            let stateShown = storeURL.map { "state in \($0.redacted)" } ?? "state in \(LocalPath.display(stateFolder))"
             configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")
             let minted = Mutex<String?>(nil)
@@ -106,7 +133,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 } catch {
                     logger.warning("could not write broker.json", metadata: ["error": "\(error)"])
                 }
-                Output.line("muster broker listening on \(url.absoluteString) (state in \(LocalPath.display(stateFolder)))")
+                Output.line("muster broker listening on \(url.absoluteString) (\(stateShown))")
                 if let nodes = BrokerServerConfiguration.advertised(advertised, port: url.port ?? 0), nodes != url {
                     Output.line("nodes reach it at \(nodes.absoluteString)")
                 }
@@ -154,7 +181,7 @@ extension BrokerServer {
             let status =
                 switch error.code {
                 case .stateInUse: ExitCodes.conflict
-                case .cannotListen: ExitCodes.unavailable
+                case .cannotListen, .storeUnreachable: ExitCodes.unavailable
                 case .tls: ExitCodes.configuration
                 default: ExitCodes.cannotCreate
                 }

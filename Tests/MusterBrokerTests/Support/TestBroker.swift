@@ -29,6 +29,7 @@ final class TestBroker: Sendable {
         launcher: (any NodeLauncher)? = nil,
         agentDownload: AgentDownload? = nil,
         limits: BrokerLimits = BrokerLimits(),
+        storeURL: PostgresStoreURL? = nil,
         http: HTTPClient = .shared
     ) async throws -> TestBroker {
         let logs = LogCapture()
@@ -45,6 +46,7 @@ final class TestBroker: Sendable {
         )
         configuration.agentDownload = agentDownload
         configuration.limits = limits
+        configuration.storeURL = storeURL
         let server = try await BrokerServer(configuration: configuration, launcher: launcher, logger: logger) { url in
             continuation.yield(url)
             continuation.finish()

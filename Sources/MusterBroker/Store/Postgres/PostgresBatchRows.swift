@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import MusterCore
+import NIOCore
+import PostgresNIO
+
+/// One ``StoreBatch`` as column arrays, written with one `INSERT … SELECT FROM unnest(…)` per table: a
+/// commit costs a round trip per kind of row, not per row.
+struct PostgresBatchRows: Sendable {
+    var commandIDs: [Int64] = []
+    var commandTimes: [Double] = []
+    var commandBodies: [ByteBuffer] = []
+    var eventSequences: [Int64] = []
+    var eventContexts: [String] = []
+    var eventBodies: [ByteBuffer] = []
+    var tokens: [NodeTokenRecord] = []
+    var trims: [OutputTrim] = []
+    var output = OutputColumns()
+    var meta: [(key: String, value: ByteBuffer)] = []
+
+    /// Output lines as columns.
+    struct OutputColumns: Sendable {
+        var contexts: [String] = []
+        var nodes: [String] = []
+        var generations: [Int64] = []
+        var indexes: [Int64] = []
+        var times: [Double] = []
+        var phases: [Int64] = []
+        var scripts: [ByteBuffer] = []
+        var streams: [String] = []
+        var texts: [ByteBuffer] = []
+    }
+
+    /// Encodes `batch`; its commands take the ids from `firstCommand` on.
+    init(_ batch: StoreBatch, firstCommand: Int64, commandEncoder: JSONEncoder, encoder: JSONEncoder) throws {
+        for (offset, stored) in batch.commands.enumerated() {
+            commandIDs.append(firstCommand + Int64(offset))
+            commandTimes.append(stored.time.timeIntervalSince1970)
+            commandBodies.append(ByteBuffer(bytes: try commandEncoder.encode(stored.command)))
+        }
+        for event in batch.events {
+            eventSequences.append(Int64(clamping: event.sequence))
+            eventContexts.append(event.context.rawValue)
+            eventBodies.append(ByteBuffer(bytes: try encoder.encode(event)))
+        }
+        // One row per (context, node): a statement may not update the same row twice.
+        tokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
+        trims = batch.outputTrims
+        var seen: [String: Int] = [:]
+        for group in batch.output {
+            for line in group.lines {
+                let key = "\(group.context.rawValue)\u{0}\(group.node)\u{0}\(group.generation)\u{0}\(line.index)"
+                if let at = seen[key] {
+                    output.times[at] = line.time.timeIntervalSince1970
+                    output.phases[at] = Int64(line.phase)
+                    output.scripts[at] = ByteBuffer(string: line.script)
+                    output.streams[at] = line.stream.rawValue
+                    output.texts[at] = ByteBuffer(string: line.text)
+                    continue
+                }
+                seen[key] = output.contexts.count
+                output.contexts.append(group.context.rawValue)
+                output.nodes.append(group.node)
+                output.generations.append(Int64(group.generation))
+                output.indexes.append(Int64(line.index))
+                output.times.append(line.time.timeIntervalSince1970)
+                output.phases.append(Int64(line.phase))
+                output.scripts.append(ByteBuffer(string: line.script))
+                output.streams.append(line.stream.rawValue)
+                output.texts.append(ByteBuffer(string: line.text))
+            }
+        }
+        if let hash = batch.operatorTokenHash { meta.append(("operator-token-hash", ByteBuffer(bytes: hash))) }
+        if let key = batch.digestKey { meta.append(("digest-key", ByteBuffer(bytes: key))) }
+    }
+
+    /// Writes the rows on `connection`, inside the caller's transaction.
+    func write(on connection: PostgresConnection, logger: Logger) async throws {
+        if !commandIDs.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO muster_commands (id, time, body)
+                SELECT * FROM unnest(\(commandIDs)::bigint[], \(commandTimes)::float8[], \(commandBodies)::bytea[])
+                """,
+                logger: logger
+            )
+        }
+        if !eventSequences.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO muster_events (sequence, context, body)
+                SELECT * FROM unnest(\(eventSequences)::bigint[], \(eventContexts)::text[], \(eventBodies)::bytea[])
+                """,
+                logger: logger
+            )
+        }
+        if !tokens.isEmpty {
+            let contexts = tokens.map(\.context.rawValue)
+            let nodes = tokens.map(\.node)
+            let generations = tokens.map { Int64($0.generation) }
+            let hashes = tokens.map { ByteBuffer(bytes: $0.hash) }
+            try await connection.query(
+                """
+                INSERT INTO muster_node_tokens (context, node, generation, hash)
+                SELECT * FROM unnest(\(contexts)::text[], \(nodes)::text[], \(generations)::bigint[], \(hashes)::bytea[])
+                ON CONFLICT (context, node) DO UPDATE SET generation = EXCLUDED.generation, hash = EXCLUDED.hash
+                """,
+                logger: logger
+            )
+        }
+        for trim in trims {
+            try await connection.query(
+                """
+                DELETE FROM muster_output
+                WHERE context = \(trim.context.rawValue) AND node = \(trim.node) AND generation = \(trim.generation) AND idx < \(trim.before)
+                """,
+                logger: logger
+            )
+        }
+        if !output.contexts.isEmpty {
+            let o = output
+            try await connection.query(
+                """
+                INSERT INTO muster_output (context, node, generation, idx, time, phase, script, stream, text)
+                SELECT * FROM unnest(\(o.contexts)::text[], \(o.nodes)::text[], \(o.generations)::bigint[], \(o.indexes)::bigint[],
+                    \(o.times)::float8[], \(o.phases)::bigint[], \(o.scripts)::bytea[], \(o.streams)::text[], \(o.texts)::bytea[])
+                ON CONFLICT (context, node, generation, idx) DO UPDATE SET time = EXCLUDED.time, phase = EXCLUDED.phase,
+                    script = EXCLUDED.script, stream = EXCLUDED.stream, text = EXCLUDED.text
+                """,
+                logger: logger
+            )
+        }
+        for (key, value) in meta {
+            try await connection.query(
+                "INSERT INTO muster_meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                logger: logger
+            )
+        }
+    }
+}
