@@ -99,8 +99,14 @@ struct BenchCommandTests {
             for process in ["broker", "load"] {
                 let seconds = Self.number(result, "\(process)_cpu_s")
                 #expect(seconds >= 0, "\(process) in \(result)")
-                #expect(abs(Self.number(result, "\(process)_cpu_us_per_agent") - seconds * 1e6 / agents) <= 500 / agents + 0.001, "\(process) in \(result)")
-                #expect(abs(Self.number(result, "\(process)_cpu_us_per_request") - seconds * 1e6 / requests) <= 500 / requests + 0.001, "\(process) in \(result)")
+                #expect(
+                    abs(Self.number(result, "\(process)_cpu_us_per_agent") - seconds * 1e6 / agents) <= 500 / agents + 0.001,
+                    "\(process) in \(result)"
+                )
+                #expect(
+                    abs(Self.number(result, "\(process)_cpu_us_per_request") - seconds * 1e6 / requests) <= 500 / requests + 0.001,
+                    "\(process) in \(result)"
+                )
             }
             #expect(Self.number(result, "load_cpu_us_per_agent") > 0, "\(result)")
         }

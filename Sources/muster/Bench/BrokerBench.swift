@@ -1,10 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
-import Logging
-import MusterClient
-import MusterCore
-import NIOCore
 import Synchronization
 
 struct BrokerBench: AsyncParsableCommand {
@@ -108,9 +103,9 @@ struct BrokerBench: AsyncParsableCommand {
             ("answer", "answer_kb", Figure.kilobytes),
             ("RSS", "broker_peak_rss_mb", Figure.megabytes),
             ("of baseline", "share_of_baseline", Figure.ratio), ("broker CPU", "broker_cpu_s", Figure.seconds),
-            ("/agent", "broker_cpu_us_per_agent", Figure.microseconds), ("/req", "broker_cpu_us_per_request", Figure.microseconds),
-            ("/req ÷ baseline", "broker_cpu_per_request_vs_baseline", Figure.ratio),
-            ("load CPU", "load_cpu_s", Figure.seconds), ("/agent", "load_cpu_us_per_agent", Figure.microseconds),
+            ("broker/agent", "broker_cpu_us_per_agent", Figure.microseconds), ("broker/req", "broker_cpu_us_per_request", Figure.microseconds),
+            ("÷ baseline/req", "broker_cpu_per_request_vs_baseline", Figure.ratio),
+            ("load CPU", "load_cpu_s", Figure.seconds), ("load/agent", "load_cpu_us_per_agent", Figure.microseconds),
         ])
     }
 }

@@ -33,9 +33,9 @@ struct CPUSpan {
     private static func ownSeconds() -> Double {
         var usage = rusage()
         #if os(Linux)
-            let who = RUSAGE_SELF.rawValue
+        let who = RUSAGE_SELF.rawValue
         #else
-            let who = RUSAGE_SELF
+        let who = RUSAGE_SELF
         #endif
         guard getrusage(who, &usage) == 0 else { return Memory.cpuSeconds(pid: getpid()) }
         let seconds = { (time: timeval) in Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }

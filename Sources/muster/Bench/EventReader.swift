@@ -23,7 +23,8 @@ final class EventReader: Sendable {
         while !stopped.load(ordering: .acquiring) {
             let after = tally.lastID
             let tally = tally
-            guard let channel = try? await LoadBootstrap.connect(to: endpoint, initialize: { try $0.addHandler(LoadEventStreamHandler(tally: tally)) })
+            guard
+                let channel = try? await LoadBootstrap.connect(to: endpoint, initialize: { try $0.addHandler(LoadEventStreamHandler(tally: tally)) })
             else {
                 try? await Task.sleep(for: .milliseconds(100))
                 continue

@@ -37,7 +37,13 @@ struct LoadAgent: Sendable {
             let text = (0..<lines).map {
                 OutputLine(index: $0, time: now, phase: 5, script: "5-thishost-finalize/public", stream: .stdout, text: "\(node) line \($0)")
             }
-            outputRequest = try .post(BrokerRoutes.output(context, node), json: OutputAppendRequest(lines: text), token: token, encoder: encoder, at: endpoint)
+            outputRequest = try .post(
+                BrokerRoutes.output(context, node),
+                json: OutputAppendRequest(lines: text),
+                token: token,
+                encoder: encoder,
+                at: endpoint
+            )
         } else {
             outputRequest = nil
         }

@@ -15,7 +15,7 @@ enum LoadBootstrap {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try initialize(channel.pipeline.syncOperations) }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+            .connect(to: endpoint.address)
             .get()
     }
 }

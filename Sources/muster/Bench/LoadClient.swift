@@ -24,7 +24,7 @@ struct LoadClient: Sendable {
         if let connection, connection.isOpen {
             do {
                 return try await connection.send(request)
-            } catch where !connection.isOpen {
+            } catch  where !connection.isOpen {
                 // Closed by the broker as the request went out: once more on a fresh connection, below.
             }
         }

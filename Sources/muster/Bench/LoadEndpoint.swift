@@ -1,7 +1,11 @@
-/// Where the load generator connects: the host and port of a plain-HTTP broker URL (`http://127.0.0.1:8080`).
-struct LoadEndpoint: Sendable, Hashable {
+import NIOCore
+
+/// Where the load generator connects: the host and port of a plain-HTTP broker URL (`http://127.0.0.1:8080`),
+/// and the socket address they resolve to, resolved once (not on every one of thousands of connections).
+struct LoadEndpoint: Sendable {
     var host: String
     var port: Int
+    var address: SocketAddress
 
     /// The `Host` header's value.
     var authority: String { "\(host):\(port)" }
@@ -17,5 +21,11 @@ struct LoadEndpoint: Sendable, Hashable {
         }
         host = String(rest[..<colon])
         self.port = port
+        let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(name, port: port)
+        } catch {
+            throw LoadFailure("cannot resolve the broker's host \(host): \(error)")
+        }
     }
 }

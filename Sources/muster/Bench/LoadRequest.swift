@@ -24,11 +24,28 @@ struct LoadRequest: Sendable {
     }
 
     /// A `POST` to `path` of `body` as the wire's JSON, encoded by `encoder` (a ``WireFormat`` encoder).
-    static func post(_ path: String, json body: some Encodable, token: String, encoder: JSONEncoder, at endpoint: LoadEndpoint) throws -> LoadRequest {
-        LoadRequest(method: "POST", target: path, token: token, accept: "application/json", headers: [], body: try encoder.encode(body), endpoint: endpoint)
+    static func post(_ path: String, json body: some Encodable, token: String, encoder: JSONEncoder, at endpoint: LoadEndpoint) throws -> LoadRequest
+    {
+        LoadRequest(
+            method: "POST",
+            target: path,
+            token: token,
+            accept: "application/json",
+            headers: [],
+            body: try encoder.encode(body),
+            endpoint: endpoint
+        )
     }
 
-    private init(method: String, target: String, token: String?, accept: String, headers: [(name: String, value: String)], body: Data?, endpoint: LoadEndpoint) {
+    private init(
+        method: String,
+        target: String,
+        token: String?,
+        accept: String,
+        headers: [(name: String, value: String)],
+        body: Data?,
+        endpoint: LoadEndpoint
+    ) {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(endpoint.authority)\r\nUser-Agent: muster-bench\r\nAccept: \(accept)\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         for header in headers { head += "\(header.name): \(header.value)\r\n" }

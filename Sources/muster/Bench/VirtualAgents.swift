@@ -34,12 +34,11 @@ enum VirtualAgents {
             let credentials = created.credentials.sorted {
                 ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
             }
-            let head = credentials[0]
-            let dependents = Array(credentials.dropFirst())
+            let dependents = credentials.count - 1
             let checkedIn = Shared(0)
             let headSent = Shared<ContinuousClock.Instant?>(nil)
             let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
-            if dependents.isEmpty { allInSignal.finish() }
+            if dependents == 0 { allInSignal.finish() }
 
             @Sendable func agent(_ credential: NodeCredential, _ index: Int) throws -> LoadAgent {
                 try LoadAgent(
@@ -54,36 +53,28 @@ enum VirtualAgents {
                 )
             }
 
-            let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                for (index, credential) in dependents.enumerated() {
-                    group.addTask {
-                        var agent = try agent(credential, index + 1)
-                        try await agent.checkIn()
-                        if checkedIn.update({
-                            $0 += 1
-                            return $0
-                        }) == dependents.count {
-                            allInSignal.finish()
-                        }
-                        let (polls, answerBytes) = try await agent.waitForRelease()
-                        let released = clock.now
-                        let latency = headSent.value.map { (released - $0).seconds * 1_000 }
-                        let finished = try await agent.finish()
-                        return Outcome(latency: latency, requests: 1 + polls + finished, answerBytes: answerBytes, client: agent.client)
-                    }
-                }
-                group.addTask {
+            let outcomes = try await ShardedTasks.run(count: credentials.count) { index in
+                if index == 0 {
                     for await _ in allIn {}
-                    var agent = try agent(head, 0)
+                    var agent = try agent(credentials[0], 0)
                     headSent.update { $0 = clock.now }
                     try await agent.checkIn()
                     let finished = try await agent.finish()
                     return Outcome(latency: nil, requests: 1 + finished, answerBytes: 0, client: agent.client)
                 }
-                var outcomes: [Outcome] = []
-                outcomes.reserveCapacity(credentials.count)
-                for try await outcome in group { outcomes.append(outcome) }
-                return outcomes
+                var agent = try agent(credentials[index], index)
+                try await agent.checkIn()
+                if checkedIn.update({
+                    $0 += 1
+                    return $0
+                }) == dependents {
+                    allInSignal.finish()
+                }
+                let (polls, answerBytes) = try await agent.waitForRelease()
+                let released = clock.now
+                let latency = headSent.value.map { (released - $0).seconds * 1_000 }
+                let finished = try await agent.finish()
+                return Outcome(latency: latency, requests: 1 + polls + finished, answerBytes: answerBytes, client: agent.client)
             }
             let elapsed = (clock.now - start).seconds
             // Closing thousands of connections is not part of the load, nor of whatever is measured next.
@@ -121,32 +112,22 @@ enum VirtualAgents {
             let clock = ContinuousClock()
             var samples = Samples()
             var clients: [LoadClient] = []
+            func agent(_ node: String, _ index: Int) throws -> LoadAgent {
+                guard let token = tokens[node] else { throw ValidationError("the probe context has no \(node)") }
+                return try LoadAgent(
+                    context: created.context.id,
+                    node: node,
+                    token: token,
+                    identity: ScaledCluster.identity(node, index),
+                    lines: 0,
+                    waitSeconds: 30,
+                    encoder: encoder,
+                    endpoint: endpoint
+                )
+            }
             for round in 0..<rounds {
-                let requirerNode = "probe-requirer-\(round)-0"
-                let providerNode = "probe-provider-\(round)-0"
-                guard let requirerToken = tokens[requirerNode], let providerToken = tokens[providerNode] else {
-                    throw ValidationError("the probe context has no \(requirerNode) or \(providerNode)")
-                }
-                var requirer = try LoadAgent(
-                    context: created.context.id,
-                    node: requirerNode,
-                    token: requirerToken,
-                    identity: ScaledCluster.identity(requirerNode, 2 * round + 1),
-                    lines: 0,
-                    waitSeconds: 30,
-                    encoder: encoder,
-                    endpoint: endpoint
-                )
-                var provider = try LoadAgent(
-                    context: created.context.id,
-                    node: providerNode,
-                    token: providerToken,
-                    identity: ScaledCluster.identity(providerNode, 2 * round + 2),
-                    lines: 0,
-                    waitSeconds: 30,
-                    encoder: encoder,
-                    endpoint: endpoint
-                )
+                var requirer = try agent("probe-requirer-\(round)-0", 2 * round + 1)
+                var provider = try agent("probe-provider-\(round)-0", 2 * round + 2)
                 try await requirer.checkIn()
                 let waiting = requirer
                 let answered = Task { () throws -> (ContinuousClock.Instant, LoadClient) in
@@ -174,17 +155,10 @@ enum VirtualAgents {
         let health = LoadRequest.get(BrokerRoutes.health, at: endpoint)
         let clock = ContinuousClock()
         let start = clock.now
-        let clients = try await withThrowingTaskGroup(of: LoadClient.self) { group in
-            for _ in 0..<count {
-                group.addTask {
-                    var client = LoadClient(endpoint: endpoint)
-                    for _ in 0..<requestsPerAgent { _ = try await client.call(health) }
-                    return client
-                }
-            }
-            var clients: [LoadClient] = []
-            for try await client in group { clients.append(client) }
-            return clients
+        let clients = try await ShardedTasks.run(count: count) { _ in
+            var client = LoadClient(endpoint: endpoint)
+            for _ in 0..<requestsPerAgent { _ = try await client.call(health) }
+            return client
         }
         let elapsed = (clock.now - start).seconds
         await LoadClient.close(clients)
