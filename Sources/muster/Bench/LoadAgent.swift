@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import NIOCore
 
 /// A virtual agent: one node's requests, encoded once when the agent is made, and the calls a real agent makes
 /// with them (check in, long-poll for the answer until released, send output lines, report ok), over one
@@ -22,7 +23,8 @@ struct LoadAgent: Sendable {
         lines: Int,
         waitSeconds: Int,
         encoder: JSONEncoder,
-        endpoint: LoadEndpoint
+        endpoint: LoadEndpoint,
+        eventLoop: (any EventLoop)? = nil
     ) throws {
         checkInRequest = try .post(
             BrokerRoutes.checkIn(context, node),
@@ -48,17 +50,17 @@ struct LoadAgent: Sendable {
             outputRequest = nil
         }
         reportRequest = try .post(BrokerRoutes.report(context, node), json: ResultReport(.ok), token: token, encoder: encoder, at: endpoint)
-        client = LoadClient(endpoint: endpoint)
+        client = LoadClient(endpoint: endpoint, on: eventLoop)
     }
 
     /// `POST …/checkin` with the agent's identity.
-    mutating func checkIn() async throws {
+    mutating func checkIn(isolation: isolated (any Actor)? = #isolation) async throws {
         _ = try await client.call(checkInRequest)
     }
 
     /// `GET …/answer` until the answer says released; returns how many requests that took and the size of the
     /// released answer in bytes.
-    mutating func waitForRelease() async throws -> (requests: Int, answerBytes: Int) {
+    mutating func waitForRelease(isolation: isolated (any Actor)? = #isolation) async throws -> (requests: Int, answerBytes: Int) {
         var requests = 0
         while true {
             let body = try await client.call(answerRequest)
@@ -68,7 +70,7 @@ struct LoadAgent: Sendable {
     }
 
     /// Sends the output lines (if any) and reports ok; returns how many requests that took.
-    mutating func finish() async throws -> Int {
+    mutating func finish(isolation: isolated (any Actor)? = #isolation) async throws -> Int {
         var requests = 0
         if let outputRequest {
             _ = try await client.call(outputRequest)

@@ -13,16 +13,16 @@ struct LoadConnection: Sendable {
     /// Whether the connection is still open (the broker closes an idle one after its idle timeout).
     var isOpen: Bool { channel.isActive }
 
-    /// Opens a connection to `endpoint`.
-    static func open(to endpoint: LoadEndpoint) async throws -> LoadConnection {
-        LoadConnection(channel: try await LoadBootstrap.connect(to: endpoint) { try $0.addHandler(LoadConnectionHandler()) })
+    /// Opens a connection to `endpoint` on `eventLoop` (`nil`: any of the shared ones).
+    static func open(to endpoint: LoadEndpoint, on eventLoop: (any EventLoop)?, isolation: isolated (any Actor)? = #isolation) async throws -> LoadConnection {
+        LoadConnection(channel: try await LoadBootstrap.connect(to: endpoint, on: eventLoop) { try $0.addHandler(LoadConnectionHandler()) })
     }
 
     /// Sends `request` and waits for its response, whatever its status.
-    func send(_ request: LoadRequest) async throws -> LoadResponse {
+    func send(_ request: LoadRequest, isolation: isolated (any Actor)? = #isolation) async throws -> LoadResponse {
         let response = channel.eventLoop.makePromise(of: LoadResponse.self)
         channel.writeAndFlush(LoadConnectionHandler.Exchange(request: request.bytes, response: response), promise: nil)
-        return try await response.futureResult.get()
+        return try await response.futureResult.value()
     }
 
     /// Starts closing the connection.

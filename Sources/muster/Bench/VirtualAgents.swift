@@ -40,7 +40,7 @@ enum VirtualAgents {
             let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
             if dependents == 0 { allInSignal.finish() }
 
-            @Sendable func agent(_ credential: NodeCredential, _ index: Int) throws -> LoadAgent {
+            @Sendable func agent(_ credential: NodeCredential, _ index: Int, on shard: LoadShard) throws -> LoadAgent {
                 try LoadAgent(
                     context: id,
                     node: credential.node,
@@ -49,20 +49,21 @@ enum VirtualAgents {
                     lines: lines,
                     waitSeconds: 60,
                     encoder: WireFormat.encoder(),
-                    endpoint: endpoint
+                    endpoint: endpoint,
+                    eventLoop: shard.eventLoop
                 )
             }
 
-            let outcomes = try await ShardedTasks.run(count: credentials.count) { index in
+            let outcomes = try await ShardedTasks.run(count: credentials.count) { shard, index in
                 if index == 0 {
                     for await _ in allIn {}
-                    var agent = try agent(credentials[0], 0)
+                    var agent = try agent(credentials[0], 0, on: shard)
                     headSent.update { $0 = clock.now }
                     try await agent.checkIn()
                     let finished = try await agent.finish()
                     return Outcome(latency: nil, requests: 1 + finished, answerBytes: 0, client: agent.client)
                 }
-                var agent = try agent(credentials[index], index)
+                var agent = try agent(credentials[index], index, on: shard)
                 try await agent.checkIn()
                 if checkedIn.update({
                     $0 += 1
@@ -155,8 +156,8 @@ enum VirtualAgents {
         let health = LoadRequest.get(BrokerRoutes.health, at: endpoint)
         let clock = ContinuousClock()
         let start = clock.now
-        let clients = try await ShardedTasks.run(count: count) { _ in
-            var client = LoadClient(endpoint: endpoint)
+        let clients = try await ShardedTasks.run(count: count) { shard, _ in
+            var client = LoadClient(endpoint: endpoint, on: shard.eventLoop)
             for _ in 0..<requestsPerAgent { _ = try await client.call(health) }
             return client
         }
