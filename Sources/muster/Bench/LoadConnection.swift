@@ -14,7 +14,11 @@ struct LoadConnection: Sendable {
     var isOpen: Bool { channel.isActive }
 
     /// Opens a connection to `endpoint` on `eventLoop` (`nil`: any of the shared ones).
-    static func open(to endpoint: LoadEndpoint, on eventLoop: (any EventLoop)?, isolation: isolated (any Actor)? = #isolation) async throws -> LoadConnection {
+    static func open(
+        to endpoint: LoadEndpoint,
+        on eventLoop: (any EventLoop)?,
+        isolation: isolated (any Actor)? = #isolation
+    ) async throws -> LoadConnection {
         LoadConnection(channel: try await LoadBootstrap.connect(to: endpoint, on: eventLoop) { try $0.addHandler(LoadConnectionHandler()) })
     }
 

@@ -26,13 +26,18 @@ struct LoadRequest: Sendable {
     /// A `POST` to `path` of `body` as the wire's JSON, encoded by `encoder` (a ``WireFormat`` encoder).
     static func post(_ path: String, json body: some Encodable, token: String, encoder: JSONEncoder, at endpoint: LoadEndpoint) throws -> LoadRequest
     {
+        post(path, body: try encoder.encode(body), contentType: "application/json", token: token, at: endpoint)
+    }
+
+    /// A `POST` to `path` of `body`, of type `contentType`.
+    static func post(_ path: String, body: Data, contentType: String, token: String, at endpoint: LoadEndpoint) -> LoadRequest {
         LoadRequest(
             method: "POST",
             target: path,
             token: token,
             accept: "application/json",
             headers: [],
-            body: try encoder.encode(body),
+            body: (body, contentType),
             endpoint: endpoint
         )
     }
@@ -43,18 +48,18 @@ struct LoadRequest: Sendable {
         token: String?,
         accept: String,
         headers: [(name: String, value: String)],
-        body: Data?,
+        body: (bytes: Data, type: String)?,
         endpoint: LoadEndpoint
     ) {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(endpoint.authority)\r\nUser-Agent: muster-bench\r\nAccept: \(accept)\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         for header in headers { head += "\(header.name): \(header.value)\r\n" }
-        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        if let body { head += "Content-Type: \(body.type)\r\nContent-Length: \(body.bytes.count)\r\n" }
         head += "\r\n"
         var bytes = ByteBuffer()
-        bytes.reserveCapacity(head.utf8.count + (body?.count ?? 0))
+        bytes.reserveCapacity(head.utf8.count + (body?.bytes.count ?? 0))
         bytes.writeString(head)
-        if let body { bytes.writeBytes(body) }
+        if let body { bytes.writeBytes(body.bytes) }
         self.bytes = bytes
         summary = "\(method) \(target.prefix { $0 != "?" })"
     }

@@ -25,12 +25,12 @@ enum VirtualAgents {
     /// each agent sends its output lines and reports ok.
     static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess) async throws -> Result {
         let endpoint = try LoadEndpoint(url: broker.url)
-        return try await BenchOperator.using(broker) { operatorClient in
-            let document = Data(ScaledCluster.document(nodes: count, allIdentities: allIdentities).utf8)
+        return try await LoadOperator.using(broker) { operatorClient in
+            let document = ScaledCluster.document(nodes: count, allIdentities: allIdentities)
             let clock = ContinuousClock()
             let start = clock.now
-            let created = try await operatorClient.createContext(document: document, name: "bench", launch: false)
-            let id = created.context.id
+            let created = try await operatorClient.createContext(document: document, name: "bench")
+            let id = created.id
             let credentials = created.credentials.sorted {
                 ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
             }
@@ -80,7 +80,7 @@ enum VirtualAgents {
             let elapsed = (clock.now - start).seconds
             // Closing thousands of connections is not part of the load, nor of whatever is measured next.
             await LoadClient.close(outcomes.map(\.client))
-            let status = try await operatorClient.context(id).context.status
+            let status = try await operatorClient.status(of: id)
             guard status.complete && status.allOk else { throw ValidationError("the context did not complete all ok: \(status)") }
             var latencies = Samples()
             for latency in outcomes.compactMap(\.latency) { latencies.add(latency) }
@@ -106,8 +106,8 @@ enum VirtualAgents {
     /// check-in to the requirer's answer arriving is one sample.
     static func releaseProbe(rounds: Int, broker: BrokerProcess) async throws -> Samples {
         let endpoint = try LoadEndpoint(url: broker.url)
-        return try await BenchOperator.using(broker) { operatorClient in
-            let created = try await operatorClient.createContext(document: Data(ScaledCluster.probePairs(rounds).utf8), name: "release-probe")
+        return try await LoadOperator.using(broker) { operatorClient in
+            let created = try await operatorClient.createContext(document: ScaledCluster.probePairs(rounds), name: "release-probe")
             let tokens = Dictionary(uniqueKeysWithValues: created.credentials.map { ($0.node, $0.token) })
             let encoder = WireFormat.encoder()
             let clock = ContinuousClock()
@@ -116,7 +116,7 @@ enum VirtualAgents {
             func agent(_ node: String, _ index: Int) throws -> LoadAgent {
                 guard let token = tokens[node] else { throw ValidationError("the probe context has no \(node)") }
                 return try LoadAgent(
-                    context: created.context.id,
+                    context: created.id,
                     node: node,
                     token: token,
                     identity: ScaledCluster.identity(node, index),
