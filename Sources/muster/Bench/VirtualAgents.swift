@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import MusterClient
+import MusterCore
+
+/// The load: N virtual agents (``LoadAgent``) talking to a broker as real agents do, on the bench's own minimal
+/// HTTP client so that the load costs little next to the broker's work; and the bare-HTTP baseline on the same
+/// client.
+enum VirtualAgents {
+    /// A load's figures and the requests it sent.
+    struct Result {
+        var figures: [String: Double]
+        var requests: Int
+    }
+
+    /// What one agent's task did.
+    private struct Outcome: Sendable {
+        var latency: Double?
+        var requests: Int
+        var answerBytes: Int
+        var client: LoadClient
+    }
+
+    /// Every dependent checks in and long-polls; once all are in, the head checks in, which releases them; then
+    /// each agent sends its output lines and reports ok.
+    static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess) async throws -> Result {
+        let endpoint = try LoadEndpoint(url: broker.url)
+        return try await LoadOperator.using(broker) { operatorClient in
+            let document = ScaledCluster.document(nodes: count, allIdentities: allIdentities)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let created = try await operatorClient.createContext(document: document, name: "bench")
+            let id = created.id
+            let credentials = created.credentials.sorted {
+                ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
+            }
+            let dependents = credentials.count - 1
+            let checkedIn = Shared(0)
+            let headSent = Shared<ContinuousClock.Instant?>(nil)
+            let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
+            if dependents == 0 { allInSignal.finish() }
+
+            @Sendable func agent(_ credential: NodeCredential, _ index: Int, on shard: LoadShard) throws -> LoadAgent {
+                try LoadAgent(
+                    context: id,
+                    node: credential.node,
+                    token: credential.token,
+                    identity: ScaledCluster.identity(credential.node, index),
+                    lines: lines,
+                    waitSeconds: 60,
+                    encoder: WireFormat.encoder(),
+                    endpoint: endpoint,
+                    eventLoop: shard.eventLoop
+                )
+            }
+
+            let outcomes = try await ShardedTasks.run(count: credentials.count) { shard, index in
+                if index == 0 {
+                    for await _ in allIn {}
+                    var agent = try agent(credentials[0], 0, on: shard)
+                    headSent.update { $0 = clock.now }
+                    try await agent.checkIn()
+                    let finished = try await agent.finish()
+                    return Outcome(latency: nil, requests: 1 + finished, answerBytes: 0, client: agent.client)
+                }
+                var agent = try agent(credentials[index], index, on: shard)
+                try await agent.checkIn()
+                if checkedIn.update({
+                    $0 += 1
+                    return $0
+                }) == dependents {
+                    allInSignal.finish()
+                }
+                let (polls, answerBytes) = try await agent.waitForRelease()
+                let released = clock.now
+                let latency = headSent.value.map { (released - $0).seconds * 1_000 }
+                let finished = try await agent.finish()
+                return Outcome(latency: latency, requests: 1 + polls + finished, answerBytes: answerBytes, client: agent.client)
+            }
+            let elapsed = (clock.now - start).seconds
+            // Closing thousands of connections is not part of the load, nor of whatever is measured next.
+            await LoadClient.close(outcomes.map(\.client))
+            let status = try await operatorClient.status(of: id)
+            guard status.complete && status.allOk else { throw ValidationError("the context did not complete all ok: \(status)") }
+            var latencies = Samples()
+            for latency in outcomes.compactMap(\.latency) { latencies.add(latency) }
+            // The create request, then every agent's.
+            let total = 1 + outcomes.reduce(0) { $0 + $1.requests }
+            return Result(
+                figures: [
+                    "complete_s": elapsed,
+                    "requests_per_s": Double(total) / elapsed,
+                    "release_p50_ms": latencies.percentile(50),
+                    "release_p99_ms": latencies.percentile(99),
+                    "release_max_ms": latencies.maximum,
+                    // The size of one dependent's answer as JSON (with all identities it grows with N).
+                    "answer_kb": Double(outcomes.first { $0.answerBytes > 0 }?.answerBytes ?? 0) / 1_024,
+                ],
+                requests: total
+            )
+        }
+    }
+
+    /// One-to-one release latency, the push path without fan-out: for each of `rounds` provider/requirer pairs,
+    /// the requirer checks in and long-polls, then the provider checks in; the time from sending the provider's
+    /// check-in to the requirer's answer arriving is one sample.
+    static func releaseProbe(rounds: Int, broker: BrokerProcess) async throws -> Samples {
+        let endpoint = try LoadEndpoint(url: broker.url)
+        return try await LoadOperator.using(broker) { operatorClient in
+            let created = try await operatorClient.createContext(document: ScaledCluster.probePairs(rounds), name: "release-probe")
+            let tokens = Dictionary(uniqueKeysWithValues: created.credentials.map { ($0.node, $0.token) })
+            let encoder = WireFormat.encoder()
+            let clock = ContinuousClock()
+            var samples = Samples()
+            var clients: [LoadClient] = []
+            func agent(_ node: String, _ index: Int) throws -> LoadAgent {
+                guard let token = tokens[node] else { throw ValidationError("the probe context has no \(node)") }
+                return try LoadAgent(
+                    context: created.id,
+                    node: node,
+                    token: token,
+                    identity: ScaledCluster.identity(node, index),
+                    lines: 0,
+                    waitSeconds: 30,
+                    encoder: encoder,
+                    endpoint: endpoint
+                )
+            }
+            for round in 0..<rounds {
+                var requirer = try agent("probe-requirer-\(round)-0", 2 * round + 1)
+                var provider = try agent("probe-provider-\(round)-0", 2 * round + 2)
+                try await requirer.checkIn()
+                let waiting = requirer
+                let answered = Task { () throws -> (ContinuousClock.Instant, LoadClient) in
+                    var requirer = waiting
+                    _ = try await requirer.waitForRelease()
+                    return (clock.now, requirer.client)
+                }
+                // Give the long-poll time to reach the broker, so the sample is a release of a waiting node.
+                try await Task.sleep(for: .milliseconds(20))
+                let sent = clock.now
+                try await provider.checkIn()
+                let (arrived, client) = try await answered.value
+                samples.add((arrived - sent).seconds * 1_000)
+                clients += [client, provider.client]
+            }
+            await LoadClient.close(clients)
+            return samples
+        }
+    }
+
+    /// Requests per second of `/v1/healthz` under the same client load: N concurrent clients, each on a
+    /// connection of its own, sending `requestsPerAgent` requests one after another.
+    static func baseline(count: Int, requestsPerAgent: Int, broker: BrokerProcess) async throws -> Double {
+        let endpoint = try LoadEndpoint(url: broker.url)
+        let health = LoadRequest.get(BrokerRoutes.health, at: endpoint)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let clients = try await ShardedTasks.run(count: count) { shard, _ in
+            var client = LoadClient(endpoint: endpoint, on: shard.eventLoop)
+            for _ in 0..<requestsPerAgent { _ = try await client.call(health) }
+            return client
+        }
+        let elapsed = (clock.now - start).seconds
+        await LoadClient.close(clients)
+        return Double(count * requestsPerAgent) / elapsed
+    }
+}
