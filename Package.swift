@@ -164,6 +164,7 @@ let package = Package(
             name: "MusterBrokerTests",
             dependencies: [
                 "MusterBroker",
+                "MusterClient",
                 "MusterCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -26,6 +26,9 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Script runs kept in a node's timeline (its current run); further runs still run and stream their
     /// output, but are not recorded in the timeline.
     public var maxTimelineEntries: Int
+    /// Commands stored between two snapshots of the engine: a restart loads the last snapshot and replays at
+    /// most this many commands.
+    public var snapshotInterval = 20_000
 
     /// Creates limits; every argument has the documented default.
     public init(

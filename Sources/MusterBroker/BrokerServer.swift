@@ -70,9 +70,9 @@ public final class BrokerServer: Service, Sendable {
         let store: any BrokerStore
         if let url = configuration.storeURL {
             do {
-                store = try await PostgresStore.open(url, logger: logger)
+                store = try await PostgresStore.open(url, standby: configuration.standby, logger: logger)
             } catch {
-                throw BrokerServerError(.storeUnreachable, error.message)
+                throw BrokerServerError(error.inUse ? .stateInUse : .storeUnreachable, error.message)
             }
         } else if let path = configuration.databasePath {
             store = try SQLiteStore(path: path)

@@ -33,6 +33,9 @@ public struct BrokerServerConfiguration: Sendable {
     /// A PostgreSQL URL (`postgres://…`) to keep the state in instead of ``databasePath``; the state folder
     /// still holds the operator token, the TLS files and `broker.json`.
     public var storeURL: PostgresStoreURL? = nil
+    /// With ``storeURL``: wait while another broker serves the database, and take over when it stops, instead
+    /// of refusing to start.
+    public var standby = false
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

@@ -8,6 +8,7 @@ struct BrokerCall: Sendable {
     enum Method: String, Sendable {
         case GET
         case POST
+        case DELETE
     }
 
     /// Whether a call may be sent again after a failure that leaves open whether the broker acted on it.

@@ -113,6 +113,9 @@ public struct BrokerClientError: Error, Sendable, CustomStringConvertible {
     public var request: String?
     /// The lower-level error (from the HTTP client, the decoder), if there is one.
     public var underlying: (any Error)?
+    /// The broker address the failed request went to, when it went to one (of several, see
+    /// ``BrokerConfiguration/baseURLs``).
+    public var baseURL: String?
 
     /// Creates an error.
     public init(

@@ -9,8 +9,11 @@ import MusterCore
 /// ```
 public struct BrokerConfiguration: Sendable, Hashable {
     /// The broker's base URL, without a trailing slash (`http://127.0.0.1:7077`, or with a path prefix when the
-    /// broker sits behind a proxy: `https://gateway.example/muster`).
-    public private(set) var baseURL: String
+    /// broker sits behind a proxy: `https://gateway.example/muster`); the first of ``baseURLs``.
+    public var baseURL: String { baseURLs[0] }
+    /// Every address of the broker service, in the order they are tried: a connection that cannot reach one
+    /// (or is told it is unavailable) moves on to the next, and stays there while it answers.
+    public private(set) var baseURLs: [String]
     /// How long to wait for what.
     public var timeouts: Timeouts
     /// How plain calls are retried.
@@ -27,7 +30,8 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// Creates a configuration for the broker at `url`.
     ///
     /// `url` is `http://HOST:PORT` or `https://HOST:PORT`, optionally followed by a path prefix; a bare
-    /// `HOST:PORT` means `http://HOST:PORT` (the form `MUSTER_BROKER` usually has).
+    /// `HOST:PORT` means `http://HOST:PORT` (the form `MUSTER_BROKER` usually has). Several addresses of one
+    /// broker service (a standby, replicas) are separated by commas: `http://a:7077,http://b:7077`.
     ///
     /// - Throws: ``BrokerClientError`` with code ``BrokerClientError/Code/invalidConfiguration`` for anything else.
     public init(
@@ -37,7 +41,13 @@ public struct BrokerConfiguration: Sendable, Hashable {
         reconnect: RetryPolicy = .streams,
         tls: TLSOptions = TLSOptions()
     ) throws {
-        self.baseURL = try Self.normalize(url)
+        let parts = url.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var urls: [String] = []
+        for part in parts {
+            let normalized = try Self.normalize(part)
+            if !urls.contains(normalized) { urls.append(normalized) }
+        }
+        self.baseURLs = urls
         self.timeouts = timeouts
         self.retry = retry
         self.reconnect = reconnect
@@ -48,6 +58,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
 
     /// Whether the broker is reached over TLS.
     public var usesTLS: Bool { baseURL.hasPrefix("https://") }
+
+    /// The addresses as one text, as ``init(url:timeouts:retry:reconnect:tls:)`` takes them.
+    public var urlList: String { baseURLs.joined(separator: ",") }
 
     static func normalize(_ text: String) throws(BrokerClientError) -> String {
         var url = text.trimmingCharacters(in: .whitespaces)

@@ -38,6 +38,7 @@ extension BrokerConnection {
             } catch let error as BrokerClientError {
                 failure = error
             }
+            if failure.isTransient, let base = failure.baseURL { failover(from: base) }
             guard Self.mayRetry(failure, safety: call.safety), configuration.retry.allowsAnotherAttempt(after: attempt) else {
                 throw failure
             }
@@ -67,7 +68,8 @@ extension BrokerConnection {
             throw BrokerClientError(code: .shutDown, message: "\(call): the broker connection was shut down", request: "\(call)")
         }
         let start = ContinuousClock.now
-        let request = makeRequest(call)
+        let base = activeBaseURL
+        let request = makeRequest(call, base: base)
         let timeout = call.timeout ?? configuration.timeouts.request
         let response: HTTPClientResponse
         let body: ByteBuffer
@@ -83,7 +85,7 @@ extension BrokerConnection {
             )
         } catch {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            let mapped = transportError(error, call: "\(call)", timeout: timeout)
+            let mapped = transportError(error, call: "\(call)", timeout: timeout, base: base)
             logger.debug(
                 "broker call failed",
                 metadata: [
@@ -103,14 +105,18 @@ extension BrokerConnection {
             ]
         )
         guard (200..<300).contains(status) else {
-            throw errorForStatus(response.status, body: body, call: "\(call)")
+            throw errorForStatus(response.status, body: body, call: "\(call)", base: base)
         }
         return BrokerReply(status: status, body: body)
     }
 
-    func makeRequest(_ call: BrokerCall) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: configuration.baseURL + call.target)
-        request.method = call.method == .GET ? .GET : .POST
+    func makeRequest(_ call: BrokerCall, base: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: base + call.target)
+        switch call.method {
+        case .GET: request.method = .GET
+        case .POST: request.method = .POST
+        case .DELETE: request.method = .DELETE
+        }
         request.headers.add(name: "User-Agent", value: configuration.userAgent)
         request.headers.add(name: "Accept", value: call.accept)
         if let token = call.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -122,15 +128,17 @@ extension BrokerConnection {
     }
 
     /// The error for a non-2xx response, from the broker's JSON error body when it sent one.
-    func errorForStatus(_ status: HTTPResponseStatus, body: ByteBuffer, call: String) -> BrokerClientError {
+    func errorForStatus(_ status: HTTPResponseStatus, body: ByteBuffer, call: String, base: String) -> BrokerClientError {
         let detail = try? WireFormat.decoder().decode(APIErrorBody.self, from: Data(body.readableBytesView)).error
-        return BrokerClientError(
+        var error = BrokerClientError(
             status: Int(status.code),
             reason: status.reasonPhrase,
             body: detail,
             request: call,
-            baseURL: configuration.baseURL
+            baseURL: base
         )
+        error.baseURL = base
+        return error
     }
 }
 

@@ -8,10 +8,12 @@ import NIOSSL
 extension BrokerConnection {
     /// The ``BrokerClientError`` for a failure below HTTP (the connection, TLS, a timeout), with a message that
     /// says what to check.
-    func transportError(_ error: any Error, call: String, timeout: Duration) -> BrokerClientError {
-        let url = configuration.baseURL
+    func transportError(_ error: any Error, call: String, timeout: Duration, base: String) -> BrokerClientError {
+        let url = base
         func make(_ code: BrokerClientError.Code, _ message: String) -> BrokerClientError {
-            BrokerClientError(code: code, message: message, request: call, underlying: error)
+            var made = BrokerClientError(code: code, message: message, request: call, underlying: error)
+            made.baseURL = base
+            return made
         }
         if let connectFailure = ConnectFailure(error) {
             let detail = connectFailure.description

@@ -42,6 +42,24 @@ public final class BrokerConnection: Sendable {
     let sleep: @Sendable (Duration) async throws -> Void
     private let ownsClients: Bool
     let shutDownState = Mutex(false)
+    /// Which of ``BrokerConfiguration/baseURLs`` calls and streams go to now.
+    private let active = Mutex(0)
+
+    /// The address calls and streams go to now (the first of ``BrokerConfiguration/baseURLs`` until it fails).
+    public var activeBaseURL: String { configuration.baseURLs[active.withLock { $0 }] }
+
+    /// Moves on to the next address after a failure at `base` (only if `base` is still the active one, so that
+    /// several calls failing at once move on once).
+    func failover(from base: String) {
+        let urls = configuration.baseURLs
+        guard urls.count > 1 else { return }
+        let moved = active.withLock { index -> String? in
+            guard urls[index] == base else { return nil }
+            index = (index + 1) % urls.count
+            return urls[index]
+        }
+        if let moved { logger.info("moving to another broker address", metadata: ["from": "\(base)", "to": "\(moved)"]) }
+    }
 
     /// Connects to the broker described by `configuration` (no request is sent until the first call).
     ///

@@ -77,6 +77,16 @@ public struct OperatorClient: Sendable {
         try await act(BrokerRoutes.terminate(id), as: ContextSummary.self)
     }
 
+    /// `DELETE /v1/contexts/{id}`: forgets a context, its events, output and tokens.
+    ///
+    /// - Parameter force: Terminate it first if nodes still run; without it such a context is refused
+    ///   (``BrokerClientError/Code/conflict``).
+    /// - Returns: The context as it was when deleted.
+    public func deleteContext(_ id: ContextID, force: Bool = false) async throws -> ContextSummary {
+        let path = BrokerRoutes.context(id) + (force ? "?force=true" : "")
+        return try await connection.send(BrokerCall(.DELETE, path, token: token, safety: .unsafe), decoding: ContextSummary.self)
+    }
+
     /// `POST /v1/contexts/{id}/workspaces/{workspace}/nodes`: adds `count` nodes to a workspace.
     ///
     /// - Parameters:

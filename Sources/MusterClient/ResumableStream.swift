@@ -134,7 +134,7 @@ struct ResumableStreamIterator<Item: Sendable> {
                     return lose(
                         BrokerClientError(
                             code: .connectionLost,
-                            message: "the broker at \(connection.configuration.baseURL) ended the \(source.name)"
+                            message: "the broker at \(connection.activeBaseURL) ended the \(source.name)"
                         )
                     )
                 }
@@ -142,6 +142,8 @@ struct ResumableStreamIterator<Item: Sendable> {
                 deliver(parser.feed(chunk.readableBytesView))
 
             case .failed(let error):
+                // A stream that broke or could not open tries the broker's next address (when it has several).
+                connection.failover(from: error.baseURL ?? connection.activeBaseURL)
                 guard let delay = backoff.failed() else {
                     phase = .finished
                     throw error
@@ -216,12 +218,17 @@ struct ResumableStreamIterator<Item: Sendable> {
         if let error = error as? HTTPClientError, error == .readTimeout, let idle = connection.configuration.timeouts.streamIdle {
             return BrokerClientError(
                 code: .timedOut,
-                message: "no data from the broker at \(connection.configuration.baseURL) for \(idle.seconds) s (not even a heartbeat)",
+                message: "no data from the broker at \(connection.activeBaseURL) for \(idle.seconds) s (not even a heartbeat)",
                 request: "GET \(source.path)",
                 underlying: error
             )
         }
-        return connection.transportError(error, call: "GET \(source.path)", timeout: connection.configuration.timeouts.request)
+        return connection.transportError(
+            error,
+            call: "GET \(source.path)",
+            timeout: connection.configuration.timeouts.request,
+            base: connection.activeBaseURL
+        )
     }
 
     /// Opens the stream after the last cursor: `Last-Event-ID` and the source's resume query.
@@ -238,7 +245,8 @@ struct ResumableStreamIterator<Item: Sendable> {
         guard !connection.shutDownState.withLock({ $0 }) else {
             throw BrokerClientError(code: .shutDown, message: "\(call): the broker connection was shut down", request: "\(call)")
         }
-        var request = connection.makeRequest(call)
+        let base = connection.activeBaseURL
+        var request = connection.makeRequest(call, base: base)
         request.headers.add(name: "Cache-Control", value: "no-cache")
         if let lastCursor { request.headers.add(name: "Last-Event-ID", value: String(lastCursor)) }
         let response: HTTPClientResponse
@@ -250,11 +258,11 @@ struct ResumableStreamIterator<Item: Sendable> {
             )
         } catch {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            throw connection.transportError(error, call: "\(call)", timeout: connection.configuration.timeouts.request)
+            throw connection.transportError(error, call: "\(call)", timeout: connection.configuration.timeouts.request, base: base)
         }
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 1 << 16)) ?? ByteBuffer()
-            throw connection.errorForStatus(response.status, body: body, call: "\(call)")
+            throw connection.errorForStatus(response.status, body: body, call: "\(call)", base: base)
         }
         connection.logger.debug(
             "stream connected",

@@ -26,7 +26,8 @@ struct Muster: AsyncParsableCommand {
         version: MusterVersion.current,
         subcommands: [
             Validate.self, Plan.self, UpCommand.self, ConsoleCommand.self, BrokerCommand.self, StatusCommand.self, EventsCommand.self,
-            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, AnalyzeCommand.self, EC2ScriptCommand.self,
+            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, DeleteCommand.self, AnalyzeCommand.self,
+            EC2ScriptCommand.self,
             BenchCommand.self,
         ]
     )

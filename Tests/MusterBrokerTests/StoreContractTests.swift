@@ -33,11 +33,11 @@ struct StoreContractTests {
         case .postgres:
             try await PostgresServer.with { server in
                 let url = try await server.createDatabase()
-                let store = try await PostgresStore.open(url, logger: Logger(label: "test"))
+                let store = try await PostgresStore.open(url, exclusive: false, logger: Logger(label: "test"))
                 let reopened = Mutex<[PostgresStore]>([])
                 do {
                     try await body(store) {
-                        let again = try await PostgresStore.open(url, logger: Logger(label: "test"))
+                        let again = try await PostgresStore.open(url, exclusive: false, logger: Logger(label: "test"))
                         reopened.withLock { $0.append(again) }
                         return again
                     }
@@ -190,6 +190,48 @@ struct StoreContractTests {
             #expect(counts.first?.first == 2)
             #expect(counts.first?.count == 6)
             #expect(counts.first?.bytes == kept.reduce(0) { $0 + $1.text.utf8.count })
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func `a snapshot replaces the stored commands, and a deleted context's rows go`(kind: Kind) async throws {
+        try await Self.withStore(kind) { store, reopen in
+            var first = try Self.changes(context: "c1")
+            first.nodeTokens = [
+                NodeTokenRecord(context: "c1", node: "head-0", generation: 0, hash: Array(repeating: 1, count: 32)),
+                NodeTokenRecord(context: "c2", node: "head-0", generation: 0, hash: Array(repeating: 2, count: 32)),
+            ]
+            first.output = [
+                OutputBatch(context: "c1", node: "head-0", generation: 0, lines: [Self.line(0, "one")]),
+                OutputBatch(context: "c2", node: "head-0", generation: 0, lines: [Self.line(0, "two")]),
+            ]
+            try await store.commit(first)
+            let last = try #require(first.events.last?.sequence)
+            var delete = StoreBatch()
+            delete.deletedContexts = ["c1"]
+            delete.events = [ContextEvent(sequence: last + 1, time: BrokerState.millisecondClock(), context: "c1", change: .contextDeleted)]
+            delete.snapshot = EngineSnapshot(body: Data("{\"engine\": 1}".utf8), lastSequence: last + 1)
+            try await store.commit(delete)
+
+            let state = try await reopen().load()
+            #expect(state.snapshot == delete.snapshot)
+            #expect(state.commands.isEmpty)
+            #expect(state.lastSequence == last + 1)
+            #expect(state.nodeTokens.map(\.context) == ["c2"])
+            #expect(state.outputCounts.map(\.context) == ["c2"])
+            #expect(try Self.wire(await store.events(after: 0, context: "c1", limit: 100)) == Self.wire(delete.events))
+            #expect(try await store.output(context: "c1", node: "head-0", generation: 0, from: 0, limit: 10, maxBytes: 1 << 20).isEmpty)
+            #expect(
+                try await store.output(context: "c2", node: "head-0", generation: 0, from: 0, limit: 10, maxBytes: 1 << 20) == [Self.line(0, "two")]
+            )
+
+            // Commands after the snapshot are loaded after it.
+            var later = StoreBatch()
+            later.commands = [StoredCommand(command: .terminate(context: "c2"), time: BrokerState.millisecondClock())]
+            try await store.commit(later)
+            let reloaded = try await reopen().load()
+            #expect(reloaded.snapshot == delete.snapshot)
+            #expect(reloaded.commands == later.commands)
         }
     }
 

@@ -20,6 +20,17 @@ struct ExitStatusTests {
         return try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: state + "/broker.json"))).url
     }
 
+    /// Creates a context of one node `a-0` on the broker of `state` (with `muster ec2script`, which launches nothing).
+    static func createOneNodeContext(state: String) async throws -> CommandRunner.Result {
+        let example = try UpCommandTests.makeExample(
+            "<cluster><workspace><name>a</name><image>i</image><quantity>1</quantity><nic>public</nic><ctx><provides><identity/></provides></ctx></workspace></cluster>",
+            scripts: ["i/ctx-scripts/2-thishost/publicnic": "echo hi"]
+        )
+        let created = try await CommandRunner.muster(["ec2script", example + "/cluster.xml", "--output", workFolder("ec2"), "--state", state])
+        #expect(created.status == 0, "\(created.stderr)")
+        return created
+    }
+
     static func expectOneLine(_ result: CommandRunner.Result, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
@@ -68,12 +79,7 @@ struct ExitStatusTests {
 
     @Test func `an unreachable broker, a refused token, a conflict and an unknown node have statuses of their own`() async throws {
         let (broker, state) = try await Self.broker()
-        let example = try UpCommandTests.makeExample(
-            "<cluster><workspace><name>a</name><image>i</image><quantity>1</quantity><nic>public</nic><ctx><provides><identity/></provides></ctx></workspace></cluster>",
-            scripts: ["i/ctx-scripts/2-thishost/publicnic": "echo hi"]
-        )
-        let created = try await CommandRunner.muster(["ec2script", example + "/cluster.xml", "--output", workFolder("ec2"), "--state", state])
-        #expect(created.status == 0, "\(created.stderr)")
+        _ = try await Self.createOneNodeContext(state: state)
 
         let unreachable = try await CommandRunner.muster(["status", "--broker", "http://127.0.0.1:1", "--state", state])
         #expect(unreachable.status == 69)
@@ -157,11 +163,30 @@ struct ExitStatusTests {
         #expect(text.contains("no userdata file at /nonexistent/userdata.json"), "\(text)")
     }
 
+    @Test func `muster delete forgets a context, and deleting it again is 66`() async throws {
+        let (broker, state) = try await Self.broker()
+        let created = try await Self.createOneNodeContext(state: state)
+        let id = try #require(created.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(created.stdout)")
+
+        let deleted = try await CommandRunner.muster(["delete", id, "--json", "--state", state])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        struct Summary: Decodable { var id: String }
+        #expect(try JSONDecoder().decode(Summary.self, from: Data(deleted.stdout.utf8)).id == id)
+
+        let again = try await CommandRunner.muster(["delete", id, "--state", state])
+        #expect(again.status == 66, "\(again.stderr)")
+        Self.expectOneLine(again, mentioning: id)
+        let status = try await CommandRunner.muster(["status", "--check", "--state", state])
+        #expect(status.status == 66, "no contexts left: \(status.stdout) \(status.stderr)")
+        await broker.stop()
+    }
+
     @Test func `the manual pages cover every command`() throws {
         let folder = CommandRunner.repository.appendingPathComponent("Documentation/man")
         let main = try String(contentsOf: folder.appendingPathComponent("muster.1"), encoding: .utf8)
         for command in [
-            "up", "console", "validate", "plan", "broker", "status", "events", "logs", "kill", "retry", "terminate", "ec2script", "bench",
+            "up", "console", "validate", "plan", "broker", "status", "events", "logs", "kill", "retry", "terminate", "delete", "ec2script",
+            "bench",
         ] {
             #expect(main.contains(command), "muster.1 does not mention \(command)")
             #expect(

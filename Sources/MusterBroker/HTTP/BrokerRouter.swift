@@ -113,6 +113,10 @@ struct BrokerRouter {
         routes.post("/v1/contexts/:context/terminate") { _, context in
             try HTTPSupport.json(try await state.terminate(try contextID(context)))
         }
+        routes.delete("/v1/contexts/:context") { request, context in
+            let force = try HTTPSupport.boolean(request, "force", default: false)
+            return try HTTPSupport.json(try await state.deleteContext(try contextID(context), force: force))
+        }
         routes.post("/v1/contexts/:context/workspaces/:workspace/nodes") { request, context in
             var request = request
             let body = try await HTTPSupport.decode(AddNodesRequest.self, from: &request)

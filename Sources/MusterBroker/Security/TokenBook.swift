@@ -1,3 +1,4 @@
+import MusterCore
 import Synchronization
 
 /// Who a bearer token belongs to, as far as the broker can tell.
@@ -50,6 +51,16 @@ final class TokenBook: Sendable {
     }
 
     /// Puts back what a node had before a change that could not be saved (`nil`: no token).
+    /// Forgets every node token of a deleted context.
+    func removeAll(context: ContextID) {
+        contents.withLock { contents in
+            for (key, record) in contents.records where key.context == context {
+                contents.records[key] = nil
+                Self.unindex(key, hash: record.hash, in: &contents)
+            }
+        }
+    }
+
     func restore(_ key: NodeKey, to record: NodeTokenRecord?) {
         if let record {
             set(record)

@@ -49,6 +49,8 @@ public actor BrokerState: LaunchReporter {
     /// waiting for it, in arrival order.
     var changeInFlight = false
     var changesWaiting: [CheckedContinuation<Void, Never>] = []
+    /// Commands stored since the last snapshot of the engine (see ``BrokerLimits/snapshotInterval``).
+    var commandsSinceSnapshot = 0
 
     /// Opens the broker's state from a store, replaying every stored command.
     public init(
@@ -76,15 +78,8 @@ public actor BrokerState: LaunchReporter {
             try await store.commit(batch)
             self.dataDigest = digest
         }
-        var engine = ContextEngine()
-        for command in stored.commands {
-            do {
-                _ = try engine.apply(command.command, at: command.time)
-            } catch {
-                // A stored command was accepted once; refusing it now means the engine changed incompatibly.
-                throw StoreError("replaying the stored state failed at \(command.command.context): \(error)")
-            }
-        }
+        let engine = try Self.rebuild(from: stored)
+        commandsSinceSnapshot = stored.commands.count
         if engine.lastSequence != stored.lastSequence {
             logger.warning(
                 "replayed state does not end at the stored event sequence",
@@ -103,9 +98,36 @@ public actor BrokerState: LaunchReporter {
             }
         }
         self.outputs = outputs
-        if !stored.commands.isEmpty {
-            logger.info("state restored", metadata: ["contexts": "\(engine.contexts.count)", "events": "\(engine.lastSequence)"])
+        if !stored.commands.isEmpty || stored.snapshot != nil {
+            logger.info(
+                "state restored",
+                metadata: [
+                    "contexts": "\(engine.contexts.count)", "events": "\(engine.lastSequence)", "snapshot": "\(stored.snapshot != nil)",
+                    "replayed-commands": "\(stored.commands.count)",
+                ]
+            )
         }
+    }
+
+    /// The engine a stored state stands for: its snapshot, if any, then the commands after it.
+    static func rebuild(from stored: StoredState) throws(StoreError) -> ContextEngine {
+        var engine = ContextEngine()
+        if let snapshot = stored.snapshot {
+            do {
+                engine = try JSONDecoder().decode(ContextEngine.self, from: snapshot.body)
+            } catch {
+                throw StoreError("the stored snapshot of the state cannot be read (written by another version of muster?): \(error)")
+            }
+        }
+        for command in stored.commands {
+            do {
+                _ = try engine.apply(command.command, at: command.time)
+            } catch {
+                // A stored command was accepted once; refusing it now means the engine changed incompatibly.
+                throw StoreError("replaying the stored state failed at \(command.command.context): \(error)")
+            }
+        }
+        return engine
     }
 
     /// Sets the launcher and the URL agents use (known only once the server listens).
@@ -140,7 +162,7 @@ public actor BrokerState: LaunchReporter {
     /// Every command is applied before anything is written; if one is refused, the ones before it are rolled
     /// back by restoring the engine from the store. Callers pass several commands only where none can be
     /// refused once the first is accepted (for example create-then-launch).
-    func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly) async throws(BrokerError) -> Performed {
+    func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly, deleting: ContextID? = nil) async throws(BrokerError) -> Performed {
         await beginChange()
         defer { endChange() }
         guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
@@ -200,6 +222,26 @@ public actor BrokerState: LaunchReporter {
         // A slot created and launched by the same change was minted twice: the launch's token is the one that counts.
         batch.nodeTokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
         performed.credentials = performed.credentials.keepingLast(by: \.node)
+        if let deleting {
+            batch.deletedContexts = [deleting]
+            // Of a deleted context only its last event is kept (followers see the rest live).
+            batch.events.removeAll { event in
+                guard event.context == deleting else { return false }
+                if case .contextDeleted = event.change { return false }
+                return true
+            }
+        }
+        if deleting != nil || commandsSinceSnapshot + batch.commands.count >= limits.snapshotInterval {
+            do {
+                batch.snapshot = EngineSnapshot(body: try JSONEncoder().encode(engine), lastSequence: engine.lastSequence)
+            } catch {
+                logger.error("cannot encode a snapshot of the state", metadata: ["error": "\(error)"])
+                if deleting != nil {
+                    await restoreFromStore()
+                    throw BrokerError(.internalServerError, code: "internal", "cannot write a snapshot of the state")
+                }
+            }
+        }
         do {
             try await store.commit(batch)
         } catch {
@@ -208,6 +250,8 @@ public actor BrokerState: LaunchReporter {
             await restoreFromStore()
             throw BrokerError(error)
         }
+        commandsSinceSnapshot = batch.snapshot == nil ? commandsSinceSnapshot + batch.commands.count : 0
+        if let deleting { forget(deleting) }
         publish(performed.outcome, launches: launches)
         noteDeadlines(commands: commands, actions: performed.outcome.actions, at: now)
         return performed
@@ -308,9 +352,8 @@ public actor BrokerState: LaunchReporter {
     private func restoreFromStore() async {
         do {
             let stored = try await store.load()
-            var engine = ContextEngine()
-            for command in stored.commands { _ = try? engine.apply(command.command, at: command.time) }
-            self.engine = engine
+            self.engine = try Self.rebuild(from: stored)
+            commandsSinceSnapshot = stored.commands.count
         } catch {
             logger.critical("cannot reload the state after a failed write; the broker must be restarted", metadata: ["error": "\(error)"])
             isShuttingDown = true

@@ -60,6 +60,9 @@ extension BrokerStore {
 
 /// What ``BrokerStore/load()`` returns.
 public struct StoredState: Sendable {
+    /// The engine as it was at the last snapshot (its `Codable` form), if one was taken; ``commands`` are the
+    /// inputs applied after it.
+    public var snapshot: EngineSnapshot?
     /// The engine inputs in the order they were applied, with their times.
     public var commands: [StoredCommand]
     /// The SHA-256 of the operator token, once set.
@@ -75,6 +78,7 @@ public struct StoredState: Sendable {
 
     /// Creates a stored state.
     public init(
+        snapshot: EngineSnapshot? = nil,
         commands: [StoredCommand] = [],
         operatorTokenHash: [UInt8]? = nil,
         nodeTokens: [NodeTokenRecord] = [],
@@ -82,12 +86,27 @@ public struct StoredState: Sendable {
         lastSequence: UInt64 = 0,
         digestKey: [UInt8]? = nil
     ) {
+        self.snapshot = snapshot
         self.commands = commands
         self.operatorTokenHash = operatorTokenHash
         self.nodeTokens = nodeTokens
         self.outputCounts = outputCounts
         self.lastSequence = lastSequence
         self.digestKey = digestKey
+    }
+}
+
+/// The whole engine at one point of the command log, so that a restart need not replay every command ever stored.
+public struct EngineSnapshot: Sendable, Hashable {
+    /// The engine's `Codable` form (JSON).
+    public var body: Data
+    /// The engine's last event sequence number then.
+    public var lastSequence: UInt64
+
+    /// Creates a snapshot.
+    public init(body: Data, lastSequence: UInt64) {
+        self.body = body
+        self.lastSequence = lastSequence
     }
 }
 
@@ -188,6 +207,11 @@ public struct StoreBatch: Sendable {
     public var operatorTokenHash: [UInt8]?
     /// The masked data digest's key (written once, at first start).
     public var digestKey: [UInt8]?
+    /// Contexts this batch deletes: their events, output and token hashes go first, before the batch's own rows
+    /// (its `context-deleted` event stays, for followers).
+    public var deletedContexts: [ContextID] = []
+    /// The engine after this batch: it replaces every stored command, this batch's included.
+    public var snapshot: EngineSnapshot?
 
     /// Creates an empty batch.
     public init() {}
@@ -195,7 +219,7 @@ public struct StoreBatch: Sendable {
     /// Whether there is nothing to write.
     public var isEmpty: Bool {
         commands.isEmpty && events.isEmpty && nodeTokens.isEmpty && outputTrims.isEmpty && output.isEmpty && operatorTokenHash == nil
-            && digestKey == nil
+            && digestKey == nil && deletedContexts.isEmpty && snapshot == nil
     }
 }
 
@@ -223,10 +247,13 @@ public struct OutputTrim: Sendable, Hashable {
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// What failed, for a person (never containing data values).
     public var message: String
+    /// Whether the state is in use by another broker (rather than unreadable or unreachable).
+    public var inUse = false
 
     /// Creates an error.
-    public init(_ message: String) {
+    public init(_ message: String, inUse: Bool = false) {
         self.message = message
+        self.inUse = inUse
     }
 
     public var description: String { message }

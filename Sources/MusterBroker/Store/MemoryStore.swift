@@ -33,6 +33,13 @@ public final class MemoryStore: BrokerStore {
 
     public nonisolated(nonsending) func commit(_ batch: StoreBatch) async throws(StoreError) {
         contents.withLock { contents in
+            for context in batch.deletedContexts {
+                contents.events.removeAll { $0.context == context }
+                contents.state.nodeTokens.removeAll { $0.context == context }
+                contents.state.outputCounts.removeAll { $0.context == context }
+                let prefix = context.rawValue + "\u{0}"
+                for key in contents.output.keys where key.hasPrefix(prefix) { contents.output[key] = nil }
+            }
             contents.state.commands += batch.commands
             contents.events += batch.events
             for token in batch.nodeTokens {
@@ -68,6 +75,10 @@ public final class MemoryStore: BrokerStore {
             }
             if let hash = batch.operatorTokenHash { contents.state.operatorTokenHash = hash }
             if let key = batch.digestKey { contents.state.digestKey = key }
+            if let snapshot = batch.snapshot {
+                contents.state.snapshot = snapshot
+                contents.state.commands = []
+            }
         }
     }
 

@@ -71,6 +71,15 @@ public final class SQLiteStore: BrokerStore {
                     """
             )
         }
+        migrator.registerMigration("v2 snapshots") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE snapshots (id INTEGER PRIMARY KEY CHECK (id = 1), last_sequence INTEGER NOT NULL, body BLOB NOT NULL);
+                    CREATE INDEX output_by_context ON output(context);
+                    CREATE INDEX node_tokens_by_context ON node_tokens(context);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -78,6 +87,10 @@ public final class SQLiteStore: BrokerStore {
         do {
             return try readNow { db in
                 var state = StoredState()
+                if let row = try Row.fetchOne(db, sql: "SELECT last_sequence, body FROM snapshots WHERE id = 1") {
+                    let sequence: Int64 = row["last_sequence"]
+                    state.snapshot = EngineSnapshot(body: row["body"], lastSequence: UInt64(sequence))
+                }
                 for row in try Row.fetchAll(db, sql: "SELECT time, body FROM commands ORDER BY id") {
                     let body: Data = row["body"]
                     let command = try commandDecoder.decode(EngineCommand.self, from: body)
@@ -132,6 +145,11 @@ public final class SQLiteStore: BrokerStore {
         guard !batch.isEmpty else { return }
         do {
             try writeNow { db in
+                for context in batch.deletedContexts {
+                    for table in ["events", "output", "node_tokens"] {
+                        try db.execute(sql: "DELETE FROM \(table) WHERE context = ?", arguments: [context.rawValue])
+                    }
+                }
                 if !batch.commands.isEmpty {
                     let statement = try db.cachedStatement(sql: "INSERT INTO commands (time, body) VALUES (?, ?)")
                     for stored in batch.commands {
@@ -179,6 +197,13 @@ public final class SQLiteStore: BrokerStore {
                 }
                 if let key = batch.digestKey {
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('digest-key', ?)", arguments: [Data(key)])
+                }
+                if let snapshot = batch.snapshot {
+                    try db.execute(sql: "DELETE FROM commands")
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO snapshots (id, last_sequence, body) VALUES (1, ?, ?)",
+                        arguments: [Int64(snapshot.lastSequence), snapshot.body]
+                    )
                 }
             }
         } catch {

@@ -298,6 +298,9 @@ public struct ConsoleModel: Sendable {
             }
         case .contextTerminated:
             status.terminated = true
+        case .contextDeleted:
+            // The broker forgot the context; what the console shows stays, as it was at the end.
+            status.terminated = true
         case .contextLimits(let new):
             limits = new
         case .nodeMachine(let node, let machine):

@@ -86,6 +86,9 @@ public struct EventLogEntry: Sendable, Hashable {
         case .contextTerminated:
             text = "context terminated"
             severity = .warning
+        case .contextDeleted:
+            text = "context deleted"
+            severity = .warning
         case .contextLimits(let limits):
             var parts: [String] = []
             if let seconds = limits.bootTimeoutSeconds { parts.append("boot timeout \(DurationText.precise(Double(seconds)))") }

@@ -28,7 +28,7 @@ public struct EngineOutcome: Sendable, Hashable {
 /// let created = try engine.apply(.createContext(id: "c1", name: "cpe", document: document), at: .now)
 /// let released = try engine.apply(.checkIn(context: "c1", node: "rabbitmq-head-0", identities: [identity]), at: .now)
 /// ```
-public struct ContextEngine: Sendable {
+public struct ContextEngine: Sendable, Codable {
     /// The contexts, by id.
     public private(set) var contexts: [ContextID: ContextState] = [:]
     /// Context ids in creation order.
@@ -47,6 +47,17 @@ public struct ContextEngine: Sendable {
             guard contexts[id] == nil else { throw EngineError(.duplicateContext, "a context with id '\(id)' exists already") }
             contexts[id] = try ContextState(id: id, name: name, document: document, at: time, recorder: &recorder)
             contextOrder.append(id)
+        } else if case .deleteContext(let id) = command {
+            guard let state = contexts[id] else { throw EngineError(.unknownContext, "no context with id '\(id)'") }
+            guard state.canBeDeleted else {
+                throw EngineError(
+                    .conflict,
+                    "context '\(id)' still has running nodes; terminate it first (or delete it with force, which terminates it)"
+                )
+            }
+            contexts[id] = nil
+            contextOrder.removeAll { $0 == id }
+            recorder.changes.append(.contextDeleted)
         } else {
             guard contexts[contextID] != nil else { throw EngineError(.unknownContext, "no context with id '\(contextID)'") }
             try Self.apply(command, to: &contexts[contextID]!, at: time, recorder: &recorder)
@@ -67,7 +78,7 @@ public struct ContextEngine: Sendable {
         recorder: inout ContextState.Recorder
     ) throws(EngineError) {
         switch command {
-        case .createContext:
+        case .createContext, .deleteContext:
             preconditionFailure("handled by apply(_:at:)")
         case .addNodes(_, let workspace, let count):
             try state.addNodes(workspace: workspace, count: count, at: time, recorder: &recorder)

@@ -72,6 +72,8 @@ extension ContextEvent: Codable {
             change = .contextStatus(try container.decode(ContextStatus.self, forKey: .status))
         case "context-terminated":
             change = .contextTerminated
+        case "context-deleted":
+            change = .contextDeleted
         case "context-limits":
             change = .contextLimits(try container.decode(ContextLimits.self, forKey: .limits))
         case "node-machine":
@@ -127,7 +129,7 @@ extension ContextEvent: Codable {
             try container.encode(requirers, forKey: .requirers)
         case .contextStatus(let status):
             try container.encode(status, forKey: .status)
-        case .contextTerminated:
+        case .contextTerminated, .contextDeleted:
             break
         case .contextLimits(let limits):
             try container.encode(limits, forKey: .limits)

@@ -49,6 +49,8 @@ public enum ContextChange: Sendable, Hashable {
     case contextLimits(ContextLimits)
     /// What the launcher knows of the machine behind a node changed.
     case nodeMachine(node: String, machine: MachineDetails)
+    /// The context was deleted: the broker no longer knows it (its events, output and tokens are gone).
+    case contextDeleted
 
     /// A short name for the kind of change (used as the SSE `event:` field).
     public var kind: String {
@@ -66,6 +68,7 @@ public enum ContextChange: Sendable, Hashable {
         case .contextTerminated: "context-terminated"
         case .contextLimits: "context-limits"
         case .nodeMachine: "node-machine"
+        case .contextDeleted: "context-deleted"
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// This is the blackboard of the Nimbus broker as a value. Every input goes through ``ContextEngine``; reads
 /// (``snapshot(sequence:)``, ``answer(for:)``) are pure functions of the state. Provider counts are kept per role
 /// and updated incrementally, so a check-in costs time in proportion to the nodes it affects, not to the context.
-public struct ContextState: Sendable {
+public struct ContextState: Sendable, Codable {
     /// The context id.
     public let id: ContextID
     /// Its human name.
@@ -34,12 +34,12 @@ public struct ContextState: Sendable {
     /// Whether a node that requires every identity was ever released (only then can a check-in concern one).
     var allIdentityRequirerReleased = false
 
-    struct WorkspaceRecord: Sendable {
+    struct WorkspaceRecord: Sendable, Codable {
         var spec: WorkspaceSpec
         var nodes: [Int] = []
     }
 
-    struct NodeRecord: Sendable {
+    struct NodeRecord: Sendable, Codable {
         var name: String
         var workspace: Int
         var slot: Int
@@ -62,8 +62,8 @@ public struct ContextState: Sendable {
         var isReleased: Bool { releasedAt != nil && state != .killed }
     }
 
-    struct RoleRecord: Sendable {
-        struct Provider: Sendable {
+    struct RoleRecord: Sendable, Codable {
+        struct Provider: Sendable, Codable {
             var node: Int
             var interface: String?
         }
@@ -654,6 +654,10 @@ public struct ContextState: Sendable {
     }
 
     /// The names of the nodes, in workspace then slot order.
+    /// Whether the context may be deleted: it is terminated, or none of its nodes is running (each is still
+    /// pending, or ok, failed, killed or timed out).
+    public var canBeDeleted: Bool { terminated || nodes.allSatisfy { $0.state == .pending || $0.state.isTerminal } }
+
     public var nodeNames: [String] { workspaces.flatMap { $0.nodes.map { nodes[$0].name } } }
 
     /// One node as operator views show it.

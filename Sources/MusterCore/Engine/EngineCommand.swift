@@ -35,6 +35,8 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case leaseEnded(context: ContextID)
     /// What the launcher knows of the machine behind a node changed (instance id, provider state, addresses).
     case machine(context: ContextID, node: String, details: MachineDetails)
+    /// Forget the context: it must be terminated or have no node still running. Its id may be used again.
+    case deleteContext(context: ContextID)
 
     /// The context the command is about.
     public var context: ContextID {
@@ -43,7 +45,8 @@ public enum EngineCommand: Sendable, Hashable, Codable {
         case .addNodes(let context, _, _), .launch(let context, _), .booted(let context, _), .launchFailed(let context, _, _),
             .checkIn(let context, _, _), .scriptStarted(let context, _, _), .scriptFinished(let context, _, _, _),
             .report(let context, _, _), .kill(let context, _), .retry(let context, _), .timeOut(let context, _, _),
-            .terminate(let context), .setLimits(let context, _), .leaseEnded(let context), .machine(let context, _, _):
+            .terminate(let context), .setLimits(let context, _), .leaseEnded(let context), .machine(let context, _, _),
+            .deleteContext(let context):
             context
         }
     }

@@ -21,6 +21,11 @@ struct BrokerCommand: AsyncParsableCommand {
 
             SIGINT or SIGTERM stop it gracefully: in-flight requests finish, streams close, state is on disk.
 
+            With --store postgres://… the state is kept in PostgreSQL instead (the URL's password is never \
+            shown). One broker serves a database at a time; a second one started with --standby waits and \
+            takes over when the first stops or its machine is lost. Clients reach either with \
+            --broker URL_A,URL_B.
+
             Examples:
               muster broker                                   listen on 127.0.0.1:7077, state in ./.muster
               muster broker --listen 127.0.0.1:0              pick a free port (printed)
@@ -48,6 +53,11 @@ struct BrokerCommand: AsyncParsableCommand {
         )
     )
     var store: String?
+
+    @Flag(
+        help: "With --store: while another broker serves the database, wait and take over when it stops (a standby)."
+    )
+    var standby = false
 
     @Option(help: ArgumentHelp("Read the operator token from this file (otherwise $MUSTER_TOKEN, then the stored one).", valueName: "file"))
     var tokenFile: String?
@@ -89,6 +99,9 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if standby && store == nil && ProcessInfo.processInfo.environment["MUSTER_STORE"] == nil {
+            throw ValidationError("--standby needs --store (or $MUSTER_STORE): only a PostgreSQL state can be shared")
+        }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if !(1...300).contains(longPoll) { throw ValidationError("--long-poll must be between 1 and 300 seconds") }
     }
@@ -122,6 +135,8 @@ struct BrokerCommand: AsyncParsableCommand {
             ).limited(by: limits)
             exposure.apply(to: &configuration)
             configuration.storeURL = storeURL
+            configuration.standby = standby
+            if standby, let storeURL { Output.line("muster broker standby: waiting to serve \(storeURL.redacted) once its broker stops") }
             let stateShown = storeURL.map { "state in \($0.redacted)" } ?? "state in \(LocalPath.display(stateFolder))"
             configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")

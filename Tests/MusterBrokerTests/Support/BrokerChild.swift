@@ -20,12 +20,20 @@ final class BrokerChild: Sendable {
 
     /// Starts `muster broker` on a free port with a fresh state folder; with `openFiles`, under `ulimit -n` of that
     /// many (soft and hard: the broker cannot raise it).
-    static func start(openFiles: Int? = nil, arguments: [String] = []) async throws -> BrokerChild {
+    /// `token` and `listen` default to a fresh operator token and a free port.
+    static func start(
+        openFiles: Int? = nil,
+        token given: String? = nil,
+        listen: String = "127.0.0.1:0",
+        arguments: [String] = []
+    ) async throws
+        -> BrokerChild
+    {
         let muster = productsFolder.appendingPathComponent("muster").path
         guard FileManager.default.isExecutableFile(atPath: muster) else { throw TestFailure("no built muster at \(muster): run swift build first") }
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-child-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let token = "mst_op_child-\(UUID().uuidString)"
+        let token = given ?? "mst_op_child-\(UUID().uuidString)"
         let tokenFile = folder + "/token"
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let process = Process()
@@ -33,7 +41,7 @@ final class BrokerChild: Sendable {
         let limit = openFiles.map { "ulimit -n \($0) || exit 99; " } ?? ""
         process.arguments =
             [
-                "-c", limit + "exec \"$0\" \"$@\"", muster, "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file",
+                "-c", limit + "exec \"$0\" \"$@\"", muster, "broker", "--listen", listen, "--state", folder + "/state", "--token-file",
                 tokenFile,
                 "--log-level", "warning",
             ] + arguments

@@ -17,6 +17,9 @@ struct PostgresBatchRows: Sendable {
     var trims: [OutputTrim] = []
     var output = OutputColumns()
     var meta: [(key: String, value: ByteBuffer)] = []
+    var deletedContexts: [String] = []
+    /// The snapshot, and the id of the last command it covers.
+    var snapshot: (commandID: Int64, lastSequence: Int64, body: ByteBuffer)?
 
     /// Output lines as columns.
     struct OutputColumns: Sendable {
@@ -72,10 +75,20 @@ struct PostgresBatchRows: Sendable {
         }
         if let hash = batch.operatorTokenHash { meta.append(("operator-token-hash", ByteBuffer(bytes: hash))) }
         if let key = batch.digestKey { meta.append(("digest-key", ByteBuffer(bytes: key))) }
+        deletedContexts = batch.deletedContexts.map(\.rawValue)
+        if let snapshot = batch.snapshot {
+            self.snapshot = (firstCommand + Int64(batch.commands.count) - 1, Int64(clamping: snapshot.lastSequence), ByteBuffer(bytes: snapshot.body))
+        }
     }
 
     /// Writes the rows on `connection`, inside the caller's transaction.
     func write(on connection: PostgresConnection, logger: Logger) async throws {
+        if !deletedContexts.isEmpty {
+            let contexts = deletedContexts
+            try await connection.query("DELETE FROM muster_events WHERE context = ANY(\(contexts)::text[])", logger: logger)
+            try await connection.query("DELETE FROM muster_output WHERE context = ANY(\(contexts)::text[])", logger: logger)
+            try await connection.query("DELETE FROM muster_node_tokens WHERE context = ANY(\(contexts)::text[])", logger: logger)
+        }
         if !commandIDs.isEmpty {
             try await connection.query(
                 """
@@ -126,6 +139,17 @@ struct PostgresBatchRows: Sendable {
                     \(o.times)::float8[], \(o.phases)::bigint[], \(o.scripts)::bytea[], \(o.streams)::text[], \(o.texts)::bytea[])
                 ON CONFLICT (context, node, generation, idx) DO UPDATE SET time = EXCLUDED.time, phase = EXCLUDED.phase,
                     script = EXCLUDED.script, stream = EXCLUDED.stream, text = EXCLUDED.text
+                """,
+                logger: logger
+            )
+        }
+        if let snapshot {
+            try await connection.query("DELETE FROM muster_commands WHERE id <= \(snapshot.commandID)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO muster_snapshots (id, command_id, last_sequence, body)
+                VALUES (1, \(snapshot.commandID), \(snapshot.lastSequence), \(snapshot.body))
+                ON CONFLICT (id) DO UPDATE SET command_id = EXCLUDED.command_id, last_sequence = EXCLUDED.last_sequence, body = EXCLUDED.body
                 """,
                 logger: logger
             )

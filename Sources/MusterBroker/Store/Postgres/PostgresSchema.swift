@@ -39,7 +39,19 @@ enum PostgresSchema {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "snapshots; deleting a context",
+            statements: [
+                """
+                CREATE TABLE muster_snapshots (
+                    id int PRIMARY KEY CHECK (id = 1), command_id bigint NOT NULL, last_sequence bigint NOT NULL, body bytea NOT NULL
+                )
+                """,
+                "CREATE INDEX muster_output_by_context ON muster_output (context)",
+            ]
+        ),
     ]
 
     /// The advisory lock key that serializes migrations between replicas ("muster" in ASCII).

@@ -18,6 +18,8 @@ public final class PostgresStore: BrokerStore {
     public let url: PostgresStoreURL
     private let client: PostgresClient
     private let runner: Task<Void, Never>
+    /// The connection that holds the database's broker lock for as long as the store is open.
+    private let lockHolder: PostgresConnection
     private let logger: Logger
     /// The id of the last command in the log, as of the last load or commit.
     private let lastCommand = Mutex<Int64>(0)
@@ -27,25 +29,34 @@ public final class PostgresStore: BrokerStore {
     private let encoder = WireFormat.encoder()
     private let decoder = WireFormat.decoder()
 
-    private init(url: PostgresStoreURL, client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(url: PostgresStoreURL, client: PostgresClient, runner: Task<Void, Never>, lockHolder: PostgresConnection, logger: Logger) {
         self.url = url
         self.client = client
         self.runner = runner
+        self.lockHolder = lockHolder
         self.logger = logger
     }
 
     /// Connects, applies the schema's migrations, and returns the store.
     ///
     /// The first contact is one plain connection, so that a wrong address, password or database is reported as
-    /// PostgreSQL says it, within `timeout`; the pool takes over after it.
+    /// PostgreSQL says it, within `timeout`; the pool takes over after it. That connection then holds a session
+    /// advisory lock for as long as the store is open: one broker per database, as one per state folder, until
+    /// brokers can share one (a second is refused with ``StoreError/inUse``).
     ///
     /// - Parameters:
     ///   - connections: the most connections the pool opens.
     ///   - timeout: how long the first contact may take.
+    ///   - exclusive: whether to take the database's broker lock (what a broker does; tools that only read, and
+    ///     tests that open a second store on the same data, do not).
+    ///   - standby: whether to wait for the lock while another broker holds it (a standby that takes over when
+    ///     that broker stops or its machine is lost), rather than refusing.
     public static func open(
         _ url: PostgresStoreURL,
         connections: Int = 8,
         timeout: Duration = .seconds(15),
+        exclusive: Bool = true,
+        standby: Bool = false,
         logger: Logger
     ) async throws(StoreError) -> PostgresStore {
         let quiet = {
@@ -54,20 +65,46 @@ public final class PostgresStore: BrokerStore {
             return quiet
         }()
         let where_ = url.redacted
+        let lockHolder: PostgresConnection
         do {
             let configuration = try url.connectionConfiguration()
-            let connection = try await withTimeout(timeout, what: "connecting to PostgreSQL at \(where_)") {
+            lockHolder = try await withTimeout(timeout, what: "connecting to PostgreSQL at \(where_)") {
                 try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quiet)
             }
-            try? await connection.close()
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError("cannot connect to PostgreSQL at \(where_): \(PostgresErrorText.describe(error))")
         }
+        do {
+            var locked = !exclusive
+            if exclusive {
+                let rows = try await lockHolder.query("SELECT pg_try_advisory_lock(\(brokerLockKey))", logger: quiet)
+                for try await value in rows.decode(Bool.self) { locked = value }
+            }
+            if !locked && standby {
+                logger.notice("standby: another broker serves the database; waiting to take over", metadata: ["database": "\(where_)"])
+                // Held by the server until the other broker's session ends (it stopped, or its connection was lost).
+                try await lockHolder.query("SELECT pg_advisory_lock(\(brokerLockKey))", logger: quiet)
+                locked = true
+                logger.notice("standby: taking over the database", metadata: ["database": "\(where_)"])
+            }
+            guard locked else {
+                try? await lockHolder.close()
+                throw StoreError(
+                    "another broker serves the PostgreSQL database \(where_); one broker per database (stop the other, or use another database)",
+                    inUse: true
+                )
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            try? await lockHolder.close()
+            throw StoreError("cannot take the broker lock in PostgreSQL at \(where_): \(PostgresErrorText.describe(error))")
+        }
         let client = PostgresClient(configuration: try url.clientConfiguration(connections: connections), backgroundLogger: quiet)
         let runner = Task { await client.run() }
-        let store = PostgresStore(url: url, client: client, runner: runner, logger: quiet)
+        let store = PostgresStore(url: url, client: client, runner: runner, lockHolder: lockHolder, logger: quiet)
         do {
             let applied = try await PostgresSchema.migrate(client, logger: quiet)
             if !applied.isEmpty {
@@ -85,7 +122,11 @@ public final class PostgresStore: BrokerStore {
     public func close() async {
         runner.cancel()
         await runner.value
+        try? await lockHolder.close()
     }
+
+    /// The session advisory lock held by the broker serving a database ("muster-b" in ASCII).
+    static let brokerLockKey: Int64 = 0x6D75_7374_6572_2D62
 
     // MARK: Reading the state
 
@@ -94,6 +135,11 @@ public final class PostgresStore: BrokerStore {
             return try await client.withConnection { connection in
                 var state = StoredState()
                 var last: Int64 = 0
+                let snapshot = try await connection.query("SELECT command_id, last_sequence, body FROM muster_snapshots WHERE id = 1", logger: logger)
+                for try await (commandID, sequence, body) in snapshot.decode((Int64, Int64, ByteBuffer).self) {
+                    state.snapshot = EngineSnapshot(body: Data(body.readableBytesView), lastSequence: UInt64(max(0, sequence)))
+                    last = commandID
+                }
                 let commands = try await connection.query("SELECT id, time, body FROM muster_commands ORDER BY id", logger: logger)
                 for try await (id, time, body) in commands.decode((Int64, Double, ByteBuffer).self) {
                     let command = try commandDecoder.decode(EngineCommand.self, from: Data(body.readableBytesView))

@@ -1,0 +1,40 @@
+import HTTPTypes
+import Logging
+import MusterCore
+
+extension BrokerState {
+    /// Deletes a context: its events, output and token hashes go, and a snapshot of the engine replaces the
+    /// stored commands, so that nothing of it is kept and a restart replays only what came after.
+    ///
+    /// A context with running nodes (launching, booted, waiting, configuring) is refused unless `force`, which
+    /// terminates it first (its nodes are stopped).
+    func deleteContext(_ id: ContextID, force: Bool) async throws(BrokerError) -> ContextSummary {
+        guard let state = engine.contexts[id] else { throw BrokerError(EngineError(.unknownContext, "no context with id '\(id)'")) }
+        let summary = ContextSummary(id: id, name: state.name, createdAt: state.createdAt, status: state.status)
+        var commands: [EngineCommand] = [.deleteContext(context: id)]
+        if !state.canBeDeleted {
+            guard force else {
+                let running = state.status.counts.filter { !$0.key.isTerminal && $0.key != .pending }.map { "\($0.value) \($0.key.rawValue)" }
+                throw BrokerError(
+                    .conflict,
+                    code: "conflict",
+                    "context '\(id)' has nodes still running (\(running.sorted().joined(separator: ", "))); terminate it first, or delete with force"
+                )
+            }
+            commands.insert(.terminate(context: id), at: 0)
+        }
+        _ = try await perform(commands, deleting: id)
+        logger.info("context deleted", metadata: ["context": "\(id)", "forced": "\(commands.count > 1)"])
+        return summary
+    }
+
+    /// Drops what the state keeps in memory for a deleted context: token hashes, unlaunched tokens, output
+    /// counts; its output streams end and its long-polls are answered (with 404 now).
+    func forget(_ id: ContextID) {
+        tokens.removeAll(context: id)
+        for key in unlaunchedTokens.keys where key.context == id { unlaunchedTokens[key] = nil }
+        for key in outputs.keys where key.context == id { outputs[key] = nil }
+        for key in outputSubscribers.keys where key.context == id { endOutputStreams(of: key) }
+        for key in answerWaiters.keys where key.context == id { wakeAnswerWaiters(key) }
+    }
+}
