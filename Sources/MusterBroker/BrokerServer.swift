@@ -67,18 +67,20 @@ public final class BrokerServer: Service, Sendable {
                 throw BrokerServerError(.tls, "cannot read the TLS \(what) \(path): \(reason)")
             }
         }
-        let store: any BrokerStore
+        let metrics = BrokerMetrics()
+        let opened: any BrokerStore
         if let url = configuration.storeURL {
             do {
-                store = try await PostgresStore.open(url, standby: configuration.standby, logger: logger)
+                opened = try await PostgresStore.open(url, standby: configuration.standby, logger: logger)
             } catch {
                 throw BrokerServerError(error.inUse ? .stateInUse : .storeUnreachable, error.message)
             }
         } else if let path = configuration.databasePath {
-            store = try SQLiteStore(path: path)
+            opened = try SQLiteStore(path: path)
         } else {
-            store = MemoryStore()
+            opened = MemoryStore()
         }
+        let store = MeasuredStore(inner: opened, metrics: metrics)
         let state: BrokerState
         do {
             state = try await BrokerState(store: store, launcher: launcher, limits: configuration.limits, logger: logger)
@@ -100,7 +102,7 @@ public final class BrokerServer: Service, Sendable {
         self.state = state
         self.lock = lock
         self.store = store
-        self.metrics = BrokerMetrics()
+        self.metrics = metrics
         self.configuration = configuration
         self.mintedOperatorToken = minted
         self.launcher = launcher

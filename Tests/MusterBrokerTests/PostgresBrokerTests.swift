@@ -29,6 +29,9 @@ struct PostgresBrokerTests {
             #expect(head.released)
             let events = try await first.request(.GET, BrokerRoutes.snapshot, auth: .operatorToken)
             #expect(events.status == 200)
+            // The store's latency is on /metrics, by kind and operation.
+            let metrics = try await first.request(.GET, BrokerRoutes.metrics, auth: .none).text
+            #expect(metrics.contains("muster_store_operation_duration_seconds_count{kind=\"postgres\",operation=\"commit\"}"), "\(metrics)")
             try await first.stop()
 
             // Everything is in the database: a second broker (a restart, or another machine) takes over.

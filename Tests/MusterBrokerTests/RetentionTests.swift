@@ -64,6 +64,8 @@ struct RetentionTests {
         #expect(try await first.checkIn(kept.context.id, tokens["head-0"]!, index: 0).status == 200)
         #expect(try await first.request(.DELETE, BrokerRoutes.context(gone.context.id)).status == 200)
         let before = try await first.request(.GET, BrokerRoutes.context(kept.context.id)).decode(ContextDetail.self)
+        let metrics = try await first.request(.GET, BrokerRoutes.metrics, auth: .none).text
+        #expect(metrics.contains("muster_store_operation_duration_seconds_count{kind=\"sqlite\",operation=\"commit\"}"), "\(metrics)")
         try await first.stop()
 
         let stored = try await SQLiteStore(path: folder + "/state.sqlite").load()

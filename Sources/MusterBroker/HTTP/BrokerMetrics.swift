@@ -72,6 +72,20 @@ public final class BrokerMetrics: Sendable {
         metrics.duration.record(duration)
     }
 
+    /// Records one call of the state's store (see ``MeasuredStore``).
+    func recordStore(kind: String, operation: String, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "muster",
+                metricName: "store_operation_duration",
+                unitName: "seconds",
+                helpText: "Time the state's store took per operation (commit, load, events, output)"
+            ),
+            labels: [("kind", kind), ("operation", operation)],
+            buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
     /// The Prometheus text, after sampling the state.
     func render(state: BrokerState) async -> String {
         let sample = await state.metricsSample()
