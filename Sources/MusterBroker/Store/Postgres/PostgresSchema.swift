@@ -58,8 +58,8 @@ enum PostgresSchema {
     static let lockKey: Int64 = 0x6D75_7374_6572
 
     /// Brings the database's schema up to date; returns the versions applied now (none when it was current).
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await client.withTransaction(logger: logger) { connection in
+    static func migrate(on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
                 """

@@ -102,11 +102,13 @@ public final class PostgresStore: BrokerStore {
             try? await lockHolder.close()
             throw StoreError("cannot take the broker lock in PostgreSQL at \(where_): \(PostgresErrorText.describe(error))")
         }
+        // The pool starts running now; the migrations go over the lock's own connection meanwhile, so the pool is
+        // first asked for a connection once it runs.
         let client = PostgresClient(configuration: try url.clientConfiguration(connections: connections), backgroundLogger: quiet)
         let runner = Task { await client.run() }
         let store = PostgresStore(url: url, client: client, runner: runner, lockHolder: lockHolder, logger: quiet)
         do {
-            let applied = try await PostgresSchema.migrate(client, logger: quiet)
+            let applied = try await PostgresSchema.migrate(on: lockHolder, logger: quiet)
             if !applied.isEmpty {
                 logger.info("PostgreSQL schema migrated", metadata: ["database": "\(where_)", "versions": "\(applied)"])
             }
