@@ -124,6 +124,9 @@ public final class PostgresStore: BrokerStore {
     public func close() async {
         runner.cancel()
         await runner.value
+        // Released explicitly, so that a broker started right after this one finds the database free (the server
+        // ends a closed session's locks only when its backend has exited).
+        _ = try? await lockHolder.query("SELECT pg_advisory_unlock_all()", logger: logger)
         try? await lockHolder.close()
     }
 
