@@ -187,5 +187,6 @@ extension BrokerClientError {
             expected: body?.expected,
             request: request
         )
+        self.baseURL = baseURL
     }
 }

@@ -130,15 +130,7 @@ extension BrokerConnection {
     /// The error for a non-2xx response, from the broker's JSON error body when it sent one.
     func errorForStatus(_ status: HTTPResponseStatus, body: ByteBuffer, call: String, base: String) -> BrokerClientError {
         let detail = try? WireFormat.decoder().decode(APIErrorBody.self, from: Data(body.readableBytesView)).error
-        var error = BrokerClientError(
-            status: Int(status.code),
-            reason: status.reasonPhrase,
-            body: detail,
-            request: call,
-            baseURL: base
-        )
-        error.baseURL = base
-        return error
+        return BrokerClientError(status: Int(status.code), reason: status.reasonPhrase, body: detail, request: call, baseURL: base)
     }
 }
 

@@ -28,7 +28,7 @@ struct StandbyFailoverTests {
 
     @Test func `when the broker is killed its standby takes over, and a client with both addresses carries on without a gap`() async throws {
         try await PostgresServer.with { server in
-            let store = try await server.createDatabase().redactedFreeText(server: server)
+            let store = server.urlText(database: try await server.createDatabase().database)
             let token = "mst_op_standby-\(UUID().uuidString)"
             let primary = try await BrokerChild.start(token: token, arguments: ["--store", store])
             let standbyPort = try Self.freePort()
@@ -81,13 +81,6 @@ struct StandbyFailoverTests {
             await standby.stop()
             await primary.stop()
         }
-    }
-}
-
-extension PostgresStoreURL {
-    /// The URL as text for `muster broker --store` (the test server has no password).
-    fileprivate func redactedFreeText(server: PostgresServer) -> String {
-        "postgres://\(user)@/\(database)?host=\(server.folder)&port=\(port)"
     }
 }
 

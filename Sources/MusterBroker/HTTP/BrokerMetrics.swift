@@ -25,6 +25,8 @@ public final class BrokerMetrics: Sendable {
     /// The counter and histogram of each (method, route, status) seen, so a request does not look them up
     /// in the registry by name and labels.
     private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: Histogram<Duration>)]>([:])
+    /// The store's histogram of each operation (one store, one kind, per broker).
+    private let storeMetrics = Mutex<[String: Histogram<Duration>]>([:])
 
     /// The connections being counted, once the server listens.
     private let connections = Mutex<ConnectionLimiter?>(nil)
@@ -72,18 +74,25 @@ public final class BrokerMetrics: Sendable {
         metrics.duration.record(duration)
     }
 
-    /// Records one call of the state's store (see ``MeasuredStore``).
+    /// Records one call of the state's store (see ``MeasuredStore``); the histogram is looked up in the registry
+    /// once per kind and operation, not on every commit.
     func recordStore(kind: String, operation: String, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: .init(
-                namespace: "muster",
-                metricName: "store_operation_duration",
-                unitName: "seconds",
-                helpText: "Time the state's store took per operation (commit, load, events, output)"
-            ),
-            labels: [("kind", kind), ("operation", operation)],
-            buckets: Self.latencyBuckets
-        ).record(duration)
+        let histogram = storeMetrics.withLock { cached in
+            if let found = cached[operation] { return found }
+            let made = registry.makeDurationHistogram(
+                descriptor: .init(
+                    namespace: "muster",
+                    metricName: "store_operation_duration",
+                    unitName: "seconds",
+                    helpText: "Time the state's store took per operation (commit, load, events, output)"
+                ),
+                labels: [("kind", kind), ("operation", operation)],
+                buckets: Self.latencyBuckets
+            )
+            cached[operation] = made
+            return made
+        }
+        histogram.record(duration)
     }
 
     /// The Prometheus text, after sampling the state.

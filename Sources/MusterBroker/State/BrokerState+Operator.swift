@@ -93,11 +93,7 @@ extension BrokerState {
     /// Every context, oldest first.
     func listContexts() -> ContextList {
         ContextList(
-            contexts: engine.contextOrder.compactMap { id in
-                engine.contexts[id].map {
-                    ContextSummary(id: id, name: $0.name, createdAt: $0.createdAt, status: $0.status, limits: $0.limits.isEmpty ? nil : $0.limits)
-                }
-            }
+            contexts: engine.contextOrder.compactMap { engine.contexts[$0]?.summary }
         )
     }
 
@@ -189,8 +185,7 @@ extension BrokerState {
     func terminate(_ id: ContextID) async throws(BrokerError) -> ContextSummary {
         _ = try await perform([.terminate(context: id)])
         logger.info("context terminated", metadata: ["context": "\(id)"])
-        let state = engine.contexts[id]!
-        return ContextSummary(id: id, name: state.name, createdAt: state.createdAt, status: state.status)
+        return engine.contexts[id]!.summary
     }
 
     /// One page of a node's output (current generation), at most `limit` lines and about `maxBytes` of text.

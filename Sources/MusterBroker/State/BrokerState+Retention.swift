@@ -9,20 +9,15 @@ extension BrokerState {
     /// A context with running nodes (launching, booted, waiting, configuring) is refused unless `force`, which
     /// terminates it first (its nodes are stopped).
     func deleteContext(_ id: ContextID, force: Bool) async throws(BrokerError) -> ContextSummary {
-        guard let state = engine.contexts[id] else { throw BrokerError(EngineError(.unknownContext, "no context with id '\(id)'")) }
-        let summary = ContextSummary(id: id, name: state.name, createdAt: state.createdAt, status: state.status)
-        var commands: [EngineCommand] = [.deleteContext(context: id)]
-        if !state.canBeDeleted {
-            guard force else {
-                let running = state.status.counts.filter { !$0.key.isTerminal && $0.key != .pending }.map { "\($0.value) \($0.key.rawValue)" }
-                throw BrokerError(
-                    .conflict,
-                    code: "conflict",
-                    "context '\(id)' has nodes still running (\(running.sorted().joined(separator: ", "))); terminate it first, or delete with force"
-                )
-            }
-            commands.insert(.terminate(context: id), at: 0)
+        let state: ContextState
+        do {
+            state = try engine.context(id)
+        } catch {
+            throw BrokerError(error)
         }
+        let summary = state.summary
+        // The engine refuses to delete a context with running nodes; force terminates it first.
+        let commands: [EngineCommand] = (force && !state.canBeDeleted ? [.terminate(context: id)] : []) + [.deleteContext(context: id)]
         _ = try await perform(commands, deleting: id)
         logger.info("context deleted", metadata: ["context": "\(id)", "forced": "\(commands.count > 1)"])
         return summary

@@ -50,9 +50,10 @@ public struct ContextEngine: Sendable, Codable {
         } else if case .deleteContext(let id) = command {
             guard let state = contexts[id] else { throw EngineError(.unknownContext, "no context with id '\(id)'") }
             guard state.canBeDeleted else {
+                let running = state.runningCounts.map { "\($0.value) \($0.key.rawValue)" }.sorted().joined(separator: ", ")
                 throw EngineError(
                     .conflict,
-                    "context '\(id)' still has running nodes; terminate it first (or delete it with force, which terminates it)"
+                    "context '\(id)' has nodes still running (\(running)); terminate it first, or delete it with force (which terminates it)"
                 )
             }
             contexts[id] = nil

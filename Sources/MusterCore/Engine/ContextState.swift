@@ -653,11 +653,19 @@ public struct ContextState: Sendable, Codable {
         )
     }
 
-    /// The names of the nodes, in workspace then slot order.
-    /// Whether the context may be deleted: it is terminated, or none of its nodes is running (each is still
-    /// pending, or ok, failed, killed or timed out).
-    public var canBeDeleted: Bool { terminated || nodes.allSatisfy { $0.state == .pending || $0.state.isTerminal } }
+    /// The context as the list of contexts shows it.
+    public var summary: ContextSummary {
+        ContextSummary(id: id, name: name, createdAt: createdAt, status: status, limits: limits.isEmpty ? nil : limits)
+    }
 
+    /// How many nodes are running, by state: launched and not finished (neither still pending nor ok, failed,
+    /// killed or timed out).
+    public var runningCounts: [NodeState: Int] { counts.filter { $0.value > 0 && $0.key != .pending && !$0.key.isTerminal } }
+
+    /// Whether the context may be deleted: it is terminated, or none of its nodes is running.
+    public var canBeDeleted: Bool { terminated || runningCounts.isEmpty }
+
+    /// The names of the nodes, in workspace then slot order.
     public var nodeNames: [String] { workspaces.flatMap { $0.nodes.map { nodes[$0].name } } }
 
     /// One node as operator views show it.

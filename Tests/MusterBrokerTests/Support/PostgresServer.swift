@@ -44,10 +44,15 @@ final class PostgresServer: Sendable {
         self.binaries = binaries
     }
 
+    /// The URL of `database` on this server (through its socket), as `--store` takes it.
+    func urlText(database: String = "postgres", password: String? = nil) -> String {
+        let credentials = password.map { "\(user):\($0)" } ?? user
+        return "postgres://\(credentials)@/\(database)?host=\(folder)&port=\(port)"
+    }
+
     /// The URL of `database` on this server (through its socket).
     func url(database: String = "postgres", password: String? = nil) throws -> PostgresStoreURL {
-        let credentials = password.map { "\(user):\($0)" } ?? user
-        return try PostgresStoreURL("postgres://\(credentials)@/\(database)?host=\(folder)&port=\(port)")
+        try PostgresStoreURL(urlText(database: database, password: password))
     }
 
     /// Creates a database and returns its URL.

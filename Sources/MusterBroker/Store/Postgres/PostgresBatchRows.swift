@@ -49,19 +49,10 @@ struct PostgresBatchRows: Sendable {
         // One row per (context, node): a statement may not update the same row twice.
         tokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
         trims = batch.outputTrims
-        var seen: [String: Int] = [:]
+        // Each line index comes once per batch, as one upsert statement requires: an append keeps only the lines
+        // after the output quota's marker, whose index is that of a dropped line.
         for group in batch.output {
             for line in group.lines {
-                let key = "\(group.context.rawValue)\u{0}\(group.node)\u{0}\(group.generation)\u{0}\(line.index)"
-                if let at = seen[key] {
-                    output.times[at] = line.time.timeIntervalSince1970
-                    output.phases[at] = Int64(line.phase)
-                    output.scripts[at] = ByteBuffer(string: line.script)
-                    output.streams[at] = line.stream.rawValue
-                    output.texts[at] = ByteBuffer(string: line.text)
-                    continue
-                }
-                seen[key] = output.contexts.count
                 output.contexts.append(group.context.rawValue)
                 output.nodes.append(group.node)
                 output.generations.append(Int64(group.generation))
