@@ -166,6 +166,7 @@ let package = Package(
                 "MusterBroker",
                 "MusterClient",
                 "MusterCore",
+                "MusterSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -152,6 +152,7 @@ public final class BrokerServer: Service, Sendable {
         let logger = logger
         let host = configuration.host
         let (advertisedURL, advertisedHost, localHost) = (configuration.advertisedURL, configuration.advertisedHost, configuration.localHost)
+        let replicaName = configuration.replicaName
         let app = Application(
             router: router.make(),
             server: server,
@@ -163,8 +164,13 @@ public final class BrokerServer: Service, Sendable {
                 let shown = advertisedHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host)
                 let urlHost = shown.contains(":") ? "[\(shown)]" : shown
                 let url = BrokerServerConfiguration.advertised(advertisedURL, port: port) ?? URL(string: "\(scheme)://\(urlHost):\(port)")!
-                await state.attach(launcher: launcher, brokerURL: url.absoluteString)
+                await state.attach(
+                    launcher: launcher,
+                    brokerURL: url.absoluteString,
+                    replicaName: replicaName ?? "\(ProcessInfo.processInfo.hostName):\(port)"
+                )
                 await state.startDeadlines()
+                await state.startFollowing()
                 let local = localHost.flatMap { URL(string: "\(scheme)://\($0.contains(":") ? "[\($0)]" : $0):\(port)") } ?? url
                 logger.info("broker listening", metadata: ["url": "\(local.absoluteString)", "nodes": "\(url.absoluteString)"])
                 await onListening(local)

@@ -33,9 +33,12 @@ public struct BrokerServerConfiguration: Sendable {
     /// A PostgreSQL URL (`postgres://…`) to keep the state in instead of ``databasePath``; the state folder
     /// still holds the operator token, the TLS files and `broker.json`.
     public var storeURL: PostgresStoreURL? = nil
-    /// With ``storeURL``: wait while another broker serves the database, and take over when it stops, instead
-    /// of refusing to start.
+    /// With ``storeURL``: wait until no other broker serves the database (a standby that takes over when they
+    /// stop or their machines are lost), instead of serving alongside them as a replica.
     public var standby = false
+    /// This broker's name among replicas sharing a store, in `/v1/healthz`; `nil`: the host name and the port
+    /// it listens on.
+    public var replicaName: String? = nil
 
     /// Paths of a TLS certificate chain and its private key, both PEM.
     public struct TLSFiles: Sendable {

@@ -64,6 +64,23 @@ struct BootstrapTests {
         )
     }
 
+    @Test("a broker given as a list of replicas: every address kept in order; a bad one is named")
+    func brokerList() {
+        let list = userdata.replacingOccurrences(of: "\"http://127.0.0.1:7480\"", with: "\"http://a.example:7077, https://b.example:7077\"")
+        guard case .run(let bootstrap) = decide(list) else {
+            Issue.record("expected run")
+            return
+        }
+        #expect(bootstrap.broker == URL(string: "http://a.example:7077"))
+        #expect(bootstrap.brokers == [URL(string: "http://a.example:7077")!, URL(string: "https://b.example:7077")!])
+        let bad = userdata.replacingOccurrences(of: "\"http://127.0.0.1:7480\"", with: "\"http://a.example:7077,ftp://b\"")
+        guard case .fail(let error) = decide(bad) else {
+            Issue.record("expected fail")
+            return
+        }
+        #expect(error.message.contains("broker \"ftp://b\" is not an http or https URL"))
+    }
+
     @Test("flags override userdata field by field, and can stand alone")
     func flagsOverride() {
         let flags = AgentBootstrap.Fields(node: "other-1", root: "/tmp/n", scripts: "/opt/muster/ctx-scripts", scriptTimeoutSeconds: 0.5)

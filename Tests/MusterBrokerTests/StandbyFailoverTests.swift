@@ -3,6 +3,7 @@ import Logging
 import MusterBroker
 import MusterClient
 import MusterCore
+import MusterSystem
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MusterBroker
 import MusterCore
+import MusterSystem
 import Synchronization
 import Testing
 
@@ -33,11 +34,11 @@ struct StoreContractTests {
         case .postgres:
             try await PostgresServer.with { server in
                 let url = try await server.createDatabase()
-                let store = try await PostgresStore.open(url, exclusive: false, logger: Logger(label: "test"))
+                let store = try await PostgresStore.open(url, logger: Logger(label: "test"))
                 let reopened = Mutex<[PostgresStore]>([])
                 do {
                     try await body(store) {
-                        let again = try await PostgresStore.open(url, exclusive: false, logger: Logger(label: "test"))
+                        let again = try await PostgresStore.open(url, logger: Logger(label: "test"))
                         reopened.withLock { $0.append(again) }
                         return again
                     }

@@ -34,8 +34,11 @@ public struct AgentBootstrap: Sendable, Hashable {
     /// The default per-script timeout.
     public static let defaultScriptTimeout: Duration = .seconds(1800)
 
-    /// The broker's base URL (`http` or `https`).
+    /// The broker's base URL (`http` or `https`): the first of ``brokers``.
     public var broker: URL
+    /// Every address of the broker (replicas sharing a store, given as a comma-separated list), in the order
+    /// the agent tries them; one element for a single broker.
+    public var brokers: [URL]
     /// The node's context.
     public var context: ContextID
     /// The node's name.
@@ -75,6 +78,7 @@ public struct AgentBootstrap: Sendable, Hashable {
     /// Creates a bootstrap.
     public init(
         broker: URL,
+        alternatives: [URL] = [],
         context: ContextID,
         node: String,
         token: String,
@@ -86,6 +90,7 @@ public struct AgentBootstrap: Sendable, Hashable {
         caCertificatePEM: String? = nil
     ) {
         self.broker = broker
+        self.brokers = [broker] + alternatives
         self.context = context
         self.node = node
         self.token = token
@@ -204,11 +209,18 @@ extension AgentBootstrap {
                 }
                 return value
             }
+            // One address, or several (replicas) separated by commas.
             let brokerText = required(broker, "broker")
-            let brokerURL = URL(string: brokerText)
-            if !brokerText.isEmpty && !(brokerURL.map { ["http", "https"].contains($0.scheme?.lowercased()) && $0.host != nil } ?? false) {
-                problems.append("broker \"\(brokerText)\" is not an http or https URL")
+            var brokerURLs: [URL] = []
+            for part in brokerText.split(separator: ",", omittingEmptySubsequences: false) where !brokerText.isEmpty {
+                let text = part.trimmingCharacters(in: .whitespaces)
+                if let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil {
+                    brokerURLs.append(url)
+                } else {
+                    problems.append("broker \"\(text)\" is not an http or https URL")
+                }
             }
+            let brokerURL = brokerURLs.first
             let contextText = required(context, "context")
             let nodeText = required(node, "node")
             let tokenText = required(token, "token")
@@ -233,6 +245,7 @@ extension AgentBootstrap {
             let scriptsURL = scripts.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0, isDirectory: true) : rootURL.appendingPathComponent($0) }
             return AgentBootstrap(
                 broker: brokerURL,
+                alternatives: Array(brokerURLs.dropFirst()),
                 context: ContextID(contextText),
                 node: nodeText,
                 token: tokenText,

@@ -48,7 +48,7 @@ public struct AgentSession: Sendable {
         let connection: BrokerConnection
         do {
             // The session and the outbox retry with their own back-off, for as long as the node lives.
-            var configuration = try BrokerConfiguration(url: bootstrap.broker.absoluteString, retry: .never)
+            var configuration = try BrokerConfiguration(url: bootstrap.brokers.map(\.absoluteString).joined(separator: ","), retry: .never)
             if let pem = bootstrap.caCertificatePEM { configuration.tls.caCertificatePEM = pem }
             connection = try BrokerConnection(configuration: configuration, logger: logger)
         } catch {

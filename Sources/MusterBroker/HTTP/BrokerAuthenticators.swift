@@ -12,18 +12,36 @@ func bearerToken(_ request: Request) -> String? {
     return token.isEmpty ? nil : token
 }
 
+/// Brings a replica's tokens up to date with the other brokers sharing its store (a token minted on another
+/// replica a moment ago is not known here until its change is followed).
+typealias TokenCatchUp = @Sendable () async -> Void
+
+/// Who `token` belongs to; a token unknown here is looked up once more after `catchUp`, if given.
+private func owner(of token: String, in tokens: TokenBook, catchUp: TokenCatchUp?) async -> TokenOwner? {
+    if let owner = tokens.owner(of: token) { return owner }
+    guard let catchUp else { return nil }
+    await catchUp()
+    return tokens.owner(of: token)
+}
+
 /// Lets a request into the operator route group only with the operator token: none or an unknown one is 401,
-/// a node's token is 403. One hash and one dictionary probe, whatever the number of nodes.
+/// a node's token is 403. One hash and one dictionary probe, whatever the number of nodes; with replicas, the
+/// state catches up with the others first.
 struct OperatorAuthenticator: AuthenticatorMiddleware {
     typealias Context = BrokerRequestContext
     let tokens: TokenBook
+    let catchUp: TokenCatchUp?
 
     func authenticate(request: Request, context: Context) async throws -> BrokerIdentity? {
         guard let token = bearerToken(request) else {
             throw BrokerError.unauthorized("missing bearer token: send 'Authorization: Bearer <operator token>'")
         }
-        switch tokens.owner(of: token) {
-        case .operator: return .operator
+        switch await owner(of: token, in: tokens, catchUp: catchUp) {
+        case .operator:
+            // An operator reads what every replica committed so far (a status right after an agent reported to
+            // another replica shows that report).
+            await catchUp?()
+            return .operator
         case .node: throw BrokerError.forbidden("a node token cannot use operator endpoints")
         case nil: throw BrokerError.unauthorized("invalid operator token")
         }
@@ -36,6 +54,7 @@ struct OperatorAuthenticator: AuthenticatorMiddleware {
 struct NodeAuthenticator: AuthenticatorMiddleware {
     typealias Context = BrokerRequestContext
     let tokens: TokenBook
+    let catchUp: TokenCatchUp?
 
     func authenticate(request: Request, context: Context) async throws -> BrokerIdentity? {
         let key = NodeKey(
@@ -45,7 +64,7 @@ struct NodeAuthenticator: AuthenticatorMiddleware {
         guard let token = bearerToken(request) else {
             throw BrokerError.unauthorized("missing bearer token: send 'Authorization: Bearer <node token>'")
         }
-        switch tokens.owner(of: token) {
+        switch await owner(of: token, in: tokens, catchUp: catchUp) {
         case .node(let owner) where owner == key:
             return .node(key)
         case .node:

@@ -110,6 +110,16 @@ public final class BrokerMetrics: Sendable {
         registry.makeGauge(
             descriptor: .init(namespace: "muster", metricName: "waiting_long_polls", unitName: "", helpText: "Agents waiting in a long-poll")
         ).set(Double(sample.waiters))
+        if let lag = sample.replicationLag {
+            registry.makeGauge(
+                descriptor: .init(
+                    namespace: "muster",
+                    metricName: "replication_lag",
+                    unitName: "seconds",
+                    helpText: "Seconds from another replica's commit to its application here (the last change followed)"
+                )
+            ).set(lag)
+        }
         let connections = connections.withLock { $0 }?.counts ?? .init()
         registry.makeGauge(
             descriptor: .init(namespace: "muster", metricName: "open_connections", unitName: "", helpText: "Open HTTP connections")
@@ -132,6 +142,10 @@ public final class BrokerMetrics: Sendable {
                 sample.counters.streamsDropped - before.streamsDropped
             ),
             ("streams_refused", "Streams refused because their token had the most open", sample.counters.streamsRefused - before.streamsRefused),
+            (
+                "replica_changes_followed", "Changes committed by other replicas and applied here",
+                sample.counters.changesFollowed - before.changesFollowed
+            ),
             ("connections_shed", "Idle connections closed to make room for new ones", connections.shed - connectionsBefore.shed),
             ("connections_refused", "New connections closed because every open one was busy", connections.refused - connectionsBefore.refused),
             (

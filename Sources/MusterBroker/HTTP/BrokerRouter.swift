@@ -38,10 +38,16 @@ struct BrokerRouter {
         router.add(middleware: BrokerMiddleware(metrics: metrics))
         addPublicRoutes(router)
         agentDownload?.register(on: router)
-        let operatorRoutes = router.group().add(middleware: OperatorAuthenticator(tokens: state.tokens)).group(context: OperatorRequestContext.self)
+        // Replicas sharing a store: a token minted on another one is looked up again after following it.
+        let catchUp: TokenCatchUp? = store.isShared ? { @Sendable [state] in await state.followOthers() } : nil
+        let operatorRoutes = router.group().add(middleware: OperatorAuthenticator(tokens: state.tokens, catchUp: catchUp)).group(
+            context: OperatorRequestContext.self
+        )
         addOperatorRoutes(operatorRoutes)
         addAttemptRoutes(operatorRoutes)
-        addAgentRoutes(router.group().add(middleware: NodeAuthenticator(tokens: state.tokens)).group(context: NodeRequestContext.self))
+        addAgentRoutes(
+            router.group().add(middleware: NodeAuthenticator(tokens: state.tokens, catchUp: catchUp)).group(context: NodeRequestContext.self)
+        )
         return router
     }
 
@@ -69,7 +75,8 @@ struct BrokerRouter {
                     status: await state.stopping ? "stopping" : "ok",
                     version: BrokerVersion.current,
                     launchesNodes: await state.launchesNodes,
-                    store: store.kind
+                    store: store.kind,
+                    replica: await state.replicaName
                 )
             )
         }

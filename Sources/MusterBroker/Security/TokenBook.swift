@@ -50,7 +50,6 @@ final class TokenBook: Sendable {
         }
     }
 
-    /// Puts back what a node had before a change that could not be saved (`nil`: no token).
     /// Forgets every node token of a deleted context.
     func removeAll(context: ContextID) {
         contents.withLock { contents in
@@ -61,6 +60,20 @@ final class TokenBook: Sendable {
         }
     }
 
+    /// Replaces every node token with `records` (a replica reloading the whole state).
+    func replaceNodeTokens(with records: [NodeTokenRecord]) {
+        contents.withLock { contents in
+            contents.records = [:]
+            contents.byPrefix = [:]
+            for record in records {
+                let key = NodeKey(context: record.context, node: record.node)
+                contents.records[key] = record
+                contents.byPrefix[Self.prefix(record.hash), default: []].append(key)
+            }
+        }
+    }
+
+    /// Puts back what a node had before a change that could not be saved (`nil`: no token).
     func restore(_ key: NodeKey, to record: NodeTokenRecord?) {
         if let record {
             set(record)

@@ -8,4 +8,6 @@ struct BrokerCounters: Sendable, Hashable {
     var streamsDropped = 0
     /// Streams refused because their token had the most open.
     var streamsRefused = 0
+    /// Changes committed by other brokers sharing the store, applied here.
+    var changesFollowed = 0
 }

@@ -105,9 +105,10 @@ extension BrokerState {
     /// it: a chatty script must not fail or stall its node, and the newest lines are the ones that explain a
     /// failure.
     func appendOutput(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
-        await beginChange()
-        defer { endChange() }
-        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        try await changing { () async throws(BrokerError) -> OutputAppendResult in try await appendOutputChange(key, lines: lines) }
+    }
+
+    private func appendOutputChange(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
         let node = try node(key)
         guard node.state != .killed else {
             throw BrokerError(.conflict, code: "conflict", "node '\(key.node)' is \(node.state.rawValue); it no longer sends output")
@@ -145,6 +146,7 @@ extension BrokerState {
             stored = trim.after
         }
         batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: kept)]
+        batch.outputCounts = [stored.count(context: key.context, node: key.node, generation: node.generation)]
         do {
             try await store.commit(batch)
         } catch {

@@ -22,3 +22,27 @@ extension BrokerState {
         }
     }
 }
+
+extension BrokerState {
+    /// Runs `body` as one change: in order with every other change of this broker, under the store's write lock,
+    /// on a state that has applied what other brokers sharing the store committed first (see
+    /// ``BrokerStore/beginWrite()``). `body` commits its batch, or the write ends without one.
+    func changing<T>(_ body: () async throws(BrokerError) -> T) async throws(BrokerError) -> T {
+        await beginChange()
+        defer { endChange() }
+        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        do {
+            await apply(try await store.beginWrite())
+        } catch {
+            throw BrokerError(error)
+        }
+        do {
+            let value = try await body()
+            await store.endWrite()
+            return value
+        } catch {
+            await store.endWrite()
+            throw error
+        }
+    }
+}

@@ -11,8 +11,12 @@ extension BrokerState {
     public func setOperatorToken(_ token: String) async throws(StoreError) {
         await beginChange()
         defer { endChange() }
+        await apply(try await store.beginWrite())
         let hash = Token.hash(token)
-        guard tokens.operatorHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else { return }
+        guard tokens.operatorHash.map({ !Token.constantTimeEqual($0, hash) }) ?? true else {
+            await store.endWrite()
+            return
+        }
         var batch = StoreBatch()
         batch.operatorTokenHash = hash
         try await store.commit(batch)
@@ -215,7 +219,13 @@ extension BrokerState {
             for (key, value) in state.status.counts { nodes[key, default: 0] += value }
         }
         let streams = eventSubscribers.count + outputSubscribers.values.reduce(0) { $0 + $1.count }
-        return MetricsSample(nodes: nodes, streams: streams, waiters: answerWaiters.values.reduce(0) { $0 + $1.count }, counters: counters)
+        return MetricsSample(
+            nodes: nodes,
+            streams: streams,
+            waiters: answerWaiters.values.reduce(0) { $0 + $1.count },
+            counters: counters,
+            replicationLag: store.isShared ? replicationLag : nil
+        )
     }
 
     /// What `/metrics` samples from the state.
@@ -224,5 +234,8 @@ extension BrokerState {
         var streams: Int
         var waiters: Int
         var counters: BrokerCounters
+        /// Seconds between another broker's commit and its application here, for the last change followed; `nil`
+        /// when the store has one writer.
+        var replicationLag: Double?
     }
 }

@@ -17,6 +17,8 @@ public actor BrokerState: LaunchReporter {
     var launcher: (any NodeLauncher)?
     /// The URL agents use to reach this broker (handed to the launcher).
     var brokerURL: String
+    /// This broker's name among replicas sharing its store (`/v1/healthz`).
+    public private(set) var replicaName = ""
 
     var engine = ContextEngine()
     /// The operator token's hash and every node's current token hash, indexed for O(1) lookup; the
@@ -51,6 +53,10 @@ public actor BrokerState: LaunchReporter {
     var changesWaiting: [CheckedContinuation<Void, Never>] = []
     /// Commands stored since the last snapshot of the engine (see ``BrokerLimits/snapshotInterval``).
     var commandsSinceSnapshot = 0
+    /// The task following other brokers that share the store (see BrokerState+Replicas), and how long after its
+    /// commit the last change followed was applied here, in seconds.
+    var followTask: Task<Void, Never>?
+    var replicationLag: Double = 0
 
     /// Opens the broker's state from a store, replaying every stored command.
     public init(
@@ -76,7 +82,9 @@ public actor BrokerState: LaunchReporter {
             var batch = StoreBatch()
             batch.digestKey = digest.keyBytes
             try await store.commit(batch)
-            self.dataDigest = digest
+            // Replicas starting together on an empty shared store keep the first key written: read it back.
+            let kept = store.isShared ? try await store.load().digestKey : nil
+            self.dataDigest = kept.map { DataDigest(key: $0) } ?? digest
         }
         let engine = try Self.rebuild(from: stored)
         commandsSinceSnapshot = stored.commands.count
@@ -88,16 +96,8 @@ public actor BrokerState: LaunchReporter {
         }
         self.engine = engine
         tokens.operatorHash = stored.operatorTokenHash
-        for record in stored.nodeTokens { tokens.set(record) }
-        var outputs: [NodeKey: StoredOutput] = [:]
-        for count in stored.outputCounts {
-            let key = NodeKey(context: count.context, node: count.node)
-            if (try? engine.contexts[count.context]?.generation(of: count.node)) == count.generation {
-                let first = count.first ?? 0
-                outputs[key] = StoredOutput(first: first, next: count.count, bytes: count.bytes ?? 0, dropped: first > 0 ? first + 1 : 0)
-            }
-        }
-        self.outputs = outputs
+        tokens.replaceNodeTokens(with: stored.nodeTokens)
+        self.outputs = Self.storedOutputs(stored.outputCounts, of: engine)
         if !stored.commands.isEmpty || stored.snapshot != nil {
             logger.info(
                 "state restored",
@@ -107,6 +107,15 @@ public actor BrokerState: LaunchReporter {
                 ]
             )
         }
+    }
+
+    /// What the store holds of each node's current output, from the store's counts.
+    static func storedOutputs(_ counts: [OutputCount], of engine: ContextEngine) -> [NodeKey: StoredOutput] {
+        var outputs: [NodeKey: StoredOutput] = [:]
+        for count in counts where (try? engine.contexts[count.context]?.generation(of: count.node)) == count.generation {
+            outputs[NodeKey(context: count.context, node: count.node)] = StoredOutput(count)
+        }
+        return outputs
     }
 
     /// The engine a stored state stands for: its snapshot, if any, then the commands after it.
@@ -130,10 +139,12 @@ public actor BrokerState: LaunchReporter {
         return engine
     }
 
-    /// Sets the launcher and the URL agents use (known only once the server listens).
-    public func attach(launcher: (any NodeLauncher)?, brokerURL: String) {
+    /// Sets the launcher, the URL agents use and this broker's name among replicas (known only once the server
+    /// listens).
+    public func attach(launcher: (any NodeLauncher)?, brokerURL: String, replicaName: String? = nil) {
         self.launcher = launcher
         self.brokerURL = brokerURL
+        if let replicaName { self.replicaName = replicaName }
     }
 
     /// The current time rounded to the millisecond, the precision of the wire format, so that a time read
@@ -163,9 +174,13 @@ public actor BrokerState: LaunchReporter {
     /// back by restoring the engine from the store. Callers pass several commands only where none can be
     /// refused once the first is accepted (for example create-then-launch).
     func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly, deleting: ContextID? = nil) async throws(BrokerError) -> Performed {
-        await beginChange()
-        defer { endChange() }
-        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        try await changing { () async throws(BrokerError) -> Performed in
+            try await performChange(commands, mint: mint, deleting: deleting)
+        }
+    }
+
+    /// ``perform(_:mint:deleting:)`` once the change has begun.
+    private func performChange(_ commands: [EngineCommand], mint: Minting, deleting: ContextID?) async throws(BrokerError) -> Performed {
         let now = clock()
         var performed = Performed()
         var batch = StoreBatch()
@@ -252,7 +267,7 @@ public actor BrokerState: LaunchReporter {
         }
         commandsSinceSnapshot = batch.snapshot == nil ? commandsSinceSnapshot + batch.commands.count : 0
         if let deleting { forget(deleting) }
-        publish(performed.outcome, launches: launches)
+        publish(performed.outcome, launches: launches, launcherActs: true)
         noteDeadlines(commands: commands, actions: performed.outcome.actions, at: now)
         return performed
     }
@@ -282,9 +297,10 @@ public actor BrokerState: LaunchReporter {
     /// that is `launching`: it gets a fresh token for the node's current generation (any earlier token of that
     /// generation stops working), committed before it is handed out.
     func claimLaunch(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
-        await beginChange()
-        defer { endChange() }
-        guard !isShuttingDown else { throw BrokerError.unavailable("the broker is shutting down") }
+        try await changing { () async throws(BrokerError) -> ActionResult in try await claimLaunchChange(key) }
+    }
+
+    private func claimLaunchChange(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
         guard launcher == nil else {
             throw BrokerError(.conflict, code: "conflict", "this broker launches its nodes itself; there is nothing to claim")
         }
@@ -349,7 +365,7 @@ public actor BrokerState: LaunchReporter {
     }
 
     /// Rebuilds the engine from the store after a failed write, so memory never runs ahead of the disk.
-    private func restoreFromStore() async {
+    func restoreFromStore() async {
         do {
             let stored = try await store.load()
             self.engine = try Self.rebuild(from: stored)
@@ -360,8 +376,9 @@ public actor BrokerState: LaunchReporter {
         }
     }
 
-    /// Sends committed events to followers, wakes long-polls, and hands launches and stops to the launcher.
-    private func publish(_ outcome: EngineOutcome, launches: [LaunchRequest]) {
+    /// Sends committed events to followers, wakes long-polls, and hands launches and stops to the launcher (only
+    /// for this broker's own changes: a replica that follows another's change leaves the launching to it).
+    func publish(_ outcome: EngineOutcome, launches: [LaunchRequest], launcherActs: Bool) {
         publishEvents(outcome.events)
         for action in outcome.actions {
             switch action {
@@ -371,7 +388,7 @@ public actor BrokerState: LaunchReporter {
                 for node in nodes { wakeAnswerWaiters(NodeKey(context: context, node: node)) }
             case .stop(let context, let node):
                 wakeAnswerWaiters(NodeKey(context: context, node: node))
-                if let launcher {
+                if launcherActs, let launcher {
                     Task { await launcher.stop(context: context, node: node) }
                 }
             case .launch:
@@ -440,6 +457,8 @@ public actor BrokerState: LaunchReporter {
     /// Closes every stream and answers every long-poll, so that a graceful shutdown can finish its requests.
     public func shutdown() {
         isShuttingDown = true
+        followTask?.cancel()
+        followTask = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil
         endAllStreams()

@@ -15,6 +15,19 @@ struct StoredOutput: Sendable, Hashable {
     var count: Int { next - first }
 }
 
+extension StoredOutput {
+    /// What a store's count says of a node's output.
+    init(_ count: OutputCount) {
+        let first = count.first ?? 0
+        self.init(first: first, next: count.count, bytes: count.bytes ?? 0, dropped: first > 0 ? first + 1 : 0)
+    }
+
+    /// The store's count of this output.
+    func count(context: ContextID, node: String, generation: Int) -> OutputCount {
+        OutputCount(context: context, node: node, generation: generation, count: next, first: first, bytes: bytes)
+    }
+}
+
 /// How to bring a node's output back under its quota: the lines before `marker.index` go, and the marker takes
 /// the place of the line at its index.
 struct OutputTrimPlan: Sendable {

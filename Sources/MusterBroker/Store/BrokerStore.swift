@@ -51,11 +51,95 @@ public protocol BrokerStore: Sendable {
 
     /// Releases the store's connections or files once the broker stopped; it is not used afterwards.
     func close() async
+
+    // MARK: Replicas
+
+    /// Whether other brokers may write to this store at the same time (replicas on one PostgreSQL database).
+    var isShared: Bool { get }
+
+    /// Begins a change: takes the store's write lock (held until ``commit(_:)`` or ``endWrite()``) and returns
+    /// what other brokers committed since this one last read or wrote, which the broker applies before it
+    /// builds its own change on top. A store with one writer returns nothing and takes no lock.
+    nonisolated(nonsending) func beginWrite() async throws(StoreError) -> StoreCatchUp
+
+    /// Ends a change begun with ``beginWrite()`` that was not committed (it was refused, or wrote nothing),
+    /// releasing the write lock. Does nothing when no change is open.
+    nonisolated(nonsending) func endWrite() async
+
+    /// What other brokers committed since this one last read or wrote, without taking the write lock (a
+    /// replica following the others).
+    nonisolated(nonsending) func catchUp() async throws(StoreError) -> StoreCatchUp
+
+    /// Wakes a replica when another broker may have committed a change (a PostgreSQL notification, and a slow
+    /// tick in case one was missed); `nil` for a store with one writer.
+    func changeNotifications() -> AsyncStream<Void>?
 }
 
 extension BrokerStore {
     /// Nothing to release (the default).
     public func close() async {}
+
+    /// One writer (the default): nobody else changes the store.
+    public var isShared: Bool { false }
+
+    /// One writer (the default): nothing to catch up with, no lock to take.
+    public nonisolated(nonsending) func beginWrite() async throws(StoreError) -> StoreCatchUp { .changes([]) }
+
+    /// One writer (the default): nothing to release.
+    public nonisolated(nonsending) func endWrite() async {}
+
+    /// One writer (the default): nothing to catch up with.
+    public nonisolated(nonsending) func catchUp() async throws(StoreError) -> StoreCatchUp { .changes([]) }
+
+    /// One writer (the default): never woken.
+    public func changeNotifications() -> AsyncStream<Void>? { nil }
+}
+
+/// What a broker must apply to be current with a shared store.
+public enum StoreCatchUp: Sendable {
+    /// Other brokers' changes, oldest first (often none).
+    case changes([FollowedChange])
+    /// The broker fell further behind than the store keeps changes for: the whole state, to rebuild from.
+    case reload(StoredState)
+}
+
+/// A change another broker committed to a shared store: what a replica needs to stay current with it.
+///
+/// Replaying ``commands`` on an engine that is current up to this change yields exactly the events the writer
+/// stored (same sequence numbers, same bodies): the engine is deterministic and the times travel with the commands.
+public struct FollowedChange: Sendable, Hashable, Codable {
+    /// Engine inputs, in order, with the times they were applied.
+    public var commands: [StoredCommand]
+    /// Node token hashes set by the change.
+    public var nodeTokens: [NodeTokenRecord]
+    /// Output lines dropped (before ``output`` is appended).
+    public var outputTrims: [OutputTrim]
+    /// Output lines appended.
+    public var output: [OutputBatch]
+    /// What each node's stored output is after the change (for its quota).
+    public var outputCounts: [OutputCount]
+    /// A new operator token hash.
+    public var operatorTokenHash: [UInt8]?
+    /// Contexts deleted by the change.
+    public var deletedContexts: [ContextID]
+    /// When the writer committed it (for the replication lag).
+    public var committed: Date
+
+    /// The part of `batch` other brokers need, or `nil` when there is none (a batch that only adds a key).
+    public init?(_ batch: StoreBatch, committed: Date) {
+        guard
+            !(batch.commands.isEmpty && batch.nodeTokens.isEmpty && batch.outputTrims.isEmpty && batch.output.isEmpty
+                && batch.operatorTokenHash == nil && batch.deletedContexts.isEmpty)
+        else { return nil }
+        self.commands = batch.commands
+        self.nodeTokens = batch.nodeTokens
+        self.outputTrims = batch.outputTrims
+        self.output = batch.output
+        self.outputCounts = batch.outputCounts
+        self.operatorTokenHash = batch.operatorTokenHash
+        self.deletedContexts = batch.deletedContexts
+        self.committed = committed
+    }
 }
 
 /// What ``BrokerStore/load()`` returns.
@@ -111,7 +195,7 @@ public struct EngineSnapshot: Sendable, Hashable {
 }
 
 /// One engine input with the time it was applied.
-public struct StoredCommand: Sendable, Hashable {
+public struct StoredCommand: Sendable, Hashable, Codable {
     /// The input.
     public var command: EngineCommand
     /// When it was applied.
@@ -125,7 +209,7 @@ public struct StoredCommand: Sendable, Hashable {
 }
 
 /// The hash of a node's bearer token for one generation of its slot.
-public struct NodeTokenRecord: Sendable, Hashable {
+public struct NodeTokenRecord: Sendable, Hashable, Codable {
     /// The context.
     public var context: ContextID
     /// The node.
@@ -145,7 +229,7 @@ public struct NodeTokenRecord: Sendable, Hashable {
 }
 
 /// How many output lines a node's generation has.
-public struct OutputCount: Sendable, Hashable {
+public struct OutputCount: Sendable, Hashable, Codable {
     /// The context.
     public var context: ContextID
     /// The node.
@@ -171,7 +255,7 @@ public struct OutputCount: Sendable, Hashable {
 }
 
 /// Output lines of one node's generation, to append.
-public struct OutputBatch: Sendable, Hashable {
+public struct OutputBatch: Sendable, Hashable, Codable {
     /// The context.
     public var context: ContextID
     /// The node.
@@ -212,6 +296,9 @@ public struct StoreBatch: Sendable {
     public var deletedContexts: [ContextID] = []
     /// The engine after this batch: it replaces every stored command, this batch's included.
     public var snapshot: EngineSnapshot?
+    /// What each node's stored output is after this batch, for replicas following it (see ``FollowedChange``);
+    /// a store with one writer need not keep it.
+    public var outputCounts: [OutputCount] = []
 
     /// Creates an empty batch.
     public init() {}
@@ -224,7 +311,7 @@ public struct StoreBatch: Sendable {
 }
 
 /// Output lines of one node's generation to drop: every line with an index below `before`.
-public struct OutputTrim: Sendable, Hashable {
+public struct OutputTrim: Sendable, Hashable, Codable {
     /// The context.
     public var context: ContextID
     /// The node.

@@ -56,4 +56,20 @@ struct MeasuredStore: BrokerStore {
     }
 
     func close() async { await inner.close() }
+
+    var isShared: Bool { inner.isShared }
+
+    nonisolated(nonsending) func beginWrite() async throws(StoreError) -> StoreCatchUp {
+        // A store with one writer takes no lock: nothing to time on the hot path.
+        guard inner.isShared else { return try await inner.beginWrite() }
+        return try await timed("begin-write") { () async throws(StoreError) in try await inner.beginWrite() }
+    }
+
+    nonisolated(nonsending) func endWrite() async { await inner.endWrite() }
+
+    nonisolated(nonsending) func catchUp() async throws(StoreError) -> StoreCatchUp {
+        try await timed("catch-up") { () async throws(StoreError) in try await inner.catchUp() }
+    }
+
+    func changeNotifications() -> AsyncStream<Void>? { inner.changeNotifications() }
 }

@@ -81,6 +81,9 @@ public struct ClientConsoleFeed: ConsoleFeed {
                 guard let picture = snapshot.contexts.first else { return }
                 continuation.yield(.snapshot(picture))
                 continuation.yield(.connection(.connected))
+                if let health = try? await client.health() {
+                    continuation.yield(.broker(address: client.connection.activeBaseURL, replica: health.replicaSummary))
+                }
                 attempt = 0
                 // The first time, the history too: it tells when each node was launched and checked in.
                 let after: UInt64 = first ? 0 : picture.sequence

@@ -50,6 +50,8 @@ public struct ConsoleModel: Sendable {
     public private(set) var registration = RegistrationProgress(registered: 0, expected: 0, completeSince: nil)
     /// The connection to the broker.
     public private(set) var connection = ConnectionState.connecting
+    /// For replicas sharing a store: which one answers and the store kind ("replica a:7077, postgres").
+    public private(set) var brokerReplica: String?
     /// The event log, newest last.
     public private(set) var eventLog = RingBuffer<EventLogEntry>(capacity: eventLogLimit)
     /// Waiting nodes by what they wait on.
@@ -133,6 +135,12 @@ public struct ConsoleModel: Sendable {
         case .connection(let state):
             if state != connection {
                 connection = state
+                delta.changed = true
+            }
+        case .broker(let address, let replica):
+            if address != broker || replica != brokerReplica {
+                broker = address
+                brokerReplica = replica
                 delta.changed = true
             }
         case .contexts(let summaries):

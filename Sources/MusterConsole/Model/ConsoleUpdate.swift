@@ -15,4 +15,6 @@ public enum ConsoleUpdate: Sendable, Hashable {
     case connection(ConnectionState)
     /// The contexts the broker knows, with their status (the contexts view, `:context` completion).
     case contexts([ContextSummary])
+    /// Which broker address answers, and, for replicas sharing a store, which replica and the store kind.
+    case broker(address: String, replica: String?)
 }

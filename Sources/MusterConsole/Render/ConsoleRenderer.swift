@@ -77,6 +77,7 @@ enum HeaderRenderer {
         }
         title.add(frame.glyphs.separator + "broker ", .dim)
         title.add(model.broker, model.connection.isInterrupted ? .error : .text)
+        if let replica = model.brokerReplica { title.add(" (\(replica))", .dim) }
         var right = StyledLine()
         if model.hasContext {
             if let leaseEnds = model.limits?.leaseEnds, !model.status.terminated {

@@ -240,13 +240,23 @@ public struct HealthStatus: Sendable, Hashable, Codable {
     public var launchesNodes: Bool?
     /// Where the broker keeps its state: `sqlite`, `postgres` or `memory`; `nil` from brokers that do not say.
     public var store: String?
+    /// Which broker answered, among replicas sharing one store (`muster broker --name`, by default the address
+    /// it listens on); `nil` from brokers that do not say.
+    public var replica: String?
 
     /// Creates a health status.
-    public init(status: String, version: String, launchesNodes: Bool? = nil, store: String? = nil) {
+    public init(status: String, version: String, launchesNodes: Bool? = nil, store: String? = nil, replica: String? = nil) {
         self.status = status
         self.version = version
         self.launchesNodes = launchesNodes
         self.store = store
+        self.replica = replica
+    }
+
+    /// "replica NAME, postgres" for a broker whose store replicas share; `nil` for one broker on its own store.
+    public var replicaSummary: String? {
+        guard store == "postgres" else { return nil }
+        return [replica.map { "replica \($0)" }, store].compactMap { $0 }.joined(separator: ", ")
     }
 }
 

@@ -113,9 +113,28 @@ enum Memory {
 
     /// CPU seconds (user + system) a process has used.
     static func cpuSeconds(pid: pid_t) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        guard let fields = statFields(pid: pid), let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds a server process and its children used: its own, what its ended children used (as the kernel
+    /// counts it for the parent), and what its live children used so far (a PostgreSQL server and its backends).
+    static func treeCPUSeconds(pid: pid_t) -> Double {
+        guard let fields = statFields(pid: pid), fields.count > 14 else { return 0 }
+        let own = [11, 12, 13, 14].compactMap { Double(fields[$0]) }.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var children = 0.0
+        for entry in entries {
+            guard let child = pid_t(entry), let childFields = statFields(pid: child), Int32(childFields[1]) == pid else { continue }
+            children += cpuSeconds(pid: child)
+        }
+        return own + children
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name (the state is the first), when there are enough.
+    private static func statFields(pid: pid_t) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 13 ? fields : nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MusterSystem
 import Synchronization
 
 struct BrokerBench: AsyncParsableCommand {
@@ -23,6 +24,16 @@ struct BrokerBench: AsyncParsableCommand {
             agents in ≤ 3 s, RSS ≤ 200 MB, release p99 ≤ 20 ms. Every dependent waits on the one head, so at large \
             N the mass release is bounded by how fast N answers can be written; after the load, --probes pairs of \
             one provider and one waiting requirer measure the release path itself (the "1:1" columns).
+
+            --store runs the same load on each store given: sqlite (the default), postgres (a throwaway \
+            PostgreSQL server started for the run with initdb and pg_ctl, a fresh database per setup) or a \
+            postgres:// URL of a database to use. With PostgreSQL, --replicas runs each setup with that many \
+            brokers sharing the database, the agents spread over them in turn; the broker figures are then the \
+            replicas' together, and the store's own CPU (the PostgreSQL server, when it runs here) is reported \
+            next to them.
+
+            Example:
+              muster bench broker --nodes 1000,10000 --store sqlite,postgres --replicas 1,2
             """
     )
 
@@ -44,22 +55,98 @@ struct BrokerBench: AsyncParsableCommand {
     @Flag(help: "Skip the /v1/healthz baseline.")
     var noBaseline = false
 
+    @Option(
+        help: ArgumentHelp("Stores to run on, comma-separated: sqlite, postgres (a throwaway server) or a postgres:// URL.", valueName: "store[,…]")
+    )
+    var store = "sqlite"
+
+    @Option(help: ArgumentHelp("With PostgreSQL: broker replicas sharing the database, comma-separated counts.", valueName: "n[,n…]"))
+    var replicas = "1"
+
     @OptionGroup var output: BenchOutput
 
     func run() async throws {
         BenchLimits.raiseOpenFiles()
         var report = BenchReport(json: output.json)
-        for count in try BenchSizes.parse(nodes, name: "--nodes") {
-            BenchReport.progress("broker\(allIdentities ? " (all identities)" : ""): \(count) agents…")
-            let broker = try await BrokerProcess.start()
+        let stores = store.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for kind in stores where kind != "sqlite" && kind != "postgres" && !kind.hasPrefix("postgres://") && !kind.hasPrefix("postgresql://") {
+            throw ValidationError("--store: '\(kind)' is not sqlite, postgres or a postgres:// URL")
+        }
+        let replicaCounts = try BenchSizes.parse(replicas, name: "--replicas")
+        // One throwaway server for the whole run, when asked for.
+        let server = stores.contains("postgres") ? try await Self.startPostgres() : nil
+        do {
+            for kind in stores {
+                for replicaCount in kind == "sqlite" ? [1] : replicaCounts {
+                    for count in try BenchSizes.parse(nodes, name: "--nodes") {
+                        // A fresh database per setup on the throwaway server; a given URL is used as it is.
+                        var url: String? = kind == "sqlite" ? nil : kind
+                        if kind == "postgres", let server { url = server.urlText(database: try await server.createDatabaseNamed()) }
+                        try await run(
+                            count: count,
+                            store: kind == "sqlite" ? "sqlite" : "postgres",
+                            url: url,
+                            replicas: replicaCount,
+                            server: kind == "postgres" ? server : nil,
+                            into: &report
+                        )
+                    }
+                }
+            }
+        } catch {
+            await server?.stop()
+            throw error
+        }
+        await server?.stop()
+        report.printTable(columns: [
+            ("store", "store", Figure.ratio), ("complete", "complete_s", Figure.seconds), ("req/s", "requests_per_s", Figure.count),
+            ("release p50", "release_p50_ms", Figure.milliseconds), ("p99", "release_p99_ms", Figure.milliseconds),
+            ("max", "release_max_ms", Figure.milliseconds), ("1:1 p99", "single_release_p99_ms", Figure.milliseconds),
+            ("answer", "answer_kb", Figure.kilobytes),
+            ("RSS", "broker_peak_rss_mb", Figure.megabytes),
+            ("of baseline", "share_of_baseline", Figure.ratio), ("broker CPU", "broker_cpu_s", Figure.seconds),
+            ("broker/agent", "broker_cpu_us_per_agent", Figure.microseconds), ("broker/req", "broker_cpu_us_per_request", Figure.microseconds),
+            ("÷ baseline/req", "broker_cpu_per_request_vs_baseline", Figure.ratio),
+            ("store CPU", "store_cpu_s", Figure.seconds),
+            ("load CPU", "load_cpu_s", Figure.seconds), ("load/agent", "load_cpu_us_per_agent", Figure.microseconds),
+        ])
+    }
+
+    /// A throwaway PostgreSQL server for `--store postgres`.
+    static func startPostgres() async throws -> ThrowawayPostgres {
+        BenchReport.progress("starting a throwaway PostgreSQL server…")
+        do {
+            return try await ThrowawayPostgres.start()
+        } catch {
+            throw ValidationError("--store postgres needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql): \(error)")
+        }
+    }
+
+    /// One setup: `replicas` brokers on one store, `count` agents.
+    private func run(count: Int, store: String, url: String?, replicas: Int, server: ThrowawayPostgres?, into report: inout BenchReport) async throws
+    {
+        let setup = store == "sqlite" ? "sqlite" : "\(store) ×\(replicas)"
+        BenchReport.progress("broker\(allIdentities ? " (all identities)" : "") on \(setup): \(count) agents…")
+        var brokers: [BrokerProcess] = []
+        do {
+            // Replicas share the operator token, as they share everything else.
+            for _ in 0..<max(1, replicas) { brokers.append(try await BrokerProcess.start(store: url, token: brokers.first?.token)) }
+            let broker = brokers[0]
             do {
                 let readers = try await EventReaders.start(subscribers, broker: broker)
-                // Where the machine's two cores went: the broker's process and this one (the virtual agents).
-                let loadSpan = CPUSpan(broker: broker.pid)
-                let load = try await VirtualAgents.run(count: count, allIdentities: allIdentities, lines: lines, broker: broker)
+                // Where the machine's two cores went: the brokers' processes, the store's server, and this one (the
+                // virtual agents).
+                let loadSpan = CPUSpan(brokers: brokers.map(\.pid), store: server?.postmasterPID)
+                let load = try await VirtualAgents.run(
+                    count: count,
+                    allIdentities: allIdentities,
+                    lines: lines,
+                    broker: broker,
+                    replicas: Array(brokers.dropFirst())
+                )
                 var figures = load.figures.merging(loadSpan.figures(agents: count, requests: load.requests)) { $1 }
                 if subscribers > 0 { figures["events_read"] = Double(await readers.stop()) }
-                figures["broker_peak_rss_mb"] = Memory.peakMegabytes(pid: broker.pid)
+                figures["broker_peak_rss_mb"] = brokers.map { Memory.peakMegabytes(pid: $0.pid) }.max() ?? 0
                 if probes > 0 {
                     let probe = try await VirtualAgents.releaseProbe(rounds: probes, broker: broker)
                     figures["single_release_p50_ms"] = probe.percentile(50)
@@ -86,27 +173,17 @@ struct BrokerBench: AsyncParsableCommand {
                 report.add(
                     BenchResult(
                         scenario: allIdentities ? "broker-all-identities" : "broker",
-                        parameters: ["nodes": count, "requests": load.requests, "subscribers": subscribers],
-                        figures: figures
+                        parameters: ["nodes": count, "requests": load.requests, "subscribers": subscribers, "replicas": brokers.count],
+                        figures: figures,
+                        notes: ["store": store == "sqlite" ? "sqlite" : "\(store)×\(brokers.count)"]
                     )
                 )
-            } catch {
-                await broker.stop()
-                throw error
             }
-            await broker.stop()
+        } catch {
+            for broker in brokers { await broker.stop() }
+            throw error
         }
-        report.printTable(columns: [
-            ("complete", "complete_s", Figure.seconds), ("req/s", "requests_per_s", Figure.count),
-            ("release p50", "release_p50_ms", Figure.milliseconds), ("p99", "release_p99_ms", Figure.milliseconds),
-            ("max", "release_max_ms", Figure.milliseconds), ("1:1 p99", "single_release_p99_ms", Figure.milliseconds),
-            ("answer", "answer_kb", Figure.kilobytes),
-            ("RSS", "broker_peak_rss_mb", Figure.megabytes),
-            ("of baseline", "share_of_baseline", Figure.ratio), ("broker CPU", "broker_cpu_s", Figure.seconds),
-            ("broker/agent", "broker_cpu_us_per_agent", Figure.microseconds), ("broker/req", "broker_cpu_us_per_request", Figure.microseconds),
-            ("÷ baseline/req", "broker_cpu_per_request_vs_baseline", Figure.ratio),
-            ("load CPU", "load_cpu_s", Figure.seconds), ("load/agent", "load_cpu_us_per_agent", Figure.microseconds),
-        ])
+        for broker in brokers { await broker.stop() }
     }
 }
 
@@ -118,19 +195,22 @@ struct BrokerProcess: Sendable {
     let folder: String
     let process: Process
 
-    static func start() async throws -> BrokerProcess {
+    /// Starts a broker; with `store`, on that PostgreSQL URL (replicas share one, and their operator `token`).
+    static func start(store: String? = nil, token given: String? = nil) async throws -> BrokerProcess {
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let token = "mst_op_bench-\(UUID().uuidString)"
+        let token = given ?? "mst_op_bench-\(UUID().uuidString)"
         let tokenFile = (folder as NSString).appendingPathComponent("token")
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Installation.sibling("muster"))
-        process.arguments = [
-            "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file", tokenFile, "--log-level", "error", "--long-poll", "60",
-            // The bench's event readers all use the one operator token.
-            "--max-streams-per-token", "100000",
-        ]
+        process.arguments =
+            [
+                "broker", "--listen", "127.0.0.1:0", "--state", folder + "/state", "--token-file", tokenFile, "--log-level", "error", "--long-poll",
+                "60",
+                // The bench's event readers all use the one operator token.
+                "--max-streams-per-token", "100000",
+            ] + (store.map { ["--store", $0] } ?? [])
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

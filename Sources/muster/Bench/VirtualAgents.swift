@@ -22,9 +22,10 @@ enum VirtualAgents {
     }
 
     /// Every dependent checks in and long-polls; once all are in, the head checks in, which releases them; then
-    /// each agent sends its output lines and reports ok.
-    static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess) async throws -> Result {
-        let endpoint = try LoadEndpoint(url: broker.url)
+    /// each agent sends its output lines and reports ok. With `replicas` (brokers sharing `broker`'s store), the
+    /// agents are spread over all of them in turn.
+    static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess, replicas: [BrokerProcess] = []) async throws -> Result {
+        let endpoints = try ([broker] + replicas).map { try LoadEndpoint(url: $0.url) }
         return try await LoadOperator.using(broker) { operatorClient in
             let document = ScaledCluster.document(nodes: count, allIdentities: allIdentities)
             let clock = ContinuousClock()
@@ -49,7 +50,7 @@ enum VirtualAgents {
                     lines: lines,
                     waitSeconds: 60,
                     encoder: WireFormat.encoder(),
-                    endpoint: endpoint,
+                    endpoint: endpoints[index % endpoints.count],
                     eventLoop: shard.eventLoop
                 )
             }

@@ -22,9 +22,9 @@ struct BrokerCommand: AsyncParsableCommand {
             SIGINT or SIGTERM stop it gracefully: in-flight requests finish, streams close, state is on disk.
 
             With --store postgres://… the state is kept in PostgreSQL instead (the URL's password is never \
-            shown). One broker serves a database at a time; a second one started with --standby waits and \
-            takes over when the first stops or its machine is lost. Clients reach either with \
-            --broker URL_A,URL_B.
+            shown). Several brokers may serve one database at once (replicas, all active, behind a load \
+            balancer or none): each follows the others' changes. Clients reach them with \
+            --broker URL_A,URL_B. A broker started with --standby waits until no other serves the database.
 
             Examples:
               muster broker                                   listen on 127.0.0.1:7077, state in ./.muster
@@ -55,9 +55,17 @@ struct BrokerCommand: AsyncParsableCommand {
     var store: String?
 
     @Flag(
-        help: "With --store: while another broker serves the database, wait and take over when it stops (a standby)."
+        help: "With --store: wait until no other broker serves the database, then serve (a standby), instead of serving alongside."
     )
     var standby = false
+
+    @Option(
+        help: ArgumentHelp(
+            "This broker's name among replicas, shown by muster status and the console (default: HOST:PORT).",
+            valueName: "name"
+        )
+    )
+    var name: String?
 
     @Option(help: ArgumentHelp("Read the operator token from this file (otherwise $MUSTER_TOKEN, then the stored one).", valueName: "file"))
     var tokenFile: String?
@@ -136,7 +144,8 @@ struct BrokerCommand: AsyncParsableCommand {
             exposure.apply(to: &configuration)
             configuration.storeURL = storeURL
             configuration.standby = standby
-            if standby, let storeURL { Output.line("muster broker standby: waiting to serve \(storeURL.redacted) once its broker stops") }
+            configuration.replicaName = name
+            if standby, let storeURL { Output.line("muster broker standby: waiting to serve \(storeURL.redacted) once no other broker does") }
             let stateShown = storeURL.map { "state in \($0.redacted)" } ?? "state in \(LocalPath.display(stateFolder))"
             configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")

@@ -44,7 +44,12 @@ struct StatusCommand: AsyncParsableCommand {
             if given != nil || check {
                 let id = try await ContextReference.resolve(given, client: client)
                 let detail = try await client.context(id)
-                if json { try JSONOutput.print(detail) } else { Output.line(Self.render(detail.context, now: Date())) }
+                if json {
+                    try JSONOutput.print(detail)
+                } else {
+                    Output.line(Self.render(detail.context, now: Date()))
+                    await Self.printReplica(client)
+                }
                 if check, let status = Self.checkStatus(detail.context.status) { throw status }
             } else {
                 let contexts = try await client.contexts()
@@ -67,8 +72,15 @@ struct StatusCommand: AsyncParsableCommand {
                     }
                     Output.line(table.rendered())
                 }
+                if !json { await Self.printReplica(client) }
             }
         }
+    }
+
+    /// Which replica answered and the store kind, for brokers that share a store (nothing for one on its own).
+    static func printReplica(_ client: OperatorClient) async {
+        guard let summary = try? await client.health().replicaSummary else { return }
+        Output.line("answered by \(client.connection.activeBaseURL) (\(summary))")
     }
 
     /// `--check`'s exit status for a context's status: nil (0) when complete and all ok.

@@ -13,9 +13,17 @@ import MusterCore
 struct ExternalLaunching: Sendable {
     let client: OperatorClient
     let launcher: any NodeLauncher
-    /// The URL the agents use to reach the broker.
-    let brokerURL: String
+    /// The addresses the agents use to reach the broker (replicas sharing a store, or one broker).
+    let brokerURLs: [String]
     let logger: Logger
+
+    /// The broker addresses node number `index` is given: every one, starting at a different one for each node,
+    /// so that the agents spread over replicas and each can move to the others.
+    func agentBrokerURL(forNodeAt index: Int) -> String {
+        guard !brokerURLs.isEmpty else { return "" }
+        let start = index % brokerURLs.count
+        return (brokerURLs[start...] + brokerURLs[..<start]).joined(separator: ",")
+    }
 
     func run(_ created: CreatedContext) async {
         let context = created.context
@@ -24,7 +32,7 @@ struct ExternalLaunching: Sendable {
         let reporter = Reporter(client: client, logger: logger)
         for credential in created.credentials {
             guard let node = context.nodes.first(where: { $0.name == credential.node }), let workspace = workspaces[node.workspace] else { continue }
-            await launcher.launch(request(context, node: node.name, workspace: workspace, credential: credential), reporter: reporter)
+            await launcher.launch(request(context, node: node, workspace: workspace, credential: credential), reporter: reporter)
         }
         do {
             for try await element in client.events(context: context.id, after: context.sequence) {
@@ -55,23 +63,23 @@ struct ExternalLaunching: Sendable {
                 let node = detail.context.nodes.first(where: { $0.name == name }),
                 let workspace = detail.context.workspaces.first(where: { $0.name == node.workspace })
             else { return }
-            await launcher.launch(request(detail.context, node: name, workspace: workspace, credential: credential), reporter: reporter)
+            await launcher.launch(request(detail.context, node: node, workspace: workspace, credential: credential), reporter: reporter)
         } catch {
             logger.warning("could not launch a node again", metadata: ["node": "\(context.id)/\(name)", "error": "\(error)"])
         }
     }
 
-    private func request(_ context: ContextSnapshot, node: String, workspace: WorkspaceSnapshot, credential: NodeCredential) -> LaunchRequest {
+    private func request(_ context: ContextSnapshot, node: NodeSnapshot, workspace: WorkspaceSnapshot, credential: NodeCredential) -> LaunchRequest {
         LaunchRequest(
             context: context.id,
             contextName: context.name,
-            node: node,
+            node: node.name,
             workspace: workspace.name,
             image: workspace.image,
             nics: workspace.nics,
             generation: credential.generation,
             token: credential.token,
-            brokerURL: brokerURL
+            brokerURL: agentBrokerURL(forNodeAt: context.nodes.firstIndex { $0.name == node.name } ?? 0)
         )
     }
 

@@ -15,7 +15,8 @@ struct UpConsoleActions: ConsoleActions {
     let launcher: any NodeLauncher
     /// For `--broker`: this process launches the new context's nodes itself (the broker has no launcher).
     let external: Bool
-    let brokerURL: String
+    /// The addresses agents reach the broker at.
+    let brokerURLs: [String]
     let logger: Logger
 
     /// Why a document cannot be launched here: one line, naming the file.
@@ -53,7 +54,7 @@ struct UpConsoleActions: ConsoleActions {
         let id = created.context.id
         await local?.useImages(images, for: id)
         if external {
-            let launching = ExternalLaunching(client: client, launcher: launcher, brokerURL: brokerURL, logger: logger)
+            let launching = ExternalLaunching(client: client, launcher: launcher, brokerURLs: brokerURLs, logger: logger)
             Task { await launching.run(created) }
         } else {
             _ = try await client.launch(id)

@@ -126,11 +126,12 @@ final class UpSession: Service, Sendable {
         }
         let id = created.context.id
         let brokerURL = configuration.baseURL
+        let agentURLs = configuration.baseURLs
         logger.info("context created", metadata: ["context": "\(id)", "broker": "\(brokerURL)"])
         // Against a running broker, this command is the launcher: it starts the nodes, and starts them again when
         // they are retried (from here, the CLI or a console elsewhere).
         let external = remote.map { _ in
-            Task { await ExternalLaunching(client: client, launcher: launcher, brokerURL: brokerURL, logger: logger).run(created) }
+            Task { await ExternalLaunching(client: client, launcher: launcher, brokerURLs: agentURLs, logger: logger).run(created) }
         }
         defer { external?.cancel() }
         let outcome: FollowOutcome
@@ -216,7 +217,13 @@ final class UpSession: Service, Sendable {
                 try await ConsoleRunner.run(
                     configuration: configuration,
                     feed: ClientConsoleFeed(client: client, logger: logger),
-                    actions: UpConsoleActions(client: client, launcher: self.launcher, external: !embedded, brokerURL: url, logger: logger),
+                    actions: UpConsoleActions(
+                        client: client,
+                        launcher: self.launcher,
+                        external: !embedded,
+                        brokerURLs: client.connection.configuration.baseURLs,
+                        logger: logger
+                    ),
                     logger: logger,
                     handleSignals: false
                 )

@@ -20,6 +20,10 @@ struct PostgresBatchRows: Sendable {
     var deletedContexts: [String] = []
     /// The snapshot, and the id of the last command it covers.
     var snapshot: (commandID: Int64, lastSequence: Int64, body: ByteBuffer)?
+    /// The change row other replicas follow (see ``FollowedChange``), if the batch has one.
+    var change: (id: Int64, body: ByteBuffer)?
+    /// How many change rows a snapshot leaves.
+    var keptChanges: Int64
 
     /// Output lines as columns.
     struct OutputColumns: Sendable {
@@ -35,7 +39,16 @@ struct PostgresBatchRows: Sendable {
     }
 
     /// Encodes `batch`; its commands take the ids from `firstCommand` on.
-    init(_ batch: StoreBatch, firstCommand: Int64, commandEncoder: JSONEncoder, encoder: JSONEncoder) throws {
+    init(
+        _ batch: StoreBatch,
+        firstCommand: Int64,
+        change: (id: Int64, body: ByteBuffer)?,
+        keptChanges: Int64,
+        commandEncoder: JSONEncoder,
+        encoder: JSONEncoder
+    ) throws {
+        self.change = change
+        self.keptChanges = keptChanges
         for (offset, stored) in batch.commands.enumerated() {
             commandIDs.append(firstCommand + Int64(offset))
             commandTimes.append(stored.time.timeIntervalSince1970)
@@ -146,10 +159,31 @@ struct PostgresBatchRows: Sendable {
             )
         }
         for (key, value) in meta {
+            if key == "digest-key" {
+                // Made once: replicas starting together on an empty database keep the first one written.
+                try await connection.query(
+                    "INSERT INTO muster_meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO NOTHING",
+                    logger: logger
+                )
+            } else {
+                try await connection.query(
+                    "INSERT INTO muster_meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    logger: logger
+                )
+            }
+        }
+        if let change {
+            // The notification goes out when the transaction commits, to every replica listening.
             try await connection.query(
-                "INSERT INTO muster_meta (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                """
+                WITH notified AS (SELECT pg_notify(\(PostgresStore.channel), \(String(change.id))))
+                INSERT INTO muster_changes (id, committed, body) SELECT \(change.id), extract(epoch FROM clock_timestamp()), \(change.body) FROM notified
+                """,
                 logger: logger
             )
+            if snapshot != nil {
+                try await connection.query("DELETE FROM muster_changes WHERE id <= \(change.id - keptChanges)", logger: logger)
+            }
         }
     }
 }

@@ -52,6 +52,13 @@ enum PostgresSchema {
                 "CREATE INDEX muster_output_by_context ON muster_output (context)",
             ]
         ),
+        Migration(
+            version: 3,
+            name: "the change log replicas follow",
+            statements: [
+                "CREATE TABLE muster_changes (id bigint PRIMARY KEY, committed double precision NOT NULL, body bytea NOT NULL)"
+            ]
+        ),
     ]
 
     /// The advisory lock key that serializes migrations between replicas ("muster" in ASCII).
