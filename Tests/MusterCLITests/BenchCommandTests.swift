@@ -39,6 +39,22 @@ struct BenchCommandTests {
         #expect(Self.number(broker, "events_read") >= 3 * 10 * 3, "\(broker)")
     }
 
+    @Test func `broker on PostgreSQL with one and two replicas, in the same run as SQLite`() async throws {
+        let run = try await CommandRunner.muster([
+            "bench", "broker", "--nodes", "20", "--store", "sqlite,postgres", "--replicas", "1,2", "--probes", "0", "--no-baseline", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let results = try Self.results(run.stdout).filter { $0["scenario"] as? String == "broker" }
+        #expect(results.map { $0["store"] as? String } == ["sqlite", "postgres×1", "postgres×2"])
+        #expect(results.map { $0["replicas"] as? Int } == [1, 1, 2])
+        for result in results {
+            #expect(Self.number(result, "complete_s") > 0, "\(result)")
+            #expect(Self.number(result, "broker_cpu_s") > 0, "\(result)")
+        }
+        // The PostgreSQL server's own CPU is reported next to the brokers'.
+        #expect(results.dropFirst().allSatisfy { Self.number($0, "store_cpu_s") > 0 }, "\(results)")
+    }
+
     @Test func `fuzz runs every target from consecutive seeds and reports what broke`() async throws {
         let run = try await CommandRunner.muster(["bench", "fuzz", "--iterations", "200", "--seed", "40", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
