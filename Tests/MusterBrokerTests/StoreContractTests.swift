@@ -258,3 +258,64 @@ struct StoreContractTests {
         }
     }
 }
+
+/// What replicas sharing a PostgreSQL database rely on: a change committed by one store reaches the others, in
+/// commit order, exactly as it was written; a store that has not seen it cannot commit past it.
+@Suite("Store contract: replicas")
+struct ReplicaStoreContractTests {
+    @Test func `a change committed through one store is caught up by another, once and in order`() async throws {
+        try await PostgresServer.with { server in
+            let url = try await server.createDatabase()
+            let first = try await PostgresStore.open(url, logger: Logger(label: "test"))
+            let second = try await PostgresStore.open(url, logger: Logger(label: "test"))
+            #expect(first.isShared && second.isShared)
+            _ = try await first.load()
+            _ = try await second.load()
+
+            // Written by the first (under the write lock, having caught up with nothing).
+            guard case .changes(let none) = try await first.beginWrite() else { throw TestFailure("expected changes") }
+            #expect(none.isEmpty)
+            var batch = try StoreContractTests.changes()
+            batch.nodeTokens = [NodeTokenRecord(context: "c1", node: "head-0", generation: 0, hash: Array(repeating: 3, count: 32))]
+            batch.output = [OutputBatch(context: "c1", node: "head-0", generation: 0, lines: [StoreContractTests.line(0, "hello")])]
+            batch.outputCounts = [OutputCount(context: "c1", node: "head-0", generation: 0, count: 1, first: 0, bytes: 5)]
+            try await first.commit(batch)
+
+            // The second sees it, as written, once.
+            guard case .changes(let seen) = try await second.catchUp() else { throw TestFailure("expected changes, not a reload") }
+            #expect(seen.count == 1)
+            #expect(seen.first?.commands == batch.commands)
+            #expect(seen.first?.nodeTokens == batch.nodeTokens)
+            #expect(seen.first?.output == batch.output)
+            #expect(seen.first?.outputCounts == batch.outputCounts)
+            guard case .changes(let again) = try await second.catchUp() else { throw TestFailure("expected changes") }
+            #expect(again.isEmpty, "a change is caught up once")
+
+            // The second writes next; the first, beginning a change, gets it before building its own.
+            guard case .changes(let nothing) = try await second.beginWrite() else { throw TestFailure("expected changes") }
+            #expect(nothing.isEmpty)
+            var next = StoreBatch()
+            next.operatorTokenHash = Array(repeating: 9, count: 32)
+            try await second.commit(next)
+            guard case .changes(let missed) = try await first.beginWrite() else { throw TestFailure("expected changes") }
+            #expect(missed.map(\.operatorTokenHash) == [Array(repeating: 9, count: 32)])
+            await first.endWrite()
+
+            // A commit that would build on a change its store has not seen is refused, not interleaved.
+            var third = StoreBatch()
+            third.operatorTokenHash = Array(repeating: 4, count: 32)
+            try await first.commit(third)
+            do {
+                var stale = StoreBatch()
+                stale.operatorTokenHash = Array(repeating: 5, count: 32)
+                try await second.commit(stale)
+                Issue.record("a store committed past a change it had not seen")
+            } catch {
+                #expect((error as? StoreError)?.message.contains("another broker changed the state") == true)
+            }
+            #expect(try await second.load().operatorTokenHash == Array(repeating: 4, count: 32))
+            await first.close()
+            await second.close()
+        }
+    }
+}
