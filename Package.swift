@@ -200,7 +200,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "muster", "muster-agent"], swiftSettings: strict),
+        .testTarget(name: "MusterCLITests", dependencies: ["MusterCore", "MusterSystem", "muster", "muster-agent"], swiftSettings: strict),
         .testTarget(name: "MusterConsoleTests", dependencies: ["MusterConsole", "MusterCore"], exclude: ["Snapshots"], swiftSettings: strict),
         .testTarget(
             name: "MusterAgentTests",
