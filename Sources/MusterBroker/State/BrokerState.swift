@@ -73,7 +73,7 @@ public actor BrokerState: LaunchReporter {
         self.limits = limits
         self.logger = logger
         self.clock = clock
-        let stored = try await store.load()
+        var stored = try await store.load()
         if let key = stored.digestKey {
             self.dataDigest = DataDigest(key: key)
         } else {
@@ -81,10 +81,23 @@ public actor BrokerState: LaunchReporter {
             let digest = DataDigest.random()
             var batch = StoreBatch()
             batch.digestKey = digest.keyBytes
-            try await store.commit(batch)
-            // Replicas starting together on an empty shared store keep the first key written: read it back.
-            let kept = store.isShared ? try await store.load().digestKey : nil
-            self.dataDigest = kept.map { DataDigest(key: $0) } ?? digest
+            if store.isShared {
+                // Replicas starting together on an empty shared store keep the first key written; what the others
+                // committed meanwhile is read again with it (a commit refused for building on it is tried again).
+                var attempt = 1
+                while true {
+                    do {
+                        try await store.commit(batch)
+                        break
+                    } catch where attempt < 3 {
+                        attempt += 1
+                    }
+                }
+                stored = try await store.load()
+            } else {
+                try await store.commit(batch)
+            }
+            self.dataDigest = DataDigest(key: stored.digestKey ?? digest.keyBytes)
         }
         let engine = try Self.rebuild(from: stored)
         commandsSinceSnapshot = stored.commands.count
