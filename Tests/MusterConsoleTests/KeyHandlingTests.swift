@@ -31,6 +31,7 @@ struct KeyHandlingTests {
         case .context: "context"
         case .workspace(let index): session.model.workspaces[index].name
         case .node(let index): session.model.nodes[index].name
+        case .otherContext(let id): id.rawValue
         }
     }
 

@@ -63,6 +63,7 @@ struct RendererSnapshotTests {
         case .contexts:
             var (session, script) = try Scenes.progress(size: size)
             session.apply(.contexts(Scenes.contextSummaries(at: script.now)))
+            session.apply(.launcher(.broker))
             key(&session, .character("0"), .down)
             return (session, Scenes.now(script))
         case .timeline:

@@ -24,6 +24,11 @@ public struct ClientConsoleFeed: ConsoleFeed {
         try? await client.contexts()
     }
 
+    public func launcher() async -> BrokerLauncher? {
+        guard let launches = try? await client.health().launchesNodes else { return nil }
+        return launches ? .broker : .external
+    }
+
     public func updates(for context: ContextID) -> AsyncStream<ConsoleUpdate> {
         let (stream, continuation) = AsyncStream<ConsoleUpdate>.makeStream(bufferingPolicy: .unbounded)
         let client = client

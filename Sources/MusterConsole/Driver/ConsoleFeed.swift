@@ -16,6 +16,12 @@ public protocol ConsoleFeed: Sendable {
     func output(of node: String, in context: ContextID, attempt: Int, live: Bool) -> AsyncStream<ConsoleUpdate>
     /// The contexts the broker knows, with their status; nil when it cannot tell now.
     func contexts() async -> [ContextSummary]?
+    /// Who starts the broker's nodes; nil when the broker does not say.
+    func launcher() async -> BrokerLauncher?
+}
+
+extension ConsoleFeed {
+    public func launcher() async -> BrokerLauncher? { nil }
 }
 
 /// What the console's effects do outside it: the broker's operator actions. Each throws an error whose

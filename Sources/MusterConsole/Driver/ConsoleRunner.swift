@@ -82,6 +82,7 @@ public enum ConsoleRunner {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     if let known = await feed.contexts() { inbox.post(.update(.contexts(known))) }
+                    if let launcher = await feed.launcher() { inbox.post(.update(.launcher(launcher))) }
                 }
                 if let context = configuration.context { jobSink.yield(.follow(context)) }
                 group.addTask {

@@ -76,7 +76,7 @@ public final class NcursesTerminal: TerminalDriver {
     }
 
     public func copyToClipboard(_ text: String) {
-        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        let sequence = ClipboardSequence.osc52(text)
         _ = sequence.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
     }
 

@@ -60,6 +60,8 @@ public struct ConsoleModel: Sendable {
     public private(set) var contextSummaries: [ContextSummary] = []
     /// Whether the broker has answered the list of contexts at least once.
     public private(set) var contextsKnown = false
+    /// Who starts the broker's nodes, when the broker has said.
+    public private(set) var launcher: BrokerLauncher?
     /// Nodes by state over the last minutes (the header's sparkline).
     public private(set) var history = StateHistory()
     /// The longest node name and the longest first-NIC address, for column widths (never shrink).
@@ -147,6 +149,11 @@ public struct ConsoleModel: Sendable {
             if summaries != contextSummaries || !contextsKnown {
                 contextSummaries = summaries
                 contextsKnown = true
+                delta.changed = true
+            }
+        case .launcher(let launcher):
+            if launcher != self.launcher {
+                self.launcher = launcher
                 delta.changed = true
             }
         }

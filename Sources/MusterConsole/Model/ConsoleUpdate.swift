@@ -17,4 +17,15 @@ public enum ConsoleUpdate: Sendable, Hashable {
     case contexts([ContextSummary])
     /// Which broker address answers, and, for replicas sharing a store, which replica and the store kind.
     case broker(address: String, replica: String?)
+    /// Who starts the broker's nodes (`GET /v1/healthz`): the broker itself, or launchers outside it.
+    case launcher(BrokerLauncher)
+}
+
+/// Who starts a broker's nodes, as the broker tells (the contexts view's LAUNCHER column). The broker does not
+/// record a launcher per context: every context of a broker is launched the same way.
+public enum BrokerLauncher: String, Sendable, Hashable {
+    /// The broker starts nodes itself (`muster up`'s embedded broker, with the local or EC2 launcher).
+    case broker
+    /// The broker leaves its nodes to launchers outside it that claim them (`muster up --broker`, `muster ec2script`).
+    case external
 }

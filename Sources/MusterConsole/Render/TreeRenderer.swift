@@ -70,6 +70,7 @@ enum TreeRenderer {
             case .context: line = contextLine(frame)
             case .workspace(let workspace): line = workspaceLine(workspace, frame, columns: columns)
             case .node(let node): line = nodeLine(node, frame, columns: columns)
+            case .otherContext(let id): line = otherContextLine(id, frame)
             }
             if index == selected { line = StyledLine(line.text, .selection) }
             grid.draw(line, x: 0, y: y, width: width, fill: index == selected ? .selection : .text)
@@ -111,6 +112,23 @@ enum TreeRenderer {
         line.add("  \(model.workspaces.count) workspace\(model.workspaces.count == 1 ? "" : "s")", .dim)
         line.add(frame.glyphs.separator, .dim)
         line.add(model.counts.summary, summaryStyle(model.counts))
+        return line
+    }
+
+    /// Another context, folded: its name, id, status and nodes by state (from the broker's list of contexts).
+    static func otherContextLine(_ id: ContextID, _ frame: Frame) -> StyledLine {
+        var line = StyledLine("\(frame.glyphs.folded) ", .dim)
+        guard let summary = frame.model.contextSummaries.first(where: { $0.id == id }) else {
+            line.add(id.rawValue, .dim)
+            return line
+        }
+        line.add(summary.name, .header)
+        line.add("  \(id.rawValue)", .dim)
+        let (word, style) = ContextsRenderer.outcome(summary.status)
+        line.add("  " + word, style)
+        let counts = StateCounts(summary.status.counts)
+        line.add(frame.glyphs.separator, .dim)
+        line.add(counts.summary, summaryStyle(counts))
         return line
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Tab completion on the `:` command line: command names, then file paths (`:launch`, `:save`), workspace,
-/// theme, context or node names.
+/// theme, context or node (`:node`) names.
 public enum CommandCompletion {
     /// The names completion may offer for arguments.
     public struct Names: Sendable, Hashable {
@@ -11,7 +11,7 @@ public enum CommandCompletion {
         public var themes: [String]
         /// Context ids (for `:context`).
         public var contexts: [String]
-        /// Node names.
+        /// Node names (for `:node`).
         public var nodes: [String]
 
         /// Creates the names.
@@ -43,6 +43,7 @@ public enum CommandCompletion {
             case "scale": pool = names.workspaces
             case "theme": pool = names.themes
             case "context", "ctx": pool = names.contexts
+            case "node": pool = names.nodes
             default: pool = []
             }
         } else {

@@ -2,12 +2,15 @@
 public enum ConsoleCommand: Sendable, Hashable {
     /// `:launch FILE`
     case launch(path: String)
-    /// `:scale WORKSPACE +N` (add nodes) or `-N` (kill the last N slots: the broker cannot remove a slot)
+    /// `:scale WORKSPACE +N` (add nodes) or `-N` (kill the last N nodes, pending and failed ones first: the broker
+    /// cannot remove a slot)
     case scale(workspace: String, count: Int)
     /// `:theme NAME`
     case theme(String)
     /// `:context ID`
     case context(String)
+    /// `:node NAME`: opens a node's detail
+    case node(String)
     /// `:save [FILE]` (in a node's detail)
     case save(path: String?)
     /// `:contexts`, `:tree`, `:waits`, `:events`, `:timeline`
@@ -20,9 +23,10 @@ public enum ConsoleCommand: Sendable, Hashable {
     /// The commands with their usage, for completion and the help overlay.
     public static let catalog: [(name: String, usage: String)] = [
         ("launch", ":launch FILE            create and launch a context from a cluster document"),
-        ("scale", ":scale WORKSPACE +N|-N  add N nodes, or kill the last N slots (after a confirmation)"),
+        ("scale", ":scale WORKSPACE +N|-N  add N nodes, or kill N (pending and failed first; slots stay, killed)"),
         ("theme", ":theme NAME             switch theme"),
         ("context", ":context ID             show another context"),
+        ("node", ":node NAME              open a node's detail (Tab completes the name)"),
         ("contexts", ":contexts :tree :waits :events :timeline  switch view"),
         ("save", ":save [FILE]            save the node's output shown (default NODE.log)"),
         ("tree", ""),
@@ -43,10 +47,10 @@ public enum ConsoleCommand: Sendable, Hashable {
             guard arguments.count == 1 else { return .failure(CommandError("usage: :launch FILE")) }
             return .success(.launch(path: arguments[0]))
         case "scale":
-            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N (add) or -N (remove)")) }
+            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N (add) or -N (kill)")) }
             let number = arguments[1].hasPrefix("+") ? String(arguments[1].dropFirst()) : arguments[1]
             guard let count = Int(number), count != 0 else {
-                return .failure(CommandError("'\(arguments[1])' is not a number of nodes (usage: :scale WORKSPACE +N to add, -N to remove)"))
+                return .failure(CommandError("'\(arguments[1])' is not a number of nodes (usage: :scale WORKSPACE +N to add, -N to kill)"))
             }
             return .success(.scale(workspace: arguments[0], count: count))
         case "theme":
@@ -55,6 +59,9 @@ public enum ConsoleCommand: Sendable, Hashable {
         case "context", "ctx":
             guard arguments.count == 1 else { return .failure(CommandError("usage: :context ID")) }
             return .success(.context(arguments[0]))
+        case "node":
+            guard arguments.count == 1 else { return .failure(CommandError("usage: :node NAME")) }
+            return .success(.node(arguments[0]))
         case "save":
             guard arguments.count <= 1 else { return .failure(CommandError("usage: :save [FILE]")) }
             return .success(.save(path: arguments.first))

@@ -58,7 +58,7 @@ public struct ConsoleSession: Sendable {
     /// What the console needs from its feed now: the output of the node whose detail is open (the attempt
     /// shown), and the list of contexts while the contexts view is shown.
     public var demand: ConsoleDemand {
-        var demand = ConsoleDemand(contexts: state.view == .contexts)
+        var demand = ConsoleDemand(contexts: state.view == .contexts || (state.view == .tree && state.tree.showsOtherContexts))
         if state.view == .detail, let detail = state.detail, detail.node < model.nodes.count, let context = model.contextID {
             let node = model.nodes[detail.node]
             let attempt = detail.shownAttempt(latest: node.generation)

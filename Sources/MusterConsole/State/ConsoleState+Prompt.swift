@@ -125,6 +125,17 @@ extension ConsoleState {
         case .context(let id):
             view = .tree
             return [.switchContext(ContextID(id))]
+        case .node(let name):
+            guard let index = model.index(ofNode: name) else {
+                status = StatusMessage("no node '\(name)' in this context (Tab completes node names)", .error)
+                return []
+            }
+            if tree.index(of: .node(index), model) != nil {
+                treeSelection = .node(index)
+                keepTreeSelection(model)
+            }
+            open(index)
+            return []
         case .save(let path):
             guard let detail else {
                 status = StatusMessage(":save works in a node's detail (Enter on a node)", .error)
@@ -143,9 +154,10 @@ extension ConsoleState {
         }
     }
 
-    /// `:scale WORKSPACE -N`. The broker has no operation that removes a slot, so scaling down kills the
-    /// workspace's last N slots that are not killed yet (pending and failed ones first), after a confirmation that
-    /// names them; their slots stay, killed.
+    /// `:scale WORKSPACE -N`. The broker has no operation that removes a slot (a workspace's size is part of what
+    /// its requirers were told they wait for), so scaling down kills the workspace's last N nodes that are not killed
+    /// yet, pending, failed and timed-out ones first, after a confirmation that says so and names them; their slots
+    /// stay, killed, and `r` brings one back.
     private mutating func confirmScaleDown(_ workspace: Int, by count: Int, _ model: ConsoleModel) {
         let record = model.workspaces[workspace]
         let candidates = record.nodes.reversed().filter { model.nodes[$0].state != .killed }
@@ -153,17 +165,17 @@ extension ConsoleState {
         let busy = candidates.filter { ![.pending, .failed, .timedOut].contains(model.nodes[$0].state) }
         let chosen = Array((idle + busy).prefix(count))
         guard !chosen.isEmpty else {
-            status = StatusMessage("\(record.name) has no node left to remove (every slot is killed)", .error)
+            status = StatusMessage("\(record.name) has no node left to kill (every slot is killed)", .error)
             return
         }
         let names = chosen.map { model.nodes[$0].name }
         let running = chosen.filter { !idle.contains($0) }.count
-        var detail = "Kills " + Self.list(names) + " (the broker keeps their slots, killed)."
-        if running > 0 { detail += " \(Plural.count(running, "of them is", plural: "of them are")) running." }
+        var detail = "The broker cannot remove slots: this kills " + Self.list(names) + " and their slots stay, killed."
+        if running > 0 { detail += " \(Plural.count(running, "of them is", plural: "of them are")) still running." }
         if chosen.count < count { detail += " Only \(chosen.count) of \(count) can go." }
         overlay = .confirm(
             ConfirmDialog(
-                question: "Scale \(record.name) down by \(Plural.count(chosen.count, "node"))?",
+                question: "Scale \(record.name) down: kill \(Plural.count(chosen.count, "node"))?",
                 detail: detail,
                 effect: .killNodes(names, what: "\(Plural.count(chosen.count, "node")) of \(record.name) (scaled down)")
             )

@@ -22,6 +22,8 @@ extension ConsoleState {
                 tree.setCollapsed(workspace, !tree.collapsed.contains(workspace), model)
             case .node(let node):
                 open(node)
+            case .otherContext(let id):
+                return [.switchContext(id)]
             }
             keepTreeSelection(model)
         case .expand, .collapse:
@@ -41,6 +43,18 @@ extension ConsoleState {
             } else {
                 marks.formUnion(shown)
                 status = StatusMessage("\(Plural.count(marks.count, "node")) marked: r retries them, x kills them, Esc clears")
+            }
+        case .allContexts:
+            tree.setShowsOtherContexts(!tree.showsOtherContexts, model)
+            keepTreeSelection(model)
+            if !tree.showsOtherContexts {
+                status = StatusMessage("the tree shows this context only")
+            } else if !model.contextsKnown {
+                status = StatusMessage("asking the broker for its contexts…")
+            } else {
+                status = StatusMessage(
+                    "the tree lists every context: \(Plural.count(tree.otherContexts.count, "other")) below this one; Enter shows one"
+                )
             }
         case .sortByName: sort(by: .name, model)
         case .sortByState: sort(by: .state, model)
@@ -74,6 +88,7 @@ extension ConsoleState {
         case .context: nodes = tree.shownNodes(model)
         case .workspace(let workspace): nodes = tree.shownNodes(model).filter { model.nodes[$0].workspace == workspace }
         case .node(let node): nodes = [node]
+        case .otherContext: nodes = []
         }
         guard !nodes.isEmpty else { return }
         if nodes.allSatisfy(marks.contains) {
@@ -87,7 +102,7 @@ extension ConsoleState {
     /// The workspace row of the selection (a node's own workspace for a node row).
     func selectedWorkspaceRow(_ model: ConsoleModel) -> TreeRow? {
         switch treeSelection {
-        case .context: nil
+        case .context, .otherContext: nil
         case .workspace: treeSelection
         case .node(let node): .workspace(model.nodes[node].workspace)
         }

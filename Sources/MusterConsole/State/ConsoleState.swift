@@ -71,9 +71,11 @@ public struct ConsoleState: Sendable {
             contextShown = model.contextID
             let filter = tree.filter
             let sort = tree.sort
+            let allContexts = tree.showsOtherContexts
             tree = TreeRows()
             tree.setFilter(filter, model)
             tree.setSort(sort, model)
+            tree.setShowsOtherContexts(allContexts, model)
             treeSelection = .context
             treeTop = 0
             detail = nil

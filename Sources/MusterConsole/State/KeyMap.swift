@@ -5,7 +5,7 @@ public enum KeyAction: Sendable, Hashable {
     case filter, search, nextMatch, previousMatch
     case help, command, quit
     case launch, addNodes, retry, kill, saveOutput, shell, copy
-    case mark, markAll
+    case mark, markAll, allContexts
     case sortByName, sortByState, sortByAge, sortByAddress
     case follow, wrap, nextTheme, earlierAttempt, laterAttempt, message
     case showContexts, showTree, showWaits, showEvents, showTimeline
@@ -145,6 +145,7 @@ public enum KeyMap {
 
         KeyBinding([.character(" ")], .mark, .tree, "mark or unmark the node (on a workspace: all its nodes)", hint: "mark"),
         KeyBinding([.control("a")], .markAll, .tree, "mark every node shown (again: unmark all)"),
+        KeyBinding([.character("C")], .allContexts, .tree, "list the other contexts below this one (again: hide them)"),
         KeyBinding([.right], .expand, .tree, "unfold the workspace"),
         KeyBinding([.left], .collapse, .tree, "fold the workspace"),
         KeyBinding([.character("N")], .sortByName, .tree, "sort by name (again: reverse, then slot order)", hint: "sort"),
@@ -152,7 +153,7 @@ public enum KeyMap {
         KeyBinding([.character("A")], .sortByAge, .tree, "sort by age (time in the state)"),
         KeyBinding([.character("I")], .sortByAddress, .tree, "sort by IP address"),
         KeyBinding([.character("l")], .launch, .tree, "launch a context from a file", hint: "launch", isAction: true),
-        KeyBinding([.character("a")], .addNodes, .tree, "add nodes to the workspace (:scale WS -N removes)", isAction: true),
+        KeyBinding([.character("a")], .addNodes, .tree, "add nodes to the workspace (:scale WS -N kills N)", isAction: true),
 
         KeyBinding([.enter], .open, .contexts, "show the context", hint: "open"),
 

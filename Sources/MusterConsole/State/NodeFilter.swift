@@ -38,13 +38,19 @@ public struct NodeFilter: Sendable, Hashable {
     /// Why the text is not a valid filter, if it is not (the filter then matches every node).
     public let problem: String?
     private let terms: [(term: Term, inverted: Bool)]
+    /// Whether a lone `!` before every word inverts the whole filter.
+    private let wholeInverted: Bool
 
     /// Parses a filter.
     public init(_ text: String) {
         self.text = text
         var terms: [(Term, Bool)] = []
         var problem: String?
-        for word in text.split(whereSeparator: \.isWhitespace).map(String.init) {
+        var words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        // `! a b` is "not (a and b)"; `!a b` is "(not a) and b".
+        let wholeInverted = words.first.map { $0.allSatisfy { $0 == "!" } && $0.count % 2 == 1 } ?? false
+        if words.first?.allSatisfy({ $0 == "!" }) == true { words.removeFirst() }
+        for word in words {
             var word = word
             var inverted = false
             while word.hasPrefix("!") {
@@ -82,8 +88,10 @@ public struct NodeFilter: Sendable, Hashable {
             }
             terms.append((.text(word.lowercased()), inverted))
         }
-        self.terms = terms
+        // A filter that cannot be read shows every node, rather than the nodes of the words that could be.
+        self.terms = problem == nil ? terms : []
         self.problem = problem
+        self.wholeInverted = wholeInverted && !terms.isEmpty
     }
 
     public static func == (lhs: NodeFilter, rhs: NodeFilter) -> Bool { lhs.text == rhs.text }
@@ -94,8 +102,8 @@ public struct NodeFilter: Sendable, Hashable {
 
     /// Whether a node of workspace `workspace` matches every word.
     public func matches(_ node: ConsoleNode, workspace: String) -> Bool {
-        for (term, inverted) in terms where Self.test(term, node, workspace) == inverted { return false }
-        return true
+        for (term, inverted) in terms where Self.test(term, node, workspace) == inverted { return wholeInverted }
+        return !wholeInverted
     }
 
     private static func test(_ term: Term, _ node: ConsoleNode, _ workspace: String) -> Bool {

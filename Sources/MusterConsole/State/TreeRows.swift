@@ -9,6 +9,9 @@ public enum TreeRow: Sendable, Hashable {
     case workspace(Int)
     /// A node (index into ``ConsoleModel/nodes``).
     case node(Int)
+    /// Another context on the broker, folded (listed after the shown context's rows while the tree shows every
+    /// context); Enter shows it.
+    case otherContext(ContextID)
 }
 
 /// The rows of the workspace tree, indexed so that finding row *k*, or the row of a node, never walks the
@@ -26,6 +29,12 @@ public struct TreeRows: Sendable, Hashable {
     public private(set) var sort = TreeSort.slot
     /// The number of rows.
     public private(set) var count = 1
+    /// Whether the other contexts on the broker are listed after the shown one's rows (`C`).
+    public private(set) var showsOtherContexts = false
+    /// The other contexts listed, in the broker's order (empty unless ``showsOtherContexts``).
+    public private(set) var otherContexts: [ContextID] = []
+    /// The rows of the shown context (before the other contexts).
+    private var ownCount = 1
 
     private var shown: [Int] = []
     private var starts: [Int] = []
@@ -61,8 +70,23 @@ public struct TreeRows: Sendable, Hashable {
         recount(model)
     }
 
+    /// Lists the other contexts after the shown one's rows, or stops listing them.
+    mutating func setShowsOtherContexts(_ shows: Bool, _ model: ConsoleModel) {
+        showsOtherContexts = shows
+        followContexts(model)
+    }
+
+    /// Keeps the list of other contexts in step with the broker's (O(contexts)).
+    mutating func followContexts(_ model: ConsoleModel) {
+        let others = showsOtherContexts ? model.contextSummaries.map(\.id).filter { $0 != model.contextID } : []
+        guard others != otherContexts else { return }
+        otherContexts = others
+        count = ownCount + others.count
+    }
+
     /// Follows a model change: re-checks only the touched nodes against the filter.
     mutating func follow(_ delta: ModelDelta, _ model: ConsoleModel) {
+        if showsOtherContexts { followContexts(model) }
         if delta.structureChanged || model.workspaces.count != workspaceCount || model.nodes.count != nodeCount {
             rebuild(model)
             return
@@ -124,6 +148,7 @@ public struct TreeRows: Sendable, Hashable {
     public func row(at index: Int, _ model: ConsoleModel) -> TreeRow? {
         guard index >= 0, index < count else { return nil }
         if index == 0 { return .context }
+        if index >= ownCount { return .otherContext(otherContexts[index - ownCount]) }
         var low = 0
         var high = starts.count - 1
         while low < high {
@@ -142,6 +167,8 @@ public struct TreeRows: Sendable, Hashable {
         switch row {
         case .context:
             return 0
+        case .otherContext(let id):
+            return otherContexts.firstIndex(of: id).map { ownCount + $0 }
         case .workspace(let workspace):
             guard let position = shownPosition(workspace) else { return nil }
             return starts[position]
@@ -191,7 +218,8 @@ public struct TreeRows: Sendable, Hashable {
             starts.append(row)
             row += 1 + (collapsed.contains(workspace) ? 0 : nodes)
         }
-        count = row
+        ownCount = row
+        count = row + otherContexts.count
     }
 
     /// The insertion position of node `index` in a list ordered by `sort`.

@@ -55,6 +55,25 @@ public struct CriticalChain: Sendable, Hashable, Codable {
         /// For scripts: the slowest one.
         public var slowest: ScriptRun?
 
+        /// Creates a step (``CriticalChain/compute(_:)`` makes them; tools and tests may too).
+        public init(
+            node: String,
+            kind: Kind,
+            start: Date?,
+            end: Date,
+            label: String? = nil,
+            provider: String? = nil,
+            slowest: ScriptRun? = nil
+        ) {
+            self.node = node
+            self.kind = kind
+            self.start = start
+            self.end = end
+            self.label = label
+            self.provider = provider
+            self.slowest = slowest
+        }
+
         /// How long the step took (0 when its start is not known).
         public var duration: TimeInterval { start.map { end.timeIntervalSince($0) } ?? 0 }
     }
@@ -63,6 +82,12 @@ public struct CriticalChain: Sendable, Hashable, Codable {
     public var links: [Link]
     /// When the chain ends (the last node finished).
     public var end: Date
+
+    /// Creates a chain from its steps, earliest first.
+    public init(links: [Link], end: Date) {
+        self.links = links
+        self.end = end
+    }
 
     /// The nodes on the chain, earliest first, each once.
     public var nodes: [String] {

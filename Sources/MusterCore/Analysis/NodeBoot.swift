@@ -108,6 +108,8 @@ public struct NodeBoot: Sendable, Hashable, Codable {
             registeredAt = registeredAt ?? time
         case .scriptStarted(_, let script):
             if let last = scripts.last, last.finished == nil, last.script == script { break }
+            // History replayed over a snapshot: the snapshot already holds this attempt's runs, with these times.
+            if scripts.contains(where: { $0.script == script && $0.started == time }) { break }
             scripts.append(ScriptRun(script: script, started: time))
         case .scriptFinished(_, let script, let exitCode, _):
             guard let run = scripts.lastIndex(where: { $0.script == script }) else { break }

@@ -16,7 +16,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             as it happens; it launches, retries and kills nodes (one or many: Space marks), and opens a shell on \
             a node (s). ? lists every key. It talks to the broker only through its HTTP API; --readonly disables \
             every action. Without --context it opens the broker's only live context, or the contexts view when \
-            there are several (or none).
+            there are several (or none); in the tree, C lists every other context below the shown one.
 
             Settings and hotkeys of your own: $XDG_CONFIG_HOME/muster/config.yaml (theme, refresh, shell \
             commands, hotkeys that run a command with $MUSTER_NODE, $MUSTER_IP, …). The command-line history is \
@@ -134,6 +134,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         var session = ConsoleSession(broker: url, options: setup.options, screen: ScreenSize(width: parts[0], height: parts[1]))
         _ = session.apply(.connection(.connected))
         _ = session.apply(.contexts(try await client.contexts()))
+        if let launches = try? await client.health().launchesNodes { _ = session.apply(.launcher(launches ? .broker : .external)) }
         let now = Date()
         func press(_ keys: Key...) { for key in keys { _ = session.handle(.key(key), at: now) } }
         if let context {
