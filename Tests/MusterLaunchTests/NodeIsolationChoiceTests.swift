@@ -127,6 +127,43 @@ struct NodeIsolationChoiceTests {
     }
 }
 
+extension NodeIsolationChoiceTests {
+    @Test(.enabled(if: geteuid() == 0, "separate node users need root"))
+    func `as root, a retry neither follows a link nor blocks on a FIFO that the node left in its root`() async throws {
+        let fixture = try Fixture()
+        let outside = fixture.folder + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        // The first generation swaps its `.muster` for a link to a folder of root's and its log for a FIFO; the next
+        // one just runs.
+        let hostile = try fixture.agent(
+            """
+            if [ ! -e swapped ]; then
+              touch swapped && rm -rf .muster && ln -s \(outside) .muster && rm -f agent.log && mkfifo agent.log && exit 3
+            fi
+            exec sleep 1000
+            """
+        )
+        let launcher = fixture.launcher(agent: hostile, addresses: fixture.claims(), isolation: .separateUsers(try Self.range()))
+        let reporter = RecordingReporter()
+        await launcher.launch(fixture.request(), reporter: reporter)
+        #expect(await reporter.next() == .booted("head-0", 0))
+        guard case .exited(_, 0, 3, _) = await reporter.next() else {
+            Issue.record("the hostile agent did not exit as planned")
+            return
+        }
+        let root = launcher.root(context: "ctx-1", node: "head-0")
+        var left = stat()
+        #expect(lstat(root + "/agent.log", &left) == 0 && left.st_mode & S_IFMT == S_IFIFO, "the node left a FIFO")
+        await launcher.launch(fixture.request(generation: 1), reporter: reporter)
+        #expect(await reporter.next() == .booted("head-0", 1))
+        #expect(!FileManager.default.fileExists(atPath: outside + "/userdata.json"), "the launcher wrote through the node's link")
+        var info = stat()
+        #expect(lstat(root + "/.muster", &info) == 0 && info.st_mode & S_IFMT == S_IFDIR)
+        #expect(lstat(root + "/agent.log", &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
+        await launcher.stopAll()
+    }
+}
+
 /// Reads a small file's lines (empty when it is not there yet).
 enum FileLines {
     static func lines(_ path: String) -> [String] {

@@ -159,6 +159,9 @@ public actor LocalLauncher: NodeLauncher {
             await stopProcess(key, previous)
         }
         let isolation = await isolation()
+        // Nothing of the node's may still run while the launcher (maybe root) works in its root: a process that
+        // outlived an agent that exited by itself could otherwise swap a folder for a link under the launcher.
+        if let user = users?.existing(for: key) { await UserProcesses.killAll(user) }
         do {
             let user = try users?.user(for: key)
             let userdataPath = try prepareRoot(for: request, user: user)
@@ -207,7 +210,8 @@ public actor LocalLauncher: NodeLauncher {
         if user != nil { try NodeOwnership.restrictToCrossing(configuration.workFolder) }
         // A node may have replaced its `.muster` with a link to somewhere else: what the launcher writes there must
         // land in the root.
-        try NodeOwnership.removeIfNotFolder((root as NSString).appendingPathComponent(".muster"))
+        try NodeOwnership.remove((root as NSString).appendingPathComponent(".muster"), unlessItIs: S_IFDIR)
+        try NodeOwnership.remove((root as NSString).appendingPathComponent("agent.log"), unlessItIs: S_IFREG)
         // A retry gets the image's scripts as they are now (the operator may have fixed one).
         let scripts = (root as NSString).appendingPathComponent("ctx-scripts")
         if files.fileExists(atPath: scripts) { try files.removeItem(atPath: scripts) }
@@ -271,11 +275,6 @@ public actor LocalLauncher: NodeLauncher {
         let logPath = (root as NSString).appendingPathComponent("agent.log")
         var platform = PlatformOptions()
         platform.createSession = true
-        if let user = spawn.user {
-            platform.userID = user
-            platform.groupID = user
-            platform.supplementaryGroups = []
-        }
         let status: TerminationStatus
         do {
             // Not through a link a node may have left in its root (the launcher may be root).
@@ -307,6 +306,12 @@ public actor LocalLauncher: NodeLauncher {
             if case .namespaces(let unshare) = spawn.isolation {
                 arguments = NamespaceSandbox.arguments(unshare: unshare, root: root, hide: spawn.hide, command: [executable] + arguments)
                 executable = unshare
+            } else if let user = spawn.user {
+                // Not swift-subprocess's userID/groupID: it changes ids in the forked child of this multithreaded
+                // process, where glibc's setgroups can wait for ever on threads that are not there.
+                let setpriv = NodeIsolation.tool("setpriv") ?? "/usr/bin/setpriv"
+                arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", executable] + arguments
+                executable = setpriv
             }
             let result = try await Subprocess.run(
                 .path(FilePath(executable)),

@@ -15,7 +15,8 @@ import SystemPackage
 /// made by the system: by user ids when muster runs as root, by namespaces otherwise.
 public enum NodeIsolation: Sendable, Equatable, CustomStringConvertible {
     /// Each node's agent (and so every script) runs under a user and group id of its own, taken from the range
-    /// (muster runs as root). The broker's state is owned by root, mode 0600/0700; the folders above node roots are
+    /// (muster runs as root), with no supplementary groups. `setpriv(1)` changes the ids in a process of its own
+    /// just before it runs the agent (a multithreaded parent must not change ids between `fork` and `exec`). The broker's state is owned by root, mode 0600/0700; the folders above node roots are
     /// 0711 (they can be crossed, not listed); `/proc/<pid>/environ`, `cwd` and `fd` of other users' processes are
     /// closed to a node.
     case separateUsers(NodeUserRange)
@@ -85,6 +86,7 @@ public enum NodeIsolation: Sendable, Equatable, CustomStringConvertible {
 
     static func separateUsersProblem(workFolder: String, agentExecutable: String, users: NodeUserRange) -> String? {
         guard geteuid() == 0 else { return "muster does not run as root" }
+        guard tool("setpriv") != nil else { return "setpriv(1) (util-linux) is not installed" }
         guard IDMap.covers("/proc/self/uid_map", users.first, users.last), IDMap.covers("/proc/self/gid_map", users.first, users.last) else {
             return "the ids \(users.first)–\(users.last) are not mapped in this user namespace (/proc/self/uid_map)"
         }
@@ -97,6 +99,11 @@ public enum NodeIsolation: Sendable, Equatable, CustomStringConvertible {
         }
         guard othersMay(S_IXOTH, agentExecutable) else { return "\(agentExecutable) cannot be run by other users (mode o+x)" }
         return nil
+    }
+
+    /// Where a util-linux tool is installed, if it is.
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// The folders above `path` (absolute), from `/` down, `path` excluded.
@@ -124,7 +131,7 @@ public enum NodeIsolation: Sendable, Equatable, CustomStringConvertible {
 
     /// The `unshare(1)` that works here, or why none does: the whole sandbox is tried once on a scratch folder.
     static func namespacesProblem(workFolder: String, agentExecutable: String) async -> Result<String, LaunchError> {
-        guard let unshare = ["/usr/bin/unshare", "/bin/unshare"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let unshare = tool("unshare") else {
             return .failure(LaunchError("unshare(1) (util-linux) is not installed"))
         }
         let work = (workFolder as NSString).standardizingPath + "/"

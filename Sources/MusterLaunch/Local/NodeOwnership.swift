@@ -17,11 +17,14 @@ enum NodeOwnership {
         }
     }
 
-    /// Removes `path` when it is anything but a real folder (a link, a file).
-    static func removeIfNotFolder(_ path: String) throws(LaunchError) {
+    /// Removes `path` when it is there and is not of `kind` (`S_IFDIR`, `S_IFREG`): a link, a FIFO that would block
+    /// the launcher's open, a file where a folder belongs.
+    static func remove(_ path: String, unlessItIs kind: mode_t) throws(LaunchError) {
         var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return }
-        guard unlink(path) == 0 else { throw LaunchError("cannot remove \(path): \(String(cString: strerror(errno)))") }
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT != kind else { return }
+        let removed =
+            info.st_mode & S_IFMT == S_IFDIR ? rmdir(path) == 0 || (try? FileManager.default.removeItem(atPath: path)) != nil : unlink(path) == 0
+        guard removed else { throw LaunchError("cannot remove \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Gives `paths`, and the folder `tree` with everything in it, to `user` (user and group).
