@@ -149,5 +149,18 @@ struct BenchCommandTests {
         #expect(Self.number(result, "peak_total_rss_mb") > 1)
         let pss = Self.number(result, "peak_total_pss_mb")
         #expect(pss > 1 && pss <= Self.number(result, "peak_total_rss_mb"), "shared pages count once in PSS")
+        // Every script of the image ran (named for the NIC, publicnic): the head its two, each dependent four.
+        #expect(Self.number(result, "scripts_run") == 2 * 4 + 2 * 3, "\(result)")
+    }
+
+    @Test func `idle: ok nodes that stay attached cost at most one request per second each`() async throws {
+        let run = try await CommandRunner.muster(["bench", "idle", "--nodes", "2", "--seconds", "2", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let result = try #require(try Self.results(run.stdout).first)
+        #expect(result["nodes"] as? Int == 2)
+        #expect(Self.number(result, "scripts_run") == 2, "each node's 2-thishost/publicnic ran")
+        let perNode = Self.number(result, "requests_per_node_s")
+        #expect(perNode >= 0 && perNode <= 1, "\(result)")
+        #expect(Self.number(result, "broker_cpu_pct") >= 0 && Self.number(result, "agents_cpu_pct") >= 0)
     }
 }

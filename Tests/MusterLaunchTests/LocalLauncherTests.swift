@@ -68,9 +68,16 @@ struct LocalLauncherTests {
             if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
         }
 
-        func launcher(agent: String, addresses: LoopbackAddresses) -> LocalLauncher {
+        /// A launcher; the stand-in agents write outside their roots, so isolation is off unless a test asks for it.
+        func launcher(agent: String, addresses: LoopbackAddresses, isolation: NodeIsolation = .notIsolated(reason: "test")) -> LocalLauncher {
             LocalLauncher(
-                configuration: .init(workFolder: work, images: ImageFolders(searchPath: [images]), agentExecutable: agent, scriptTimeoutSeconds: 30),
+                configuration: .init(
+                    workFolder: work,
+                    images: ImageFolders(searchPath: [images]),
+                    agentExecutable: agent,
+                    scriptTimeoutSeconds: 30,
+                    isolation: isolation
+                ),
                 addresses: addresses,
                 logger: Logger(label: "test")
             )

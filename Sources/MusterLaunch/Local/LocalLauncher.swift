@@ -17,7 +17,8 @@ import SystemPackage
 /// `<node>.<context>.muster.local` (never resolved by the system: nodes learn it from the broker and write it
 /// to their own `etc/hosts`), and a root folder `<work>/<context>/nodes/<node>/` into which its image's
 /// `ctx-scripts/` is copied. The agent runs as the leader of a new session, so killing the node ends every
-/// process it started, scripts and services included.
+/// process it started, scripts and services included. How a node is kept away from the broker's state and the
+/// operator's processes is its ``NodeIsolation``: its own user id as root, its own namespaces otherwise.
 public actor LocalLauncher: NodeLauncher {
     /// Where a launcher finds things and puts things.
     public struct Configuration: Sendable {
@@ -31,6 +32,9 @@ public actor LocalLauncher: NodeLauncher {
         public var scriptTimeoutSeconds: Int?
         /// A PEM CA certificate agents must trust (a broker with a self-signed certificate).
         public var caCertificatePEM: String?
+        /// How nodes are isolated; nil chooses the best the system allows at the first launch
+        /// (``NodeIsolation/choose(_:workFolder:agentExecutable:users:)``).
+        public var isolation: NodeIsolation?
 
         /// Creates a configuration.
         public init(
@@ -38,13 +42,15 @@ public actor LocalLauncher: NodeLauncher {
             images: ImageFolders,
             agentExecutable: String,
             scriptTimeoutSeconds: Int? = nil,
-            caCertificatePEM: String? = nil
+            caCertificatePEM: String? = nil,
+            isolation: NodeIsolation? = nil
         ) {
             self.workFolder = workFolder
             self.images = images
             self.agentExecutable = agentExecutable
             self.scriptTimeoutSeconds = scriptTimeoutSeconds
             self.caCertificatePEM = caCertificatePEM
+            self.isolation = isolation
         }
     }
 
@@ -63,6 +69,11 @@ public actor LocalLauncher: NodeLauncher {
     private var indexes: [ContextID: [String: Int]] = [:]
     /// Image folders of contexts whose document lives elsewhere (see `useImages(_:for:)`).
     var contextImages: [ContextID: ImageFolders] = [:]
+
+    /// How nodes are isolated, once chosen.
+    private var chosenIsolation: NodeIsolation?
+    /// Node user ids (separate users only).
+    private var users: NodeUsers?
 
     /// Ties every agent's life to this process: when it ends, however it ends, the agents stop their nodes.
     private let lifeline: Lifeline?
@@ -106,6 +117,26 @@ public actor LocalLauncher: NodeLauncher {
         return environment
     }
 
+    /// How this launcher isolates its nodes (chosen at the first call when the configuration does not say).
+    public func isolation() async -> NodeIsolation {
+        if let chosenIsolation { return chosenIsolation }
+        let chosen: NodeIsolation
+        if let given = configuration.isolation {
+            chosen = given
+        } else {
+            do {
+                chosen = try await NodeIsolation.choose(workFolder: configuration.workFolder, agentExecutable: configuration.agentExecutable)
+            } catch {
+                chosen = .notIsolated(reason: error.message)
+            }
+        }
+        if let chosenIsolation { return chosenIsolation }
+        chosenIsolation = chosen
+        if case .separateUsers(let range) = chosen { users = NodeUsers(range: range) }
+        logger.info("nodes run with \(chosen)")
+        return chosen
+    }
+
     /// The root folder of a node (absolute).
     public nonisolated func root(context: ContextID, node: String) -> String {
         ((configuration.workFolder as NSString).appendingPathComponent(context.rawValue) as NSString)
@@ -127,10 +158,16 @@ public actor LocalLauncher: NodeLauncher {
             // A retry replaces whatever is left of the previous generation.
             await stopProcess(key, previous)
         }
+        let isolation = await isolation()
+        // Nothing of the node's may still run while the launcher (maybe root) works in its root: a process that
+        // outlived an agent that exited by itself could otherwise swap a folder for a link under the launcher.
+        if let user = users?.existing(for: key) { await UserProcesses.killAll(user) }
         do {
-            let userdataPath = try prepareRoot(for: request)
+            let user = try users?.user(for: key)
+            let userdataPath = try prepareRoot(for: request, user: user)
             let root = root(context: request.context, node: request.node)
-            let task = Task { await self.runAgent(request, userdata: userdataPath, root: root, reporter: reporter) }
+            let spawn = AgentSpawn(isolation: isolation, user: user, hide: configuration.workFolder)
+            let task = Task { await self.runAgent(request, userdata: userdataPath, root: root, spawn: spawn, reporter: reporter) }
             running[key] = Running(generation: request.generation, task: task)
         } catch {
             logger.warning("launch failed", metadata: ["node": "\(key)", "reason": "\(error)"])
@@ -147,6 +184,7 @@ public actor LocalLauncher: NodeLauncher {
     public func stopAll() async {
         for (key, entry) in running { await stopProcess(key, entry) }
         addresses.releaseAll()
+        users?.releaseAll()
     }
 
     /// How many agent processes run now (for tests and the console's quit prompt).
@@ -154,8 +192,10 @@ public actor LocalLauncher: NodeLauncher {
 
     // MARK: Node folders
 
-    /// Creates the node's root, copies its image's ctx-scripts, and writes its userdata (mode 0600).
-    private func prepareRoot(for request: LaunchRequest) throws -> String {
+    /// Creates the node's root, copies its image's ctx-scripts, and writes its userdata (mode 0600). With a node
+    /// `user`, what the launcher made in the root is given to that user, and the folders above the root can be
+    /// crossed (0711) but not listed; otherwise they are 0700.
+    private func prepareRoot(for request: LaunchRequest, user: uid_t?) throws -> String {
         let image: String
         switch (contextImages[request.context] ?? configuration.images).folder(for: request.image) {
         case .success(let folder): image = folder
@@ -164,6 +204,14 @@ public actor LocalLauncher: NodeLauncher {
         let root = root(context: request.context, node: request.node)
         let files = FileManager.default
         try files.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let nodes = (root as NSString).deletingLastPathComponent
+        let contextFolder = (nodes as NSString).deletingLastPathComponent
+        for folder in [contextFolder, nodes] { try files.setAttributes([.posixPermissions: user == nil ? 0o700 : 0o711], ofItemAtPath: folder) }
+        if user != nil { try NodeOwnership.restrictToCrossing(configuration.workFolder) }
+        // A node may have replaced its `.muster` with a link to somewhere else: what the launcher writes there must
+        // land in the root.
+        try NodeOwnership.remove((root as NSString).appendingPathComponent(".muster"), unlessItIs: S_IFDIR)
+        try NodeOwnership.remove((root as NSString).appendingPathComponent("agent.log"), unlessItIs: S_IFREG)
         // A retry gets the image's scripts as they are now (the operator may have fixed one).
         let scripts = (root as NSString).appendingPathComponent("ctx-scripts")
         if files.fileExists(atPath: scripts) { try files.removeItem(atPath: scripts) }
@@ -198,6 +246,9 @@ public actor LocalLauncher: NodeLauncher {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(userdata), to: URL(fileURLWithPath: path), mode: 0o600, folderMode: 0o700)
+        if let user {
+            try NodeOwnership.give([root, (path as NSString).deletingLastPathComponent, path], andTreeOf: scripts, to: user)
+        }
         return path
     }
 
@@ -211,23 +262,32 @@ public actor LocalLauncher: NodeLauncher {
 
     // MARK: Processes
 
-    private func runAgent(_ request: LaunchRequest, userdata: String, root: String, reporter: any LaunchReporter) async {
+    /// How one agent is started: directly, under its node's user id, or through the namespace sandbox.
+    private struct AgentSpawn: Sendable {
+        var isolation: NodeIsolation
+        var user: uid_t?
+        /// The folder a sandbox hides (the work folder, with the broker's state when it is the state folder).
+        var hide: String
+    }
+
+    private func runAgent(_ request: LaunchRequest, userdata: String, root: String, spawn: AgentSpawn, reporter: any LaunchReporter) async {
         let key = key(request.context, request.node)
         let logPath = (root as NSString).appendingPathComponent("agent.log")
         var platform = PlatformOptions()
         platform.createSession = true
         let status: TerminationStatus
         do {
+            // Not through a link a node may have left in its root (the launcher may be root).
             let output = try FileDescriptor.open(
                 FilePath(logPath),
                 .writeOnly,
-                options: [.create, .append],
+                options: [.create, .append, .noFollow],
                 permissions: [.ownerReadWrite]
             )
             let error = try FileDescriptor.open(
                 FilePath(logPath),
                 .writeOnly,
-                options: [.create, .append],
+                options: [.create, .append, .noFollow],
                 permissions: [.ownerReadWrite]
             )
             var environment: [Environment.Key: String] = [:]
@@ -242,8 +302,19 @@ public actor LocalLauncher: NodeLauncher {
             } else {
                 input = .fileDescriptor(try FileDescriptor.open("/dev/null", .readOnly), closeAfterSpawningProcess: true)
             }
+            var executable = configuration.agentExecutable
+            if case .namespaces(let unshare) = spawn.isolation {
+                arguments = NamespaceSandbox.arguments(unshare: unshare, root: root, hide: spawn.hide, command: [executable] + arguments)
+                executable = unshare
+            } else if let user = spawn.user {
+                // Not swift-subprocess's userID/groupID: it changes ids in the forked child of this multithreaded
+                // process, where glibc's setgroups can wait for ever on threads that are not there.
+                let setpriv = NodeIsolation.tool("setpriv") ?? "/usr/bin/setpriv"
+                arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", executable] + arguments
+                executable = setpriv
+            }
             let result = try await Subprocess.run(
-                .path(FilePath(configuration.agentExecutable)),
+                .path(FilePath(executable)),
                 arguments: Arguments(arguments),
                 environment: .custom(environment),
                 workingDirectory: FilePath(root),
@@ -301,6 +372,8 @@ public actor LocalLauncher: NodeLauncher {
         if let pid = entry.pid {
             await ProcessSession.terminate(pid)
         }
+        // A node with a user id of its own: whatever left the session still runs under that id.
+        if let user = users?.existing(for: key) { await UserProcesses.killAll(user) }
         await entry.task.value
         if running[key]?.generation == entry.generation { running[key] = nil }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 import Synchronization
 
 /// Hands out loopback addresses (127.0.0.0/8 reaches this machine on Linux without any set-up) so that every
@@ -54,22 +55,7 @@ public final class LoopbackAddresses: Sendable {
         throw LaunchError("no free loopback address block (claims in \(claimsFolder))")
     }
 
-    private func claim(_ block: String) -> Bool {
-        let path = claimPath(block)
-        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        if descriptor >= 0 {
-            let text = "\(getpid())\n"
-            _ = text.withCString { write(descriptor, $0, strlen($0)) }
-            close(descriptor)
-            return true
-        }
-        // Taken: take it over only if its owner is gone.
-        guard let owner = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
-            owner > 0, kill(owner, 0) != 0, errno == ESRCH
-        else { return false }
-        try? FileManager.default.removeItem(atPath: path)
-        return claim(block)
-    }
+    private func claim(_ block: String) -> Bool { ClaimFile.claim(claimPath(block)) }
 }
 
 /// A launcher failure, with a message for the operator.

@@ -9,7 +9,7 @@ struct IdleBench: AsyncParsableCommand {
         abstract: "What N ok nodes that stay attached cost (target: ≤ 1 request/s per node, broker + agents ≤ 1 % CPU for 8).",
         discussion: """
             Boots the seed topology scaled to N nodes with `muster up --headless --keep`, waits until every node \
-            is ok, then measures for --seconds: the requests the broker served (from its /metrics) per second \
+            is ok (and checks that every node's script ran), then measures for --seconds: the requests the broker served (from its /metrics) per second \
             and per node per second, and the CPU used by muster up (the broker inside it) and by the agents, as \
             a percentage of one core.
             """
@@ -42,11 +42,8 @@ struct IdleBench: AsyncParsableCommand {
     private func measure(_ count: Int) async throws -> BenchResult {
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-bench-idle-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let scripts = (folder as NSString).appendingPathComponent("images/ooi-base/ctx-scripts/2-thishost")
-        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
-        let script = (scripts as NSString).appendingPathComponent("public")
-        try "#!/bin/sh\necho \"this is $2 at $1\"\n".write(toFile: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        let image = BenchImage.ownNIC
+        try image.write(into: folder)
         let cluster = (folder as NSString).appendingPathComponent("cluster.xml")
         try ScaledCluster.document(nodes: count).write(toFile: cluster, atomically: true, encoding: .utf8)
         let state = (folder as NSString).appendingPathComponent("state")
@@ -70,6 +67,7 @@ struct IdleBench: AsyncParsableCommand {
         guard transcript.contains("all ok"), let broker = LocalBrokerFile.read(from: state) else {
             throw CommandFailure(ExitCodes.failure, "the boot did not end all ok:\n\(transcript.suffix(2_000))")
         }
+        let runs = try image.checkRuns(nodes: count, state: state)
         let agents = LocalBench.processes(mentioning: state, plus: process.processIdentifier).filter { $0 != process.processIdentifier }
         func cpu() -> (broker: Double, agents: Double) {
             (Memory.cpuSeconds(pid: process.processIdentifier), agents.reduce(0) { $0 + Memory.cpuSeconds(pid: $1) })
@@ -89,7 +87,7 @@ struct IdleBench: AsyncParsableCommand {
             figures: [
                 "requests_per_s": requests / elapsed, "requests_per_node_s": requests / elapsed / Double(count),
                 "broker_cpu_pct": (cpuAfter.broker - cpuBefore.broker) / elapsed * 100,
-                "agents_cpu_pct": (cpuAfter.agents - cpuBefore.agents) / elapsed * 100,
+                "agents_cpu_pct": (cpuAfter.agents - cpuBefore.agents) / elapsed * 100, "scripts_run": Double(runs),
             ]
         )
     }

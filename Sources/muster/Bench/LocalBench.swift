@@ -7,7 +7,7 @@ struct LocalBench: AsyncParsableCommand {
         abstract: "N real agent processes on the local launcher running small real scripts (target: 100 all ok in ≤ 10 s).",
         discussion: """
             Writes the seed topology scaled to N nodes with an image whose scripts print a few lines in every \
-            phase, runs `muster up --headless` on it, and reports the seconds from start to the context being \
+            phase, runs `muster up --headless` on it, checks that every script ran, and reports the seconds from start to the context being \
             complete, and the peak of the total memory of muster and its agents (sampled every 100 ms): the sum \
             of resident sets, which counts the shared Swift libraries once per process, and the sum of \
             proportional sets (PSS), which counts them once.
@@ -35,18 +35,8 @@ struct LocalBench: AsyncParsableCommand {
     private func measure(_ count: Int) async throws -> BenchResult {
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-bench-local-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let scripts = (folder as NSString).appendingPathComponent("images/ooi-base/ctx-scripts")
-        for (path, body) in [
-            "1-ipandhost/rabbitmq-head": "echo \"head at $1 ($3)\"",
-            "2-thishost/public": "echo \"this is $2 at $1\"",
-            "4-restarts/rabbitmq-head": "echo restarted",
-            "5-thishost-finalize/public": "echo \"$2 done\"",
-        ] {
-            let file = (scripts as NSString).appendingPathComponent(path)
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try ("#!/bin/sh\n" + body + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file)
-        }
+        let image = BenchImage.everyPhase
+        try image.write(into: folder)
         let cluster = (folder as NSString).appendingPathComponent("cluster.xml")
         try ScaledCluster.document(nodes: count).write(toFile: cluster, atomically: true, encoding: .utf8)
         let work = (folder as NSString).appendingPathComponent("work")
@@ -84,10 +74,13 @@ struct LocalBench: AsyncParsableCommand {
         guard process.terminationStatus == 0, let completed else {
             throw ValidationError("the local boot did not end all ok (status \(process.terminationStatus)):\n\(transcript.suffix(2_000))")
         }
+        let runs = try image.checkRuns(nodes: count, state: work)
         return BenchResult(
             scenario: "local",
             parameters: ["nodes": count],
-            figures: ["all_ok_s": completed, "peak_total_rss_mb": peak.rss, "peak_total_pss_mb": peak.pss]
+            figures: [
+                "all_ok_s": completed, "peak_total_rss_mb": peak.rss, "peak_total_pss_mb": peak.pss, "scripts_run": Double(runs),
+            ]
         )
     }
 

@@ -20,6 +20,11 @@ struct UpCommand: AsyncParsableCommand {
             (or under --images), tried as written and without its extension; its ctx-scripts/ is copied into \
             the node's root. Missing image folders are reported before anything starts.
 
+            Local nodes are kept away from the broker's state and the operator's processes (--isolation auto): \
+            as root each node runs under a user id of its own (--node-uids); otherwise in its own user, mount \
+            and PID namespaces, where the state folder is empty but for the node's root. When neither is \
+            possible, up says so once: the nodes' scripts can then read what you can.
+
             On a terminal it opens the console; with --headless, or when output is not a terminal, it prints \
             one line per transition (and says so when a node can never be released without help), a summary, \
             and writes reports to <state>/<context>/reports/ (CTX-OK.txt or CTX-ERR.txt, one file per node) and \
@@ -117,6 +122,12 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The muster-agent executable (default: next to muster).", valueName: "path"))
     var agent: String?
 
+    @Option(help: ArgumentHelp("How local nodes are isolated: auto, users (root), namespaces or none.", valueName: "how"))
+    var isolation = "auto"
+
+    @Option(help: ArgumentHelp("As root: the user ids local nodes get, one per node.", valueName: "first-last"))
+    var nodeUids = "\(NodeUserRange.standard.first)-\(NodeUserRange.standard.last)"
+
     @Option(help: ArgumentHelp("What to log to <state>/muster.log: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -129,6 +140,10 @@ struct UpCommand: AsyncParsableCommand {
         }
         if let hours, !(hours > 0 && hours <= 24 * 366) { throw ValidationError("--hours must be more than 0 and at most a year") }
         if let bootTimeout, bootTimeout < 1 { throw ValidationError("--boot-timeout must be at least 1 second") }
+        if NodeIsolation.Choice(rawValue: isolation) == nil {
+            throw ValidationError("--isolation is one of \(NodeIsolation.Choice.allCases.map(\.rawValue).joined(separator: ", ")), not \(isolation)")
+        }
+        do { _ = try NodeUserRange(parsing: nodeUids) } catch { throw ValidationError("--node-uids: \(error.message)") }
     }
 
     func run() async throws {
@@ -202,7 +217,7 @@ struct UpCommand: AsyncParsableCommand {
         switch launcher {
         case .local:
             let clusterFolder = URL(fileURLWithPath: LocalPath.absolute(cluster)).deletingLastPathComponent().path
-            let configuration = LocalLauncher.Configuration(
+            var configuration = LocalLauncher.Configuration(
                 workFolder: state,
                 images: ImageFolders(
                     searchPath: images.isEmpty
@@ -221,7 +236,22 @@ struct UpCommand: AsyncParsableCommand {
                 for problem in preflight.problems { Output.error("error: \(cluster): \(problem)") }
                 throw CommandFailure(ExitCodes.notFound, "nothing was started: \(preflight.problems.count) problem(s) with what the nodes need")
             }
-            return PreparedLauncher { LocalLauncher(configuration: configuration, logger: $0) }
+            do {
+                configuration.isolation = try await NodeIsolation.choose(
+                    NodeIsolation.Choice(rawValue: isolation) ?? .auto,
+                    workFolder: configuration.workFolder,
+                    agentExecutable: configuration.agentExecutable,
+                    users: try NodeUserRange(parsing: nodeUids)
+                )
+            } catch {
+                throw CommandFailure(ExitCodes.configuration, "nothing was started: \(error.message)")
+            }
+            if case .notIsolated(let reason) = configuration.isolation {
+                Output.error(
+                    "warning: local nodes are not isolated (\(reason)): their scripts run as you and can read \(state), the operator token included"
+                )
+            }
+            return PreparedLauncher { [configuration] in LocalLauncher(configuration: configuration, logger: $0) }
         case .ec2:
             let download = try? AgentDownload(folder: Installation.executableFolder.path)
             let configuration = EC2Launcher.Configuration(

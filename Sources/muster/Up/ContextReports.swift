@@ -19,7 +19,8 @@ struct ContextReports {
         let context = detail.context
         let files = FileManager.default
         if files.fileExists(atPath: reportsFolder) { try files.removeItem(atPath: reportsFolder) }
-        try files.createDirectory(atPath: reportsFolder, withIntermediateDirectories: true)
+        // Node output and identities, for the operator only: nodes may be able to cross the context's folder.
+        try files.createDirectory(atPath: reportsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let status = context.status
         var summary = [
             "context: \(context.id) (\(context.name))",
