@@ -63,13 +63,15 @@ struct BrokerRouter {
     // MARK: Public
 
     private func addPublicRoutes(_ router: Router<Context>) {
+        let agents = agentDownload?.health ?? []
         router.get("/v1/healthz") { _, _ in
             try HTTPSupport.json(
                 HealthStatus(
                     status: await state.stopping ? "stopping" : "ok",
                     version: BrokerVersion.current,
                     launchesNodes: await state.launchesNodes,
-                    store: store.kind
+                    store: store.kind,
+                    agents: agents
                 )
             )
         }
