@@ -115,15 +115,16 @@ public struct AgentDownload: Sendable {
     public var warnings: [String] {
         guard !binaries.isEmpty else {
             return [
-                "no muster-agent to serve to stock images: build one with \(Self.staticBuildCommand) and copy it beside muster as "
-                    + "\(Self.fileName(for: Self.hostArchitecture)), or pass --agent-binary PATH"
+                "no muster-agent to serve to stock images: build one with \(Self.staticBuildCommand) (and the linker flags in the "
+                    + "README's EC2 section), copy it beside muster as \(Self.fileName(for: Self.hostArchitecture)) or pass --agent-binary PATH"
             ]
         }
         return binaries.sorted { $0.key < $1.key }.compactMap { arch, binary in
             guard case .needsSwiftRuntime(let libraries) = binary.linkage else { return nil }
             return "the muster-agent served for linux/\(arch) (\(binary.path)) is linked dynamically against "
                 + "\(libraries.joined(separator: ", ")): it will not start on an image without Swift; build one with "
-                + "\(Self.staticBuildCommand) and copy it beside muster as \(Self.fileName(for: arch)), or pass --agent-binary PATH"
+                + "\(Self.staticBuildCommand) (and the linker flags in the README's EC2 section), copy it beside muster as "
+                + "\(Self.fileName(for: arch)) or pass --agent-binary PATH"
         }
     }
 

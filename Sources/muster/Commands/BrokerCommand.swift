@@ -42,7 +42,7 @@ struct BrokerCommand: AsyncParsableCommand {
             --agent-binary, else muster-agent-linux-ARCH beside muster, else muster-agent (the one that needs no \
             Swift runtime is preferred). The log names the file served, /v1/healthz lists it, and an agent \
             linked dynamically against the Swift runtime (an ordinary build) is served with a warning: build \
-            it with --static-swift-stdlib.
+            it with --static-swift-stdlib (the README's EC2 section has the command).
             """
     )
 

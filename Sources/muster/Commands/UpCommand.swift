@@ -35,8 +35,8 @@ struct UpCommand: AsyncParsableCommand {
             instance's userdata holds only its own node's token. The broker must be reachable from the \
             instances: give --listen 0.0.0.0:PORT and --advertise https://PUBLIC-NAME:PORT; beyond loopback \
             it serves HTTPS with a CA of its own (in <state>/tls/) that every node pins. Instances whose image \
-            lacks muster-agent download it from the broker: build one with `swift build -c release --product \
-            muster-agent --static-swift-stdlib` and put it beside muster as muster-agent-linux-ARCH, or give \
+            lacks muster-agent download it from the broker: build one with --static-swift-stdlib (the README's \
+            EC2 section has the command) and put it beside muster as muster-agent-linux-ARCH, or give \
             --agent-binary (an ordinary build needs the Swift runtime, and is served with a warning). A node that has not \
             checked in after --boot-timeout (default 600 s) times out and its instance is terminated; --hours \
             sets a lease after which every instance is terminated. When this command ends, every instance it \
