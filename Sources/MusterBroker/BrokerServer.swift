@@ -119,6 +119,8 @@ public final class BrokerServer: Service, Sendable {
             heartbeat: configuration.heartbeat,
             agentDownload: configuration.agentDownload
         )
+        for line in configuration.agentDownload?.descriptions ?? [] { logger.info("\(line)") }
+        for warning in configuration.agentDownload?.warnings ?? [] { logger.warning("\(warning)") }
         let scheme = configuration.tls == nil ? "http" : "https"
         let http1 = connectionConfiguration()
         let server: HTTPServerBuilder

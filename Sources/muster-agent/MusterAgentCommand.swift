@@ -36,9 +36,11 @@ struct MusterAgentCommand: AsyncParsableCommand {
             Examples:
               muster-agent --userdata /etc/muster/userdata.json
               muster-agent --metadata http://169.254.169.254/latest
-              muster-agent --userdata /etc/muster/userdata.json --metadata http://169.254.169.254/latest
-              muster-agent --broker http://10.0.0.5:7077 --context cpe-3f9a --node rabbitmq-head-0 \\
-                  --token-file /etc/muster/token --nic public=10.0.0.7,head.example.org --root /
+              muster-agent --userdata /etc/muster/userdata.json \\
+                --metadata http://169.254.169.254/latest
+              muster-agent --broker http://10.0.0.5:7077 --context cpe-3f9a \\
+                --node rabbitmq-head-0 --token-file /etc/muster/token \\
+                --nic public=10.0.0.7,head.example.org --root /
             """,
         version: "0.1.0"
     )

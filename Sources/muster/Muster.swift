@@ -12,8 +12,8 @@ struct Muster: AsyncParsableCommand {
             depends on have checked in, then handed their addresses, host names and SSH host keys.
 
             Examples:
-              muster up Examples/cpe/cluster.xml    boot a cluster on this machine and watch it in the console
-              muster up cluster.xml --headless      the same, printing progress lines (for scripts and CI)
+              muster up Examples/cpe/cluster.xml    boot a cluster here, watch the console
+              muster up cluster.xml --headless      the same, progress lines (scripts, CI)
               muster validate cluster.xml           check a document, compiler-style
               muster plan cluster.xml               show every node and what it waits on
               muster broker                         run a broker for nodes elsewhere

@@ -131,7 +131,7 @@ struct BrokerLimitsTests {
         #expect(page.lines.last?.text == "line 24")
         #expect(page.total == 25)
         let marker = try #require(page.lines.first)
-        #expect(marker.text.contains("\(marker.index + 1) earlier output lines dropped"))
+        #expect(marker.text.contains("\(marker.index + 1) earlier output line"))
         #expect(page.lines.dropFirst().map(\.index) == Array((marker.index + 1)...24))
         let metrics = try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text
         #expect(metrics.contains("muster_output_lines_dropped_total \(marker.index + 1)"))

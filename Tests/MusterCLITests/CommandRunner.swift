@@ -60,7 +60,8 @@ struct CommandRunner {
         }
     }
 
-    private static func run(
+    /// Runs `executable` (the built `muster` unless given) and waits for it, on the calling thread.
+    static func run(
         _ arguments: [String],
         executable: URL = productsFolder.appendingPathComponent("muster"),
         directory: URL = repository,

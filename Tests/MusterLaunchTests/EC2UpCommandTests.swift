@@ -45,7 +45,7 @@ extension MotoSuites {
                     "up", example.cluster, "--launcher", "ec2", "--endpoint-url", moto.endpoint, "--region", "us-east-1", "--headless", "--state",
                     "state",
                 ]
-                    + extra,
+                    + EC2Broker.agentBinaryArguments + extra,
                 environment: environment(moto),
                 directory: example.folder
             )
@@ -93,6 +93,16 @@ extension MotoSuites {
             defer { Task { await emulator.stop() } }
             try await up.waitFor("complete, all ok, 4/4 ok", timeout: .seconds(240))
             #expect(try await Self.instances(moto, context: context, states: ["running"]).count == 4)
+            // `muster status --json` shows each node's machine: the instance moto runs for it.
+            let status = try MusterCommand(["status", context, "--json", "--state", "state"], environment: [:], directory: example.folder)
+            #expect(try await status.wait() == 0, "\(status.text)")
+            let detail = try WireFormat.decoder().decode(ContextDetail.self, from: Data(status.text.utf8))
+            let running = try await Self.instances(moto, context: context, states: ["running"])
+            for node in detail.context.nodes {
+                let instance = running.first { $0.tag(EC2Launcher.Tags.node) == node.name }
+                #expect(instance != nil && node.machine?.instanceID == instance?.instanceID, "\(node.name): \(String(describing: node.machine))")
+                #expect(node.machine?.instanceType == "t3.micro" && node.machine?.state.isEmpty == false)
+            }
             up.signal(SIGKILL)
             _ = try await up.wait()
             #expect(try await Self.instances(moto, context: context, states: ["running"]).count == 4, "a killed muster up terminates nothing")

@@ -31,7 +31,7 @@ struct OutputTail {
     /// "last N lines of output:" and the lines, indented, stderr lines marked; or a note that there was none.
     var text: String {
         guard !lines.isEmpty else { return "no output" }
-        let heading = dropped > 0 ? "last \(lines.count) lines of output:" : "output:"
+        let heading = dropped > 0 ? "last \(Plural.count(lines.count, "line")) of output:" : "output:"
         let body = lines.map { line in line.stream == .stderr ? "  [stderr] \(line.text)" : "  \(line.text)" }
         return ([heading] + body).joined(separator: "\n")
     }

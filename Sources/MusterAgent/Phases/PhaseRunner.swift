@@ -99,7 +99,7 @@ public struct PhaseRunner: Sendable {
         for note in files.notes { await output.emit(.agent, note, for: reference) }
         await output.emit(
             .agent,
-            "writing etc/hosts (\(files.hosts.count) hosts), etc/hosts.equiv and etc/ssh/ssh_known_hosts (\(files.knownHosts.count) keys)",
+            "writing etc/hosts (\(Plural.count(files.hosts.count, "host"))), etc/hosts.equiv and etc/ssh/ssh_known_hosts (\(Plural.count(files.knownHosts.count, "key")))",
             for: reference
         )
         do {

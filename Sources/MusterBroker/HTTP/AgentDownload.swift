@@ -12,6 +12,11 @@ import NIOCore
 /// launcher wrote into its userdata (``sha256``), so a broker that served another file would be refused, not
 /// trusted. Digests are computed once, when this value is made; a binary changed afterwards no longer matches
 /// and nodes refuse it.
+///
+/// Only an agent built with the Swift standard library linked statically (`swift build -c release --product
+/// muster-agent --static-swift-stdlib`) starts on a stock image; the ordinary build needs the toolchain's
+/// `libswiftCore.so`. Each binary's ``AgentLinkage`` is read from the file, a self-contained one is preferred,
+/// and ``warnings`` says when an image would get one that cannot start.
 public struct AgentDownload: Sendable {
     /// One binary.
     public struct Binary: Sendable, Hashable {
@@ -21,6 +26,8 @@ public struct AgentDownload: Sendable {
         public var sha256: String
         /// Its size in bytes.
         public var size: Int
+        /// Whether it starts without the Swift runtime installed.
+        public var linkage: AgentLinkage
     }
 
     /// The binaries by architecture.
@@ -28,6 +35,12 @@ public struct AgentDownload: Sendable {
 
     /// The architectures a node may ask for.
     public static let architectures = ["x86_64", "aarch64"]
+
+    /// The file name a self-contained agent for `arch` has beside `muster` (`muster-agent-linux-x86_64`).
+    public static func fileName(for arch: String) -> String { "muster-agent-linux-\(arch)" }
+
+    /// How to build an agent that starts on a stock image, for messages.
+    public static let staticBuildCommand = "swift build -c release --product muster-agent --static-swift-stdlib"
 
     /// The architecture of this machine, as `uname -m` names it.
     public static var hostArchitecture: String {
@@ -38,6 +51,13 @@ public struct AgentDownload: Sendable {
         #else
         "unknown"
         #endif
+    }
+
+    /// No binary at all: nodes whose image lacks `muster-agent` cannot boot.
+    public static let none = AgentDownload(binaries: [:])
+
+    private init(binaries: [String: Binary]) {
+        self.binaries = binaries
     }
 
     /// Hashes the given binaries (architecture → path).
@@ -51,22 +71,80 @@ public struct AgentDownload: Sendable {
             }
             binaries[arch] = try Self.hash(path)
         }
-        self.binaries = binaries
+        self.init(binaries: binaries)
     }
 
     /// Finds the binaries shipped in `folder` (beside the `muster` executable): `muster-agent-linux-<arch>` for
-    /// each architecture, and `muster-agent` for this machine's own when there is no such file for it.
-    public init(folder: String) throws {
+    /// each architecture, and `muster-agent` (the ordinary build) for this machine's own. Of the two, the one
+    /// that needs no Swift runtime is served; `explicit` paths (`--agent-binary`) come before both, each for the
+    /// architecture its ELF header names.
+    ///
+    /// - Throws: ``AgentDownloadError`` when an explicit path cannot be read or is not an x86_64 or aarch64 ELF
+    ///   executable.
+    public init(folder: String, explicit: [String] = []) throws {
         var paths: [String: String] = [:]
-        for arch in Self.architectures {
-            let path = (folder as NSString).appendingPathComponent("muster-agent-linux-\(arch)")
-            if FileManager.default.isReadableFile(atPath: path) { paths[arch] = path }
+        for path in explicit {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw AgentDownloadError("cannot read the agent binary \(path)") }
+            guard let arch = ELFFile(path: path)?.architecture else {
+                throw AgentDownloadError("\(path) is not an x86_64 or aarch64 Linux executable; it cannot be served as muster-agent")
+            }
+            guard paths[arch] == nil else { throw AgentDownloadError("two agent binaries for linux/\(arch): \(paths[arch]!) and \(path)") }
+            paths[arch] = path
         }
-        let own = (folder as NSString).appendingPathComponent("muster-agent")
-        if paths[Self.hostArchitecture] == nil, Self.architectures.contains(Self.hostArchitecture), FileManager.default.isReadableFile(atPath: own) {
-            paths[Self.hostArchitecture] = own
+        for arch in Self.architectures where paths[arch] == nil {
+            var candidates = [(folder as NSString).appendingPathComponent(Self.fileName(for: arch))]
+            if arch == Self.hostArchitecture { candidates.append((folder as NSString).appendingPathComponent("muster-agent")) }
+            let readable = candidates.filter { FileManager.default.isReadableFile(atPath: $0) }
+            // Self-contained first, then files Muster cannot judge, then those that need the Swift runtime.
+            let rank: (String) -> Int = {
+                switch AgentLinkage(path: $0) {
+                case .selfContained: 0
+                case .unknown: 1
+                case .needsSwiftRuntime: 2
+                }
+            }
+            if let best = readable.enumerated().min(by: { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }) {
+                paths[arch] = best.element
+            }
         }
         try self.init(paths: paths)
+    }
+
+    /// What an operator should know before nodes boot from stock images: a served agent that needs the Swift
+    /// runtime, or no agent at all. Empty when every served binary is self-contained (or cannot be judged).
+    public var warnings: [String] {
+        guard !binaries.isEmpty else {
+            return [
+                "no muster-agent to serve to stock images: build one with \(Self.staticBuildCommand) (and the linker flags in the "
+                    + "README's EC2 section), copy it beside muster as \(Self.fileName(for: Self.hostArchitecture)) or pass --agent-binary PATH"
+            ]
+        }
+        return binaries.sorted { $0.key < $1.key }.compactMap { arch, binary in
+            guard case .needsSwiftRuntime(let libraries) = binary.linkage else { return nil }
+            return "the muster-agent served for linux/\(arch) (\(binary.path)) is linked dynamically against "
+                + "\(libraries.joined(separator: ", ")): it will not start on an image without Swift; build one with "
+                + "\(Self.staticBuildCommand) (and the linker flags in the README's EC2 section), copy it beside muster as "
+                + "\(Self.fileName(for: arch)) or pass --agent-binary PATH"
+        }
+    }
+
+    /// One line per served binary: architecture, path, linkage and SHA-256, for the logs.
+    public var descriptions: [String] {
+        binaries.sorted { $0.key < $1.key }.map { arch, binary in
+            "serving muster-agent for linux/\(arch): \(binary.path) (\(binary.linkage.word), sha256 \(binary.sha256.prefix(12)))"
+        }
+    }
+
+    /// What `/v1/healthz` says about the served binaries (file names, not paths).
+    public var health: [AgentBinaryHealth] {
+        binaries.sorted { $0.key < $1.key }.map { arch, binary in
+            AgentBinaryHealth(
+                architecture: arch,
+                file: (binary.path as NSString).lastPathComponent,
+                sha256: binary.sha256,
+                linkage: binary.linkage.word
+            )
+        }
     }
 
     /// The hex SHA-256 of each binary by architecture, for launchers to write into userdata.
@@ -112,7 +190,7 @@ public struct AgentDownload: Sendable {
             size += chunk.count
         }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return Binary(path: path, sha256: digest, size: size)
+        return Binary(path: path, sha256: digest, size: size, linkage: AgentLinkage(path: path))
     }
 }
 

@@ -69,6 +69,7 @@ struct BrokerRouter {
     // MARK: Public
 
     private func addPublicRoutes(_ router: Router<Context>) {
+        let agents = agentDownload?.health ?? []
         router.get("/v1/healthz") { _, _ in
             try HTTPSupport.json(
                 HealthStatus(
@@ -76,7 +77,8 @@ struct BrokerRouter {
                     version: BrokerVersion.current,
                     launchesNodes: await state.launchesNodes,
                     store: store.kind,
-                    replica: await state.replicaName
+                    replica: await state.replicaName,
+                    agents: agents
                 )
             )
         }

@@ -212,7 +212,8 @@ extension BrokerState {
             phase: 0,
             script: "",
             stream: .agent,
-            text: "[muster] \(markerIndex + 1) earlier output lines dropped: the broker keeps the last \(limits.maxOutputLines) lines "
+            text:
+                "[muster] \(Plural.count(markerIndex + 1, "earlier output line")) dropped: the broker keeps the last \(limits.maxOutputLines) lines "
                 + "and \(limits.maxOutputBytes / 1024) KiB of a node's output"
         )
         let markerSize = marker.text.utf8.count

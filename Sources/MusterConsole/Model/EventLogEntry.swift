@@ -44,7 +44,7 @@ public struct EventLogEntry: Sendable, Hashable {
         let text: String
         switch event.change {
         case .contextCreated(let name, let workspaces, let nodes):
-            text = "context \(name) created: \(workspaces.count) workspaces, \(nodes.count) nodes"
+            text = "context \(name) created: \(Plural.count(workspaces.count, "workspace")), \(Plural.count(nodes.count, "node"))"
         case .nodeAdded(let node, let workspace):
             text = "\(node) added to \(workspace)"
         case .nodeState(let transition):

@@ -6,7 +6,7 @@ public enum OutputExport {
     /// The file contents for the lines held.
     public static func text(node: String, lines: RingBuffer<OutputLine>) -> String {
         var text = "# output of \(node)"
-        if lines.droppedCount > 0 { text += " (the first \(lines.droppedCount) lines were dropped)" }
+        if lines.droppedCount > 0 { text += " (the first \(Plural.count(lines.droppedCount, "line was", plural: "lines were")) dropped)" }
         text += "\n"
         for line in lines {
             let marker =

@@ -173,7 +173,7 @@ public struct ContextState: Sendable, Codable {
         guard count <= ClusterDocumentDecoder.maximumQuantity - workspaces[workspace].nodes.count,
             count <= ClusterValidator.maximumNodes - nodes.count
         else {
-            throw EngineError(.invalidInput, "adding \(count) nodes would exceed the limit of nodes per workspace or per context")
+            throw EngineError(.invalidInput, "adding \(Plural.count(count, "node")) would exceed the limit of nodes per workspace or per context")
         }
         let first = nodes.count
         for _ in 0..<count { appendNode(to: workspace, at: time) }
@@ -255,7 +255,7 @@ public struct ContextState: Sendable, Codable {
         guard identities.count <= labels.count else {
             throw EngineError(
                 .invalidInput,
-                "node '\(nodes[index].name)' sent \(identities.count) identities; it has \(labels.count) NIC\(labels.count == 1 ? "" : "s") (\(labels.joined(separator: ", ")))"
+                "node '\(nodes[index].name)' sent \(Plural.count(identities.count, "identity", plural: "identities")); it has \(Plural.count(labels.count, "NIC")) (\(labels.joined(separator: ", ")))"
             )
         }
         var seen: Set<String> = []

@@ -244,19 +244,52 @@ public struct HealthStatus: Sendable, Hashable, Codable {
     /// it listens on); `nil` from brokers that do not say.
     public var replica: String?
 
+    /// The `muster-agent` binaries served to stock images (`GET /v1/agent/linux/{arch}`); `nil` from brokers that
+    /// do not say, empty when it serves none.
+    public var agents: [AgentBinaryHealth]?
+
     /// Creates a health status.
-    public init(status: String, version: String, launchesNodes: Bool? = nil, store: String? = nil, replica: String? = nil) {
+    public init(
+        status: String,
+        version: String,
+        launchesNodes: Bool? = nil,
+        store: String? = nil,
+        replica: String? = nil,
+        agents: [AgentBinaryHealth]? = nil
+    ) {
         self.status = status
         self.version = version
         self.launchesNodes = launchesNodes
         self.store = store
         self.replica = replica
+        self.agents = agents
     }
 
     /// "replica NAME, postgres" for a broker whose store replicas share; `nil` for one broker on its own store.
     public var replicaSummary: String? {
         guard store == "postgres" else { return nil }
         return [replica.map { "replica \($0)" }, store].compactMap { $0 }.joined(separator: ", ")
+    }
+}
+
+/// One agent binary a broker serves, as `/v1/healthz` shows it.
+public struct AgentBinaryHealth: Sendable, Hashable, Codable {
+    /// The architecture, as `uname -m` names it.
+    public var architecture: String
+    /// The served file's name (not its path).
+    public var file: String
+    /// Its hex SHA-256.
+    public var sha256: String
+    /// `static` (needs no Swift runtime: starts on a stock image), `dynamic` (needs the toolchain's
+    /// `libswiftCore.so` and the like), or `unknown` (not an ELF executable).
+    public var linkage: String
+
+    /// Creates the description of one binary.
+    public init(architecture: String, file: String, sha256: String, linkage: String) {
+        self.architecture = architecture
+        self.file = file
+        self.sha256 = sha256
+        self.linkage = linkage
     }
 }
 

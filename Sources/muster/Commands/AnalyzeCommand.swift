@@ -17,7 +17,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
             Examples:
               muster analyze
               muster analyze cpe-3f9a --top 5
-              muster analyze cpe-3f9a --json | jq '.chain.links[] | select(.kind == "scripts")'
+              muster analyze cpe-3f9a --json \\
+                | jq '.chain.links[] | select(.kind == "scripts")'
             """
     )
 

@@ -27,7 +27,7 @@ struct BrokerCommand: AsyncParsableCommand {
             --broker URL_A,URL_B. A broker started with --standby waits until no other serves the database.
 
             Examples:
-              muster broker                                   listen on 127.0.0.1:7077, state in ./.muster
+              muster broker                                   listen on 127.0.0.1:7077
               muster broker --listen 127.0.0.1:0              pick a free port (printed)
               muster broker --listen 0.0.0.0:7077 \\
                 --advertise https://broker.example.org:7077  TLS with its own CA
@@ -37,6 +37,12 @@ struct BrokerCommand: AsyncParsableCommand {
             authority in DIR/tls/ and a server certificate for the --advertise name or address; agents it \
             launches (and `muster` commands on this state folder) trust that CA and nothing else. Plain HTTP \
             there needs --insecure-http.
+
+            Cloud nodes whose image lacks muster-agent download it from GET /v1/agent/linux/ARCH: \
+            --agent-binary, else muster-agent-linux-ARCH beside muster, else muster-agent (the one that needs no \
+            Swift runtime is preferred). The log names the file served, /v1/healthz lists it, and an agent \
+            linked dynamically against the Swift runtime (an ordinary build) is served with a warning: build \
+            it with --static-swift-stdlib (the README's EC2 section has the command).
             """
     )
 
@@ -89,6 +95,8 @@ struct BrokerCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     @OptionGroup(title: "Limits") var limits: BrokerLimitOptions
+
+    @OptionGroup var agentBinary: AgentBinaryOptions
 
     /// The PostgreSQL store a `--store` (or `$MUSTER_STORE`) names, if any; an empty value means none.
     static func storeURL(_ text: String?) throws -> PostgresStoreURL? {
@@ -147,7 +155,9 @@ struct BrokerCommand: AsyncParsableCommand {
             configuration.replicaName = name
             if standby, let storeURL { Output.line("muster broker standby: waiting to serve \(storeURL.redacted) once no other broker does") }
             let stateShown = storeURL.map { "state in \($0.redacted)" } ?? "state in \(LocalPath.display(stateFolder))"
-            configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path)
+            // Which files GET /v1/agent/linux/{arch} serves, and whether a stock image could start them, is
+            // logged when the broker starts and shown by /v1/healthz.
+            configuration.agentDownload = try agentBinary.download()
             let tokenPath = LocalPath.display(configuration.operatorTokenPath ?? "?")
             let minted = Mutex<String?>(nil)
             let advertised = configuration.advertisedURL

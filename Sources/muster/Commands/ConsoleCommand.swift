@@ -27,7 +27,8 @@ struct ConsoleCommand: AsyncParsableCommand {
 
             Examples:
               muster console
-              muster console --broker http://10.0.0.5:7077 --token-file ~/.muster-token --context cpe-3f9a
+              muster console --broker http://10.0.0.5:7077 \\
+                --token-file ~/.muster-token --context cpe-3f9a
               muster console --snapshot tree.svg --size 120x40
               muster console --snapshot detail.svg --view detail --node scheduler-0
               muster console --snapshot timeline.svg --view timeline

@@ -35,7 +35,7 @@ struct DeleteCommand: AsyncParsableCommand {
             if json {
                 try JSONOutput.print(summary)
             } else {
-                Output.line("\(id): deleted (\(summary.name), \(summary.status.expected) nodes)")
+                Output.line("\(id): deleted (\(summary.name), \(Plural.count(summary.status.expected, "node")))")
             }
         }
     }

@@ -39,7 +39,10 @@ struct UpCommand: AsyncParsableCommand {
             profiles, SSO, roles): <image> is an AMI id or an AMI name, resolved before anything starts. Each \
             instance's userdata holds only its own node's token. The broker must be reachable from the \
             instances: give --listen 0.0.0.0:PORT and --advertise https://PUBLIC-NAME:PORT; beyond loopback \
-            it serves HTTPS with a CA of its own (in <state>/tls/) that every node pins. A node that has not \
+            it serves HTTPS with a CA of its own (in <state>/tls/) that every node pins. Instances whose image \
+            lacks muster-agent download it from the broker: build one with --static-swift-stdlib (the README's \
+            EC2 section has the command) and put it beside muster as muster-agent-linux-ARCH, or give \
+            --agent-binary (an ordinary build needs the Swift runtime, and is served with a warning). A node that has not \
             checked in after --boot-timeout (default 600 s) times out and its instance is terminated; --hours \
             sets a lease after which every instance is terminated. When this command ends, every instance it \
             started is terminated (with --keep, at Ctrl-C); after a lost `muster up`, `muster terminate \
@@ -128,6 +131,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("As root: the user ids local nodes get, one per node.", valueName: "first-last"))
     var nodeUids = "\(NodeUserRange.standard.first)-\(NodeUserRange.standard.last)"
 
+    @OptionGroup var agentBinary: AgentBinaryOptions
+
     @Option(help: ArgumentHelp("What to log to <state>/muster.log: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -199,7 +204,7 @@ struct UpCommand: AsyncParsableCommand {
             if let broker {
                 try await runRemote(session, url: broker, logger: logger)
             } else {
-                try await runEmbedded(session, state: stateFolder, exposure: exposure, logger: logger)
+                try await runEmbedded(session, state: stateFolder, exposure: exposure, agentDownload: prepared.agentDownload, logger: logger)
             }
             if session.isOutputClosed { Output.endAsBrokenPipe() }
             if session.exitCode != 0 { throw ExitCode(session.exitCode) }
@@ -209,6 +214,8 @@ struct UpCommand: AsyncParsableCommand {
     /// How to make the launcher, once everything it can check before a node starts has been checked.
     private struct PreparedLauncher {
         var make: (Logger) -> any NodeLauncher
+        /// The agent binaries the embedded broker serves to stock images (EC2 only).
+        var agentDownload: AgentDownload? = nil
     }
 
     /// Checks what the chosen launcher needs (image folders, or AMIs and AWS credentials); nothing is started when a
@@ -234,7 +241,10 @@ struct UpCommand: AsyncParsableCommand {
             )
             guard preflight.problems.isEmpty else {
                 for problem in preflight.problems { Output.error("error: \(cluster): \(problem)") }
-                throw CommandFailure(ExitCodes.notFound, "nothing was started: \(preflight.problems.count) problem(s) with what the nodes need")
+                throw CommandFailure(
+                    ExitCodes.notFound,
+                    "nothing was started: \(Plural.count(preflight.problems.count, "problem")) with what the nodes need"
+                )
             }
             do {
                 configuration.isolation = try await NodeIsolation.choose(
@@ -253,7 +263,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             return PreparedLauncher { [configuration] in LocalLauncher(configuration: configuration, logger: $0) }
         case .ec2:
-            let download = try? AgentDownload(folder: Installation.executableFolder.path)
+            let download = try agentBinary.downloadWarning()
             let configuration = EC2Launcher.Configuration(
                 aws: aws.options,
                 instanceType: ec2.instanceType,
@@ -273,7 +283,7 @@ struct UpCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(error.exitCode, "nothing was started: \(error.message)")
             }
-            return PreparedLauncher { EC2Launcher(configuration: configuration, logger: $0) }
+            return PreparedLauncher(make: { EC2Launcher(configuration: configuration, logger: $0) }, agentDownload: download)
         }
     }
 
@@ -284,11 +294,17 @@ struct UpCommand: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func runEmbedded(_ session: UpSession, state: String, exposure: BrokerExposure, logger: Logger) async throws {
+    private func runEmbedded(
+        _ session: UpSession,
+        state: String,
+        exposure: BrokerExposure,
+        agentDownload: AgentDownload?,
+        logger: Logger
+    ) async throws {
         let given = try OperatorToken.given(tokenFile: nil)
         var configuration = BrokerServerConfiguration(host: listen.host, port: listen.port, stateDirectory: state, operatorToken: given)
         exposure.apply(to: &configuration)
-        if launcher == .ec2 { configuration.agentDownload = try? AgentDownload(folder: Installation.executableFolder.path) }
+        configuration.agentDownload = agentDownload
         let server = try await BrokerServer.starting(configuration: configuration, launcher: session.launcher, logger: logger) { url in
             try? LocalBrokerFile(url: url.absoluteString, pid: getpid()).write(to: state)
             session.listening(url)

@@ -17,7 +17,8 @@ struct Validate: ParsableCommand {
 
             Examples:
               muster validate Examples/cpe/cluster.xml
-              muster validate clusters/*.xml --json | jq '.files[] | select(.valid == false)'
+              muster validate clusters/*.xml --json \\
+                | jq '.files[] | select(.valid == false)'
             """
     )
 
@@ -90,9 +91,9 @@ struct Validate: ParsableCommand {
                 if !quiet {
                     let warnings = check.diagnostics.filter { $0.severity == .warning }.count
                     Output.line(
-                        "\(file.path): valid, \(document.workspaces.count) workspaces, \(document.nodeCount) nodes, "
+                        "\(file.path): valid, \(Plural.count(document.workspaces.count, "workspace")), \(Plural.count(document.nodeCount, "node")), "
                             + "NICs \(Self.nicNames(document).joined(separator: ", "))"
-                            + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")
+                            + (warnings > 0 ? ", \(Plural.count(warnings, "warning"))" : "")
                     )
                 }
             } else {

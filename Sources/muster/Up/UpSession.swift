@@ -140,7 +140,7 @@ final class UpSession: Service, Sendable {
             await finish(client: client, context: id, url: brokerURL, printSummary: false)
         } else {
             Output.line(
-                "muster up: \(settings.clusterPath) → context \(id) (\(created.context.nodes.count) nodes), broker \(brokerURL)"
+                "muster up: \(settings.clusterPath) → context \(id) (\(Plural.count(created.context.nodes.count, "node"))), broker \(brokerURL)"
             )
             let follower = HeadlessFollower(client: client, created: created, keep: settings.keep) { detail in
                 await self.writeReports(detail, client: client, url: brokerURL)

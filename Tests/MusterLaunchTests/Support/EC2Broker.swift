@@ -29,6 +29,13 @@ final class EC2Broker: Sendable {
         return folder
     }()
 
+    /// A `muster-agent` linked with `--static-swift-stdlib` (`.ci/run` builds one and names it here), served to
+    /// the emulated instances instead of the ordinary build when given, so the tests boot what a stock image gets.
+    static let staticAgent: String? = ProcessInfo.processInfo.environment["MUSTER_STATIC_AGENT"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The `muster` arguments that serve ``staticAgent`` (none without one).
+    static var agentBinaryArguments: [String] { staticAgent.map { ["--agent-binary", $0] } ?? [] }
+
     /// Starts a broker; with `certificates` it serves HTTPS with them and pins their CA in every node's userdata.
     static func start(
         moto: MotoServer,
@@ -40,7 +47,7 @@ final class EC2Broker: Sendable {
         }
         var logger = Logger(label: "ec2-test-broker")
         logger.logLevel = .warning
-        let download = try AgentDownload(folder: productsFolder.path)
+        let download = try AgentDownload(folder: productsFolder.path, explicit: staticAgent.map { [$0] } ?? [])
         var configuration = EC2Launcher.Configuration(
             aws: moto.options(),
             caCertificatePEM: certificates?.caCertificatePEM,
