@@ -165,7 +165,7 @@ struct BrokerOutboxTests {
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; whether it held.
-func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }
