@@ -165,6 +165,8 @@ let package = Package(
             dependencies: [
                 "MusterBroker",
                 "MusterClient",
+                // A real agent against a real broker (the quiet path's request count).
+                "MusterAgent",
                 "MusterCore",
                 "MusterSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

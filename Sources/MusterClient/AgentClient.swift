@@ -9,12 +9,17 @@ import MusterCore
 /// `CancellationError` when its task is cancelled); ``BrokerClientError/isTransient`` says whether asking again
 /// later may help.
 ///
+/// A quiet node's agent makes two requests: a check-in that the broker holds until the node is released, and the
+/// final report, which carries the output lines and script reports not yet sent:
+///
 /// ```swift
 /// let agent = connection.agentClient(context: contextID, node: "head-0", token: nodeToken)
-/// var response = try await agent.checkIn(identities)
+/// var response = try await agent.checkIn(identities, wait: .seconds(60))  // held until released
 /// while !response.released {
 ///     response = try await agent.answer()  // held by the broker until released or its wait ends
 /// }
+/// // … run the scripts …
+/// try await agent.report(.ok, lines: lastLines)
 /// ```
 public struct AgentClient: Sendable {
     /// The connection the client speaks through.
@@ -35,11 +40,33 @@ public struct AgentClient: Sendable {
 
     /// `POST …/checkin`: reports the node's identities (one per NIC).
     ///
-    /// - Returns: Where the node stands: released (with its answer) if everything it requires is already there.
-    public func checkIn(_ identities: [Identity]) async throws -> AnswerResponse {
-        let call = try BrokerCall(.POST, BrokerRoutes.checkIn(context, node), token: token, safety: .idempotent)
-            .json(CheckInRequest(identities: identities))
+    /// With a `wait`, the check-in is also the first long-poll: the broker answers at once when the node is
+    /// released (or its life on the broker ended), and otherwise holds the request until it is, or until `wait`
+    /// ends, as ``answer(after:wait:)`` does; the request's timeout allows for that. A broker that predates this
+    /// answers at once, so a caller goes on with ``answer(after:wait:)`` when the response is not released.
+    ///
+    /// - Parameters:
+    ///   - identities: One identity per NIC.
+    ///   - wait: How long the broker may hold the request, in whole seconds (rounded up), at most
+    ///     `BrokerProtocol.maximumWaitSeconds`; zero (the default) answers at once.
+    /// - Returns: Where the node stands: released (with its answer) if everything it requires is there.
+    public func checkIn(_ identities: [Identity], wait: Duration = .zero) async throws -> AnswerResponse {
+        let seconds = Self.waitSeconds(wait)
+        var call = try BrokerCall(
+            .POST,
+            BrokerRoutes.checkIn(context, node),
+            query: seconds > 0 ? [("wait", String(seconds))] : [],
+            token: token,
+            safety: .idempotent
+        )
+        .json(CheckInRequest(identities: identities))
+        if seconds > 0 { call.timeout = .seconds(seconds) + connection.configuration.timeouts.longPollMargin }
         return try await connection.send(call, decoding: AnswerResponse.self)
+    }
+
+    /// A long-poll's wait in whole seconds, rounded up, within what the protocol allows.
+    private static func waitSeconds(_ wait: Duration) -> Int {
+        min(max(Int(wait.seconds.rounded(.up)), 0), BrokerProtocol.maximumWaitSeconds)
     }
 
     /// `GET …/answer`: waits for the node's answer by long-poll.
@@ -54,7 +81,7 @@ public struct AgentClient: Sendable {
     ///   - wait: How long the broker may hold the request, in whole seconds (rounded up), at most
     ///     `BrokerProtocol.maximumWaitSeconds`.
     public func answer(after: Int = 0, wait: Duration = .seconds(BrokerProtocol.maximumWaitSeconds)) async throws -> AnswerResponse {
-        let seconds = min(max(Int(wait.seconds.rounded(.up)), 0), BrokerProtocol.maximumWaitSeconds)
+        let seconds = Self.waitSeconds(wait)
         var call = BrokerCall(
             .GET,
             BrokerRoutes.answer(context, node),
@@ -107,11 +134,28 @@ public struct AgentClient: Sendable {
         try await report(script: ScriptReport(script: script, exitCode: exitCode))
     }
 
-    /// `POST …/report`: reports the node's final result (ok, or an error code and message).
-    public func report(_ result: NodeResult) async throws {
-        let call = try BrokerCall(.POST, BrokerRoutes.report(context, node), token: token, safety: .idempotent)
-            .json(ResultReport(result))
-        _ = try await connection.perform(call)
+    /// `POST …/report`: reports the node's final result (ok, or an error code and message), with the output
+    /// `lines` and script reports not yet sent.
+    ///
+    /// The broker appends the lines first, by the rules of ``appendOutput(_:)`` (so sending the report again after
+    /// a lost reply delivers each line once), then applies the script reports in order, then the result. Lines
+    /// that would leave a gap are refused, and with them the whole report: that comes back as
+    /// ``ReportOutcome/gap(expected:)``, to be sent again renumbered from that index.
+    ///
+    /// - Returns: ``ReportOutcome/applied(next:)`` with the number of lines the broker holds when the report
+    ///   carried lines or scripts, or `nil` when it carried none or the broker predates tails (it applied the result
+    ///   only, and ignored the lines and scripts: send them on their own routes).
+    @discardableResult
+    public func report(_ result: NodeResult, lines: [OutputLine] = [], scripts: [ScriptReport] = []) async throws -> ReportOutcome {
+        let body = ResultReport(result, lines: lines, scripts: scripts)
+        let call = try BrokerCall(.POST, BrokerRoutes.report(context, node), token: token, safety: .idempotent).json(body)
+        do {
+            let reply = try await connection.perform(call)
+            guard body.hasTail, reply.status != 204 else { return .applied(next: nil) }
+            return .applied(next: try connection.decode(OutputAppendResult.self, from: reply, call: call).next)
+        } catch let error as BrokerClientError where error.code == .outputGap {
+            return .gap(expected: error.expected ?? 0)
+        }
     }
 
     private func report(script: ScriptReport) async throws {
@@ -134,4 +178,14 @@ public enum OutputAppendOutcome: Sendable, Hashable {
         case .gap(let expected): expected
         }
     }
+}
+
+/// What became of an ``AgentClient/report(_:lines:scripts:)``.
+public enum ReportOutcome: Sendable, Hashable {
+    /// The broker applied the report. With lines or scripts, `next` is how many lines it now holds; `nil` when the
+    /// report carried none, or the broker predates tails and applied the result only.
+    case applied(next: Int?)
+    /// The broker refused the report, lines and result alike, because lines before them are missing: send it again
+    /// with the lines renumbered from index `expected`.
+    case gap(expected: Int)
 }

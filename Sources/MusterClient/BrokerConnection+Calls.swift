@@ -10,7 +10,11 @@ extension BrokerConnection {
     /// Sends `call`, retrying as its ``BrokerCall/Safety`` and ``BrokerConfiguration/retry`` allow, and decodes
     /// the reply as `T`.
     func send<T: Decodable>(_ call: BrokerCall, decoding type: T.Type) async throws -> T {
-        let reply = try await perform(call)
+        try decode(T.self, from: try await perform(call), call: call)
+    }
+
+    /// Decodes `reply`, the answer to `call`, as `T`.
+    func decode<T: Decodable>(_ type: T.Type, from reply: BrokerReply, call: BrokerCall) throws -> T {
         do {
             return try WireFormat.decoder().decode(T.self, from: Data(reply.body.readableBytesView))
         } catch {

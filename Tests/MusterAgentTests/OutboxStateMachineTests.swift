@@ -50,18 +50,93 @@ struct OutboxStateMachineTests {
         #expect(machine.windowClosed(1) == .send(.output(Self.lines(0...3))))
     }
 
-    @Test func `a script report cuts the window short, and goes right after the lines before it`() {
+    @Test func `a script report joins the window, and goes right after the lines before it when the window closes`() {
         var machine = Machine(limits: Self.limits)
         _ = machine.enqueue(.output(Self.line(0)))
-        #expect(machine.enqueue(.scriptFinished(Self.script, exitCode: 0)) == .send(.output([Self.line(0)])))
+        #expect(machine.enqueue(.scriptFinished(Self.script, exitCode: 0)) == .none)
+        #expect(machine.windowClosed(1) == .send(.output([Self.line(0)])))
         #expect(machine.delivered(.outputStored(next: 1)) == .send(.scriptFinished(Self.script, exitCode: 0)))
         #expect(machine.delivered(.accepted) == .drained)
         #expect(machine.isDrained)
     }
 
-    @Test func `a script started goes at once when nothing is queued`() {
+    @Test func `a script started waits for the window like a line`() {
         var machine = Machine(limits: Self.limits)
-        #expect(machine.enqueue(.scriptStarted(Self.script)) == .send(.scriptStarted(Self.script)))
+        #expect(machine.enqueue(.scriptStarted(Self.script)) == .openWindow(id: 1, delay: .milliseconds(50)))
+        #expect(machine.windowClosed(1) == .send(.scriptStarted(Self.script)))
+    }
+
+    @Test func `a quiet run is one request: the final report ends the window and carries every line and script report before it`() {
+        var machine = Machine(limits: Self.limits)
+        let run: [OutboxMessage] = [
+            .scriptStarted(Self.script), .output(Self.line(0)), .output(Self.line(1)), .scriptFinished(Self.script, exitCode: 0),
+            .scriptStarted(Self.other), .output(Self.line(2)), .scriptFinished(Self.other, exitCode: 0),
+        ]
+        #expect(Self.run(&machine, run) == [.openWindow(id: 1, delay: .milliseconds(50))] + Array(repeating: .none, count: 6))
+        let scripts = [
+            ScriptReport(script: Self.script), ScriptReport(script: Self.script, exitCode: 0), ScriptReport(script: Self.other),
+            ScriptReport(script: Self.other, exitCode: 0),
+        ]
+        #expect(machine.enqueue(.report(.ok)) == .send(.report(.ok, lines: Self.lines(0...2), scripts: scripts)))
+        #expect(machine.windowClosed(1) == .none)
+        #expect(machine.delivered(.outputStored(next: 3)) == .drained)
+        #expect(machine.queue.isEmpty)
+    }
+
+    @Test func `a final report alone goes at once, with no tail`() {
+        var machine = Machine(limits: Self.limits)
+        #expect(machine.enqueue(.report(.error(code: 4, message: "boom"))) == .send(.report(.error(code: 4, message: "boom"))))
+        #expect(machine.delivered(.accepted) == .drained)
+    }
+
+    @Test func `a tail over the batch cap goes first on its own, and the report carries what fits`() {
+        var machine = Machine(limits: Machine.Limits(window: .milliseconds(50), batchLines: 3, batchBytes: 1 << 20))
+        _ = machine.enqueue(.output(Self.line(0)))
+        _ = machine.enqueue(.output(Self.line(1)))
+        #expect(machine.enqueue(.output(Self.line(2))) == .send(.output(Self.lines(0...2))), "a full batch goes")
+        for index in 3...6 { _ = machine.enqueue(.output(Self.line(index))) }
+        _ = machine.enqueue(.report(.ok))
+        // Four lines and the report are more than a batch of three: three lines go, then the report with the last.
+        #expect(machine.delivered(.outputStored(next: 3)) == .send(.output(Self.lines(3...5))))
+        #expect(machine.delivered(.outputStored(next: 6)) == .send(.report(.ok, lines: [Self.line(6)])))
+        #expect(machine.delivered(.outputStored(next: 7)) == .drained)
+    }
+
+    @Test func `a report refused for a gap is sent again with its lines renumbered, and later lines follow`() {
+        var machine = Machine(limits: Self.limits)
+        _ = machine.enqueue(.output(Self.line(10)))
+        #expect(machine.enqueue(.report(.ok)) == .send(.report(.ok, lines: [Self.line(10)])))
+        var renumbered = Self.line(10)
+        renumbered.index = 4
+        #expect(machine.delivered(.outputGap(expected: 4)) == .send(.report(.ok, lines: [renumbered])))
+        #expect(machine.delivered(.outputStored(next: 5)) == .drained)
+        #expect(machine.enqueue(.output(Self.line(11))) == .openWindow(id: 2, delay: .milliseconds(50)))
+        #expect(Self.indexes(machine.windowClosed(2)) == [5])
+    }
+
+    @Test func `a broker that predates tails took the result only: the lines and script reports go on their own, each once`() {
+        var machine = Machine(limits: Self.limits)
+        _ = machine.enqueue(.scriptStarted(Self.script))
+        _ = machine.enqueue(.output(Self.line(0)))
+        guard case .send(.report(.ok, let lines, let scripts)) = machine.enqueue(.report(.ok)) else {
+            Issue.record("the report did not carry its tail")
+            return
+        }
+        #expect(lines == [Self.line(0)] && scripts == [ScriptReport(script: Self.script)])
+        #expect(machine.delivered(.accepted) == .send(.scriptStarted(Self.script)))
+        #expect(machine.delivered(.accepted) == .send(.output([Self.line(0)])))
+        #expect(machine.delivered(.outputStored(next: 1)) == .drained)
+    }
+
+    @Test func `a report whose lines the broker took for repeats of an earlier run's is applied, and its lines go on renumbered`() {
+        var machine = Machine(limits: Self.limits)
+        _ = machine.enqueue(.scriptFinished(Self.script, exitCode: 0))
+        _ = machine.enqueue(.output(Self.line(3)))
+        _ = machine.enqueue(.report(.ok))
+        // An agent that died had sent lines up to 7: the broker skipped line 3 as a repeat, and applied the report.
+        #expect(Self.indexes(machine.delivered(.outputStored(next: 8))) == [8])
+        #expect(machine.delivered(.outputStored(next: 9)) == .drained)
+        #expect(machine.queue.isEmpty)
     }
 
     @Test func `a full batch goes without waiting for the window`() {
@@ -86,7 +161,8 @@ struct OutboxStateMachineTests {
 
     @Test func `while a request is in flight, what comes queues, and goes next in the order it came`() {
         var machine = Machine(limits: Self.limits)
-        #expect(machine.enqueue(.scriptStarted(Self.script)) == .send(.scriptStarted(Self.script)))
+        _ = machine.enqueue(.scriptStarted(Self.script))
+        #expect(machine.windowClosed(1) == .send(.scriptStarted(Self.script)))
         let queued = Self.run(&machine, Self.lines(0...1).map { .output($0) } + [.scriptFinished(Self.script, exitCode: 0)])
         #expect(queued == [.none, .none, .none])
         #expect(machine.delivered(.accepted) == .send(.output(Self.lines(0...1))))
@@ -109,6 +185,7 @@ struct OutboxStateMachineTests {
     @Test func `the back-off starts over after a delivery gets through`() {
         var machine = Machine(limits: Self.limits)
         _ = machine.enqueue(.scriptStarted(Self.script))
+        _ = machine.windowClosed(1)
         _ = machine.failed(.unreachable)
         _ = machine.retryDue()
         #expect(machine.failed(.unreachable) == .scheduleRetry(failures: 2))
@@ -118,14 +195,10 @@ struct OutboxStateMachineTests {
         #expect(machine.failed(.unreachable) == .scheduleRetry(failures: 1))
     }
 
-    @Test func `what scripts did during an outage is delivered in the order it happened, each once`() {
+    @Test func `what scripts did during an outage is delivered once, the retried head carried by the final report queued behind it`() {
         var machine = Machine(limits: Self.limits)
-        // The deliveries that got through.
-        var sent: [OutboxDelivery] = []
-        func record(_ action: Machine.Action) {
-            if case .send(let delivery) = action { sent.append(delivery) }
-        }
-        #expect(machine.enqueue(.scriptStarted(Self.script)) == .send(.scriptStarted(Self.script)))
+        _ = machine.enqueue(.scriptStarted(Self.script))
+        #expect(machine.windowClosed(1) == .send(.scriptStarted(Self.script)))
         #expect(machine.failed(.unreachable) == .scheduleRetry(failures: 1))
         // The broker is away; two scripts run to the end and the node reports ok.
         let meanwhile: [OutboxMessage] =
@@ -134,32 +207,21 @@ struct OutboxStateMachineTests {
                 .scriptFinished(Self.other, exitCode: 0), .report(.ok),
             ]
         for message in meanwhile { #expect(machine.enqueue(message) == .none) }
+        // Each retry sends the head again, now with everything queued behind it, in the final report: as a retried
+        // batch of lines takes the lines that came meanwhile.
+        let scripts = [
+            ScriptReport(script: Self.script), ScriptReport(script: Self.script, exitCode: 0), ScriptReport(script: Self.other),
+            ScriptReport(script: Self.other, exitCode: 0),
+        ]
+        let everything = OutboxDelivery.report(.ok, lines: Self.lines(0...3), scripts: scripts)
         for failures in 2...5 {
-            #expect(machine.retryDue() == .send(.scriptStarted(Self.script)))
+            #expect(machine.retryDue() == .send(everything))
             #expect(machine.failed(.unreachable) == .scheduleRetry(failures: failures))
         }
         // The broker is back.
-        record(machine.retryDue())
-        var action = machine.delivered(.accepted)
-        while action != .drained {
-            record(action)
-            guard case .send(let delivery) = action else {
-                Issue.record("unexpected \(action)")
-                return
-            }
-            if case .output(let lines) = delivery {
-                action = machine.delivered(.outputStored(next: lines.last!.index + 1))
-            } else {
-                action = machine.delivered(.accepted)
-            }
-        }
-        #expect(
-            sent == [
-                .scriptStarted(Self.script), .output(Self.lines(0...2)), .scriptFinished(Self.script, exitCode: 0), .scriptStarted(Self.other),
-                .output([Self.line(3)]), .scriptFinished(Self.other, exitCode: 0), .report(.ok),
-            ]
-        )
-        #expect(machine.isDrained)
+        #expect(machine.retryDue() == .send(everything))
+        #expect(machine.delivered(.outputStored(next: 4)) == .drained)
+        #expect(machine.queue.isEmpty && machine.isDrained)
     }
 
     @Test func `a window or a retry that is no longer current does nothing`() {
@@ -168,13 +230,13 @@ struct OutboxStateMachineTests {
         _ = machine.enqueue(.report(.ok))
         #expect(machine.windowClosed(1) == .none)
         #expect(machine.retryDue() == .none)
-        #expect(machine.delivered(.outputStored(next: 1)) == .send(.report(.ok)))
-        #expect(machine.delivered(.accepted) == .drained)
+        #expect(machine.delivered(.outputStored(next: 1)) == .drained)
         #expect(machine.delivered(.accepted) == .none, "an answer to nothing in flight is ignored")
     }
 
     @Test func `a message the broker rejects is dropped, and the next one goes`() {
-        var machine = Machine(limits: Self.limits)
+        // No window: each message goes as it comes, so the report is not carried by the one in flight.
+        var machine = Machine(limits: Machine.Limits(window: .zero, batchLines: 500, batchBytes: 128 * 1024))
         _ = machine.enqueue(.scriptFinished(Self.script, exitCode: 0))
         _ = machine.enqueue(.report(.ok))
         #expect(machine.failed(.rejected) == .send(.report(.ok)))

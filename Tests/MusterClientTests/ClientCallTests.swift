@@ -365,6 +365,67 @@ struct ClientCallTests {
         #expect(seen.values == ["after=2 wait=1"])
     }
 
+    @Test("a check-in with a wait asks the broker to hold it, and waits past the ordinary request timeout")
+    func checkInWaits() async throws {
+        let seen = Recorder<String>()
+        let hold = Duration.milliseconds(900)
+        let router = Router()
+        router.post("/v1/contexts/c1/nodes/head-0/checkin") { request, _ in
+            _ = seen.record("wait=\(request.query("wait") ?? "-")")
+            if request.query("wait") != nil { try await Task.sleep(for: hold) }  // held until the node is released
+            return try Response.json(Fixture.answer(released: request.query("wait") != nil, version: 1))
+        }
+        try await TestBroker.run(router) { port in
+            try await withConnection(port: port) { connection, _ in
+                let agent = connection.agentClient(context: "c1", node: "head-0", token: "n")
+                let response = try await agent.checkIn([Fixture.identity])
+                #expect(!response.released, "without a wait, the broker answers at once")
+            }
+            let timeouts = BrokerConfiguration.Timeouts(connect: .seconds(30), request: .milliseconds(300), longPollMargin: .seconds(30))
+            try await withConnection(port: port, retry: .never, timeouts: timeouts) { connection, _ in
+                let agent = connection.agentClient(context: "c1", node: "head-0", token: "n")
+                let start = ContinuousClock.now
+                let response = try await agent.checkIn([Fixture.identity], wait: .milliseconds(1_500))
+                #expect(ContinuousClock.now - start >= hold)
+                #expect(response.released && response.answer?.version == 1)
+            }
+        }
+        #expect(seen.values == ["wait=-", "wait=2"])
+    }
+
+    @Test("a report with its tail returns the broker's line count, the gap to resend from, or nil from a broker that predates tails")
+    func reportWithTail() async throws {
+        let seen = Recorder<String>()
+        let router = Router()
+        router.post("/v1/contexts/c1/nodes/head-0/report") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let report = try WireFormat.decoder().decode(ResultReport.self, from: Data(body.readableBytesView))
+            let lines = report.lines ?? []
+            _ = seen.record("\(report.ok) lines \(lines.map(\.index)) scripts \(report.scripts?.count ?? 0)")
+            if lines.first?.index == 7 { return Response(status: .noContent) }  // a broker that predates tails
+            guard lines.isEmpty || lines.first?.index == 0 else {
+                return try Response.error(.conflict, code: "output-gap", message: "expected line 0", expected: 0)
+            }
+            return report.hasTail ? try Response.json(OutputAppendResult(next: lines.count)) : Response(status: .noContent)
+        }
+        try await TestBroker.run(router) { port in
+            try await withConnection(port: port) { connection, sleeper in
+                let agent = connection.agentClient(context: "c1", node: "head-0", token: "n")
+                let script = ScriptReport(script: ScriptRef(phase: 2, script: "2-thishost/publicnic"), exitCode: 0)
+                let applied = try await agent.report(.ok, lines: [Fixture.line(0), Fixture.line(1)], scripts: [script])
+                let gap = try await agent.report(.ok, lines: [Fixture.line(3)])
+                let older = try await agent.report(.ok, lines: [Fixture.line(7)])
+                let plain = try await agent.report(.ok)
+                #expect(applied == ReportOutcome.applied(next: 2))
+                #expect(gap == ReportOutcome.gap(expected: 0))
+                #expect(older == ReportOutcome.applied(next: nil), "a broker that predates tails")
+                #expect(plain == ReportOutcome.applied(next: nil))
+                #expect(sleeper.delays.isEmpty)
+            }
+        }
+        #expect(seen.values == ["true lines [0, 1] scripts 1", "true lines [3] scripts 0", "true lines [7] scripts 0", "true lines [] scripts 0"])
+    }
+
     @Test("an ordinary call that gets no answer in time fails as timedOut")
     func ordinaryCallTimesOut() async throws {
         let router = Router()

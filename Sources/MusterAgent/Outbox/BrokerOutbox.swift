@@ -10,8 +10,9 @@ import MusterCore
 /// one request at a time, by ``OutboxStateMachine`` (which decides) and this actor (which sends, sleeps and
 /// wakes). While the broker is away the scripts go on and the queue grows; a delivery that finds no broker is
 /// tried again with a jittered back-off (``RetryPolicy/agent``: up to 2 s between tries, starting over after
-/// every success), so the queue drains, in order, within about 2 s of the broker's return. Output lines travel in
-/// batches (a short window, a cap on lines and bytes).
+/// every success), so the queue drains, in order, within about 2 s of the broker's return. Output lines and script
+/// reports that come within a short window travel together, and the final report carries what was queued before it,
+/// so a quiet node tells the broker its whole run in one request.
 ///
 /// The broker deduplicates what a repeated request brings again (output lines by index, script reports and the
 /// final report by value), so a request whose answer was lost is simply sent again.
@@ -166,9 +167,14 @@ public actor BrokerOutbox: AgentReporting {
             case .scriptFinished(let script, let exitCode):
                 try await client.scriptFinished(script, exitCode: exitCode)
                 answer = .accepted
-            case .report(let result):
-                try await client.report(result)
-                answer = .accepted
+            case .report(let result, let lines, let scripts):
+                switch try await client.report(result, lines: lines, scripts: scripts) {
+                case .applied(next: nil): answer = .accepted
+                case .applied(next: .some(let next)): answer = .outputStored(next: next)
+                case .gap(let expected):
+                    logger.warning("the broker is missing output lines; renumbering", metadata: ["expected": "\(expected)"])
+                    answer = .outputGap(expected: expected)
+                }
             }
         } catch let error as BrokerClientError {
             perform(machine.failed(failure(error, delivery: delivery)))

@@ -6,12 +6,17 @@ import MusterCore
 /// broker (as async-http-client's `HTTP1ConnectionStateMachine`). ``BrokerOutbox`` runs it.
 ///
 /// ```
-/// idle ── a line ──► gathering ── window closed, batch full, or another kind of message ──► sending
-/// idle ── any other message ──────────────────────────────────────────────────────────────► sending
+/// idle ── a line or a script report ──► gathering ── window closed, batch full, or the final report ──► sending
+/// idle ── the final report ─────────────────────────────────────────────────────────────────────────► sending
 /// sending ── delivered (or rejected) ──► sending the next, or idle when the queue is empty
 /// sending ── no broker ──► waiting to retry ── retry due ──► sending (the same head, more lines perhaps)
 /// sending ── refused ──► stopped
 /// ```
+///
+/// **Few requests**: what comes within a short window travels together, and the final report carries the output
+/// lines and script reports queued right before it (its tail), so a quiet node's whole run after its check-in is
+/// one request. When the window closes first, the head goes as before: a script report alone, consecutive lines
+/// in one batch.
 ///
 /// Guarantees, whatever the broker does:
 /// - **in order**: a message is sent only once every message queued before it was delivered (or rejected);
@@ -35,16 +40,16 @@ struct OutboxStateMachine: Sendable {
         /// takes output bodies of up to 1 MiB; JSON escaping may inflate text up to six times.
         var batchBytes: Int
 
-        /// A 50 ms window, at most 500 lines or about 128 KiB of text per request.
-        static let standard = Limits(window: .milliseconds(50), batchLines: 500, batchBytes: 128 * 1024)
+        /// A 150 ms window, at most 500 lines or about 128 KiB of text per request.
+        static let standard = Limits(window: .milliseconds(150), batchLines: 500, batchBytes: 128 * 1024)
     }
 
     /// Where the outbox stands.
     enum State: Sendable, Hashable {
         /// Nothing is queued and nothing is in flight.
         case idle
-        /// Only output lines are queued, waiting for the window with this number to close (or a batch to fill, or
-        /// another kind of message to follow them).
+        /// Output lines and script reports are queued, waiting for the window with this number to close (or a batch
+        /// to fill, or the final report to follow them).
         case gathering(window: Int)
         /// This request is in flight; its messages stay at the head of the queue until it is answered.
         case sending(OutboxDelivery)
@@ -73,11 +78,13 @@ struct OutboxStateMachine: Sendable {
 
     /// How the broker answered a delivery.
     enum Answer: Sendable, Hashable {
-        /// It took the script report or the final report.
+        /// It took the script report or the final report. For a report with a tail: a broker that predates tails
+        /// took its result only.
         case accepted
-        /// It took the output: it now holds every line below `next`.
+        /// It took the output (or the report and its tail): it now holds every line below `next`.
         case outputStored(next: Int)
-        /// It refused the output because lines before it are missing: resend from `expected`.
+        /// It refused the output (or the report with it) because lines before it are missing: resend from
+        /// `expected`.
         case outputGap(expected: Int)
     }
 
@@ -129,16 +136,16 @@ struct OutboxStateMachine: Sendable {
             return .none
         case .idle:
             queue.append(message)
-            guard case .output(let line) = message, limits.window > .zero else { return sendHead() }
-            gatheredBytes = Self.size(line)
+            guard let size = Self.size(message), limits.window > .zero else { return sendHead() }
+            gatheredBytes = size
             if isBatchFull { return sendHead() }
             windows += 1
             state = .gathering(window: windows)
             return .openWindow(id: windows, delay: limits.window)
         case .gathering:
             queue.append(message)
-            guard case .output(let line) = message else { return sendHead() }
-            gatheredBytes += Self.size(line)
+            guard let size = Self.size(message) else { return sendHead() }
+            gatheredBytes += size
             return isBatchFull ? sendHead() : .none
         }
     }
@@ -155,16 +162,24 @@ struct OutboxStateMachine: Sendable {
         failures = 0
         switch (delivery, answer) {
         case (.output(let lines), .outputStored(let next)):
-            let last = lines.last?.index ?? 0
-            let taken = lines.prefix { $0.index < next }.count
-            if next > last + 1 || taken == 0 {
+            if Self.takenForRepeats(lines, next: next) {
                 // The broker already held lines at and beyond these indexes, from an earlier run of this agent: it took
                 // these as repeats. They, and every line after them, carry on from the broker's count.
                 renumber(from: next)
             } else {
-                queue.removeFirst(taken)
+                queue.removeFirst(lines.prefix { $0.index < next }.count)
             }
-        case (.output, .outputGap(let expected)):
+        case (.report(_, let lines, _), .outputStored(let next)) where Self.takenForRepeats(lines, next: next):
+            // The report and its script reports were applied, but its lines taken for repeats (as above): they stay,
+            // renumbered, and go on their own.
+            let count = delivery.messageCount
+            queue.replaceSubrange(0..<count, with: queue.prefix(count).filter { Self.line($0) != nil })
+            renumber(from: next)
+        case (.report(_, let lines, let scripts), .accepted) where !lines.isEmpty || !scripts.isEmpty:
+            // A broker that predates tails applied the result only: the lines and script reports go on their own
+            // routes (after the result, which is the best such a broker allows; nothing is lost).
+            queue.remove(at: delivery.messageCount - 1)
+        case (.output, .outputGap(let expected)), (.report, .outputGap(let expected)):
             renumber(from: expected)
         default:
             queue.removeFirst(delivery.messageCount)
@@ -219,9 +234,11 @@ struct OutboxStateMachine: Sendable {
         return .send(delivery)
     }
 
-    /// The request for the head of the queue: one message, or the consecutive output lines there (up to the limits).
+    /// The request for the head of the queue: the final report with everything queued before it when that fits in
+    /// one batch; otherwise one message, or the consecutive output lines there (up to the limits).
     private func headDelivery() -> OutboxDelivery? {
         guard let first = queue.first else { return nil }
+        if let report = tailReport() { return report }
         switch first {
         case .scriptStarted(let script): return .scriptStarted(script)
         case .scriptFinished(let script, let exitCode): return .scriptFinished(script, exitCode: exitCode)
@@ -238,6 +255,30 @@ struct OutboxStateMachine: Sendable {
             }
             return .output(lines)
         }
+    }
+
+    /// The final report carrying every line and script report queued before it, if the queue's head up to a report
+    /// fits in one batch (``Limits/batchLines`` messages, ``Limits/batchBytes``).
+    private func tailReport() -> OutboxDelivery? {
+        var lines: [OutputLine] = []
+        var scripts: [ScriptReport] = []
+        var bytes = 0
+        for message in queue {
+            if case .report(let result) = message { return .report(result, lines: lines, scripts: scripts) }
+            guard lines.count + scripts.count < limits.batchLines, let size = Self.size(message), bytes + size <= limits.batchBytes else {
+                return nil
+            }
+            bytes += size
+            if let line = Self.line(message) { lines.append(line) } else if let script = message.scriptReport { scripts.append(script) }
+        }
+        return nil
+    }
+
+    /// Whether the broker's count `next` after storing `lines` says it took them for repeats of lines it held from an
+    /// earlier run of this agent (it holds more than these reach, or took none of them).
+    private static func takenForRepeats(_ lines: [OutputLine], next: Int) -> Bool {
+        guard let last = lines.last else { return false }
+        return next > last.index + 1 || !lines.contains { $0.index < next }
     }
 
     /// Renumbers every queued line so that the first one gets `start` (and later lines follow), and shifts lines
@@ -260,4 +301,15 @@ struct OutboxStateMachine: Sendable {
 
     /// About what a line adds to a request: its text, its script's name, and the JSON around them.
     private static func size(_ line: OutputLine) -> Int { line.text.utf8.count + line.script.utf8.count + 96 }
+
+    /// About what a message adds to a request, or `nil` for the final report (which is never gathered: it ends the
+    /// window).
+    private static func size(_ message: OutboxMessage) -> Int? {
+        switch message {
+        case .output(let line): size(line)
+        case .scriptStarted(let script), .scriptFinished(let script, _):
+            script.script.utf8.count + script.arguments.reduce(96) { $0 + $1.utf8.count + 4 }
+        case .report: nil
+        }
+    }
 }

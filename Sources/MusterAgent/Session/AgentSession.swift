@@ -6,9 +6,12 @@ import MusterCore
 /// The agent's conversation with the broker, from boot to the end of the node's life:
 ///
 /// 1. make sure the node has an SSH host key, and know its identities;
-/// 2. check in (retrying with back-off while the broker is away);
-/// 3. long-poll until released, then configure the node (``NodeConfigurator``: the six phases, resumable);
-/// 4. report ok or the error;
+/// 2. check in (retrying with back-off while the broker is away): the check-in is itself the first long-poll, held
+///    by the broker until the node is released;
+/// 3. long-poll until released (when the check-in's wait ended first), then configure the node
+///    (``NodeConfigurator``: the six phases, resumable);
+/// 4. report ok or the error (the report carries the output lines and script reports not yet sent, so a quiet
+///    node's whole life on the broker is two requests);
 /// 5. after ok, stay attached: each newer answer (a provider joined later, or changed) runs the steps for what
 ///    is new (`1-ipandhost/<role>` for that provider, refreshed `etc/hosts` and `ssh_known_hosts`).
 ///
@@ -22,6 +25,7 @@ public struct AgentSession: Sendable {
     private let bootstrap: AgentBootstrap
     private let logger: Logger
     private let policy: RetryPolicy
+    private var outboxLimits = OutboxStateMachine.Limits.standard
 
     /// Creates a session.
     ///
@@ -30,6 +34,13 @@ public struct AgentSession: Sendable {
         self.bootstrap = bootstrap
         self.logger = logger
         self.policy = policy
+    }
+
+    /// A session whose outbox gathers what comes within `outboxWindow` (tests lengthen it, so that a busy machine
+    /// cannot split a quiet node's final report).
+    init(bootstrap: AgentBootstrap, logger: Logger, policy: RetryPolicy = .agent, outboxWindow: Duration) {
+        self.init(bootstrap: bootstrap, logger: logger, policy: policy)
+        outboxLimits.window = outboxWindow
     }
 
     /// Runs until the node's life ends; returns the process exit status (0 ok/detached, Nimbus codes 1–4 on error).
@@ -57,7 +68,7 @@ public struct AgentSession: Sendable {
         }
         defer { Task { try? await connection.shutdown() } }
         let client = connection.agentClient(context: bootstrap.context, node: bootstrap.node, token: bootstrap.token)
-        let outbox = BrokerOutbox(client: client, policy: policy, logger: logger)
+        let outbox = BrokerOutbox(client: client, policy: policy, limits: outboxLimits, maximumBacklog: 100_000, logger: logger)
         let progress: ProgressStore
         do {
             progress = try ProgressStore.open(
@@ -92,10 +103,14 @@ public struct AgentSession: Sendable {
         let record = await progress.record
         let resumed = record.checkedIn == true || record.outputIndex > 0 || !record.completed.isEmpty
 
-        // Check in.
-        switch await persist("check in", call: .checkIn, accepted: record.checkedIn == true, { try await client.checkIn(identities) }) {
+        // Check in, held by the broker until the node is released (or the wait ends: then the loop below polls).
+        var pending: AnswerResponse?
+        let checkIn = await persist("check in", call: .checkIn, accepted: record.checkedIn == true) {
+            try await client.checkIn(identities, wait: Self.wait)
+        }
+        switch checkIn {
         case .ended(let status): return status
-        case .answered: break
+        case .answered(let response): pending = response
         }
         logger.info("checked in", metadata: ["node": "\(bootstrap.node)", "ip": "\(identities.first?.ip ?? "?")"])
         do { try await progress.markCheckedIn() } catch {
@@ -117,14 +132,19 @@ public struct AgentSession: Sendable {
 
         var applied = 0
         while !Task.isCancelled {
-            let polled = await persist("wait for the answer", call: .session, accepted: true) {
-                try await client.waitForAnswer(after: applied)
-            }
             let response: AnswerResponse
-            switch polled {
-            case .ended(let status): return status
-            case .answered(let answered): response = answered
+            if let checkedIn = pending, checkedIn.isFinal || checkedIn.answer != nil {
+                response = checkedIn
+            } else {
+                let polled = await persist("wait for the answer", call: .session, accepted: true) {
+                    try await client.waitForAnswer(after: applied, wait: Self.wait)
+                }
+                switch polled {
+                case .ended(let status): return status
+                case .answered(let answered): response = answered
+                }
             }
+            pending = nil
             if response.isFinal {
                 logger.info("the node's life on the broker ended; detaching", metadata: ["state": "\(response.state.rawValue)"])
                 return 0
@@ -152,6 +172,9 @@ public struct AgentSession: Sendable {
         }
         return 0
     }
+
+    /// How long the broker may hold a check-in or a long-poll (it holds them for at most its own `--long-poll`).
+    static let wait: Duration = .seconds(BrokerProtocol.maximumWaitSeconds)
 
     /// How a persistent call ended.
     private enum Reply<Value: Sendable>: Sendable {

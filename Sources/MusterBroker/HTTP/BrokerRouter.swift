@@ -177,8 +177,10 @@ struct BrokerRouter {
     private func addAgentRoutes(_ routes: RouterGroup<NodeRequestContext>) {
         routes.post("/v1/contexts/:context/nodes/:node/checkin") { request, context in
             var request = request
+            // Without `wait` (older agents), the check-in answers at once; with it, it is the first long-poll.
+            let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: 0)
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
-            let response = try await state.checkIn(context.node, identities: body.identities)
+            let response = try await state.checkIn(context.node, identities: body.identities, wait: .seconds(min(wait, longPollSeconds)))
             return HTTPSupport.json(bytes: try answers.encode(response, context: context.node.context))
         }
         routes.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
@@ -200,9 +202,13 @@ struct BrokerRouter {
         }
         routes.post("/v1/contexts/:context/nodes/:node/report") { request, context in
             var request = request
-            let body = try await HTTPSupport.decode(ResultReport.self, from: &request)
-            try await state.resultReport(context.node, report: body)
-            return HTTPSupport.noContent()
+            // A report may carry the last output lines, so it may be as large as an output batch.
+            let body = try await HTTPSupport.decode(ResultReport.self, from: &request, limit: HTTPSupport.Limit.output)
+            guard body.hasTail else {
+                try await state.resultReport(context.node, report: body)
+                return HTTPSupport.noContent()
+            }
+            return try HTTPSupport.json(try await state.resultReport(withTail: body, of: context.node))
         }
     }
 

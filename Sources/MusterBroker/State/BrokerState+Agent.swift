@@ -8,9 +8,13 @@ extension BrokerState {
     // MARK: Check-in and answers
 
     /// Records a node's identities; answers with its state (and its answer when it is released at once).
-    func checkIn(_ key: NodeKey, identities: [Identity]) async throws(BrokerError) -> AnswerResponse {
+    ///
+    /// With a `wait`, the check-in is also the node's first long-poll: a node not yet released is held as by
+    /// ``waitForAnswer(_:after:wait:)`` (parked before any other change can release it), so that its agent's
+    /// quiet path is one request until released.
+    func checkIn(_ key: NodeKey, identities: [Identity], wait: Duration = .zero) async throws(BrokerError) -> AnswerResponse {
         _ = try await perform([.checkIn(context: key.context, node: key.node, identities: identities)])
-        return try answerResponse(key, after: 0)
+        return try await waitForAnswer(key, after: 0, wait: wait)
     }
 
     /// The node's answer when it is released with a version newer than `after`, else its waiting state.
@@ -90,6 +94,43 @@ extension BrokerState {
 
     func resultReport(_ key: NodeKey, report: ResultReport) async throws(BrokerError) {
         _ = try await perform([.report(context: key.context, node: key.node, result: report.result)])
+    }
+
+    /// A final report with the tail of the agent's outbox: its lines are appended first (once, by
+    /// ``appendOutput(_:lines:)``'s rules: repeats skipped, a gap refused before anything of the report is
+    /// applied), then its script reports in order, then the result. Returns how many lines the node now has.
+    ///
+    /// A report the broker already applied (the node already stands at this result: the first reply was lost and
+    /// the agent sent it again) does not apply its script reports again: they were applied with it. A script report
+    /// the engine refuses (a finish of a script it never heard of) is skipped, as the agent skips such a report
+    /// sent alone; the result is applied whatever.
+    func resultReport(withTail report: ResultReport, of key: NodeKey) async throws(BrokerError) -> OutputAppendResult {
+        let next: Int
+        if let lines = report.lines, !lines.isEmpty {
+            next = try await appendOutput(key, lines: lines).next
+        } else {
+            next = outputs[key]?.next ?? 0
+        }
+        let alreadyApplied = Self.stands(try node(key), at: report.result)
+        if let scripts = report.scripts, !scripts.isEmpty, !alreadyApplied {
+            for script in scripts {
+                do throws(BrokerError) {
+                    try await scriptReport(key, report: script)
+                } catch {
+                    guard error.status == .conflict || error.status == .unprocessableContent else { throw error }
+                }
+            }
+        }
+        try await resultReport(key, report: report)
+        return OutputAppendResult(next: next)
+    }
+
+    /// Whether `node` already stands at `result` (its report was applied).
+    private static func stands(_ node: NodeSnapshot, at result: NodeResult) -> Bool {
+        switch result {
+        case .ok: node.state == .ok
+        case .error(let code, let message): node.state == .failed && node.exitCode == code && node.message == message
+        }
     }
 
     // MARK: Output

@@ -295,7 +295,12 @@ public struct AgentBinaryHealth: Sendable, Hashable, Codable {
 
 // MARK: Agent API
 
-/// `POST /v1/contexts/{id}/nodes/{node}/checkin`: one identity per NIC.
+/// `POST /v1/contexts/{id}/nodes/{node}/checkin?wait=S`: one identity per NIC.
+///
+/// Without `wait` the broker answers at once with an ``AnswerResponse``. With `wait` the check-in is also the
+/// node's first long-poll: the broker answers at once when the node is already released (or its life on the
+/// broker ended), and otherwise holds the request as `GET …/answer?wait=S` does, so that an agent whose providers
+/// come in meanwhile is released in one request.
 public struct CheckInRequest: Sendable, Hashable, Codable {
     /// The node's identities.
     public var identities: [Identity]
@@ -378,7 +383,14 @@ public struct ScriptReport: Sendable, Hashable, Codable {
     }
 }
 
-/// `POST /v1/contexts/{id}/nodes/{node}/report`: the node's final result.
+/// `POST /v1/contexts/{id}/nodes/{node}/report`: the node's final result, and what the agent had not told yet.
+///
+/// The report may carry the tail of the agent's outbox, so that a quiet node tells its whole story in one
+/// request: its last output `lines` (appended before the result is applied, by the rules of
+/// `POST …/output`: lines the broker already holds are skipped, a gap is refused with 409 `output-gap` and the
+/// index the broker expects, and then nothing of the report is applied) and its last `scripts` reports (applied
+/// in order after the lines, before the result). A broker that took a tail answers with an
+/// ``OutputAppendResult``; one that predates tails answers 204 and ignored them.
 public struct ResultReport: Sendable, Hashable, Codable {
     /// Whether every script finished OK.
     public var ok: Bool
@@ -386,21 +398,32 @@ public struct ResultReport: Sendable, Hashable, Codable {
     public var code: Int?
     /// Why, when not ok.
     public var message: String?
+    /// The output lines not yet sent, with consecutive indexes (absent: none).
+    public var lines: [OutputLine]?
+    /// The script reports not yet sent, in the order they happened (absent: none).
+    public var scripts: [ScriptReport]?
 
     /// Creates a report.
-    public init(ok: Bool, code: Int? = nil, message: String? = nil) {
+    public init(ok: Bool, code: Int? = nil, message: String? = nil, lines: [OutputLine]? = nil, scripts: [ScriptReport]? = nil) {
         self.ok = ok
         self.code = code
         self.message = message
+        self.lines = lines
+        self.scripts = scripts
     }
 
-    /// The report for a result.
-    public init(_ result: NodeResult) {
+    /// The report for a result, carrying the `lines` and `scripts` not yet sent (empty ones are left out).
+    public init(_ result: NodeResult, lines: [OutputLine] = [], scripts: [ScriptReport] = []) {
         switch result {
         case .ok: self.init(ok: true)
         case .error(let code, let message): self.init(ok: false, code: code, message: message)
         }
+        self.lines = lines.isEmpty ? nil : lines
+        self.scripts = scripts.isEmpty ? nil : scripts
     }
+
+    /// Whether the report carries lines or script reports besides its result.
+    public var hasTail: Bool { !(lines ?? []).isEmpty || !(scripts ?? []).isEmpty }
 
     /// The result the report stands for.
     public var result: NodeResult {

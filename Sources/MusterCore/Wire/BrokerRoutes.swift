@@ -21,11 +21,11 @@
 /// | POST | `/v1/contexts/{id}/nodes/{node}/launch-report` | ``LaunchReport`` → 204 (an external launcher's word on a launch) |
 /// | GET | `/v1/snapshot?context=ID` | → ``BrokerSnapshot`` |
 /// | GET | `/v1/events?context=ID&after=N` | → SSE, `id:` sequence, `event:` kind, data ``ContextEvent``; resumes from `Last-Event-ID` |
-/// | POST | `/v1/contexts/{id}/nodes/{node}/checkin` (agent) | ``CheckInRequest`` → ``AnswerResponse`` |
+/// | POST | `/v1/contexts/{id}/nodes/{node}/checkin?wait=S` (agent) | ``CheckInRequest`` → ``AnswerResponse`` (with `wait`, held like the long-poll until released) |
 /// | GET | `/v1/contexts/{id}/nodes/{node}/answer?after=V&wait=S` (agent) | → ``AnswerResponse`` (long-poll) |
 /// | POST | `/v1/contexts/{id}/nodes/{node}/output` (agent) | ``OutputAppendRequest`` → ``OutputAppendResult`` (409 on a gap) |
 /// | POST | `/v1/contexts/{id}/nodes/{node}/scripts` (agent) | ``ScriptReport`` → 204 |
-/// | POST | `/v1/contexts/{id}/nodes/{node}/report` (agent) | ``ResultReport`` → 204 |
+/// | POST | `/v1/contexts/{id}/nodes/{node}/report` (agent) | ``ResultReport`` → 204, or ``OutputAppendResult`` when it carries lines or scripts (409 on a gap) |
 /// | GET | `/v1/healthz` | → ``HealthStatus`` |
 /// | GET | `/metrics` | → Prometheus text |
 public enum BrokerRoutes {

@@ -10,8 +10,9 @@ struct BrokerBench: AsyncParsableCommand {
         discussion: """
             The broker runs as its own process (`muster broker`) with a SQLite state folder in a temporary \
             directory; this process runs N virtual agents, each on a keep-alive connection of its own: every \
-            dependent checks in and long-polls, then the head checks in, then each agent sends output lines and \
-            reports ok. The agents speak through the bench's own minimal HTTP/1.1 client (requests encoded once, \
+            dependent checks in, its check-in held as its long-poll; once the broker has them all, the head checks \
+            in, which releases them; then each agent reports ok with its output lines (a quiet agent's two \
+            requests). The agents speak through the bench's own minimal HTTP/1.1 client (requests encoded once, \
             responses parsed only as far as needed), so that the load costs this process little next to the \
             broker's work. The seed topology is scaled: one rabbitmq-head, the rest split over provisioner, \
             scheduler and aggregator, all requiring the head (with --all-identities, also every identity: answers \

@@ -48,6 +48,24 @@ struct LoadOperator: Sendable {
         return try JSONDecoder().decode(Detail.self, from: Data(body)).context.status
     }
 
+    /// How many nodes of context `id` have registered (checked in), from the cheap context list (a context's
+    /// status, not its nodes).
+    mutating func registered(in id: ContextID) async throws -> Int {
+        let body = try await client.call(.get(BrokerRoutes.contexts, token: token, at: client.endpoint))
+        return try JSONDecoder().decode(Summaries.self, from: Data(body)).contexts.first { $0.id == id }?.status.registered ?? 0
+    }
+
+    /// Waits until `count` nodes of context `id` have registered, asking every `interval`; returns how many
+    /// requests that took.
+    mutating func waitUntilRegistered(_ count: Int, in id: ContextID, interval: Duration = .milliseconds(10)) async throws -> Int {
+        var requests = 1
+        while try await registered(in: id) < count {
+            try await Task.sleep(for: interval)
+            requests += 1
+        }
+        return requests
+    }
+
     /// Closes the operator's connection.
     func close() async {
         await LoadClient.close([client])
@@ -59,6 +77,17 @@ struct LoadOperator: Sendable {
         }
         var context: Context
         var credentials: [NodeCredential]
+    }
+
+    private struct Summaries: Decodable {
+        struct Summary: Decodable {
+            struct Status: Decodable {
+                var registered: Int
+            }
+            var id: ContextID
+            var status: Status
+        }
+        var contexts: [Summary]
     }
 
     private struct Detail: Decodable {

@@ -21,9 +21,10 @@ enum VirtualAgents {
         var client: LoadClient
     }
 
-    /// Every dependent checks in and long-polls; once all are in, the head checks in, which releases them; then
-    /// each agent sends its output lines and reports ok. With `replicas` (brokers sharing `broker`'s store), the
-    /// agents are spread over all of them in turn.
+    /// Every dependent checks in, and its check-in is held as its long-poll; once the broker has them all, the head
+    /// checks in, which releases them; then each agent reports ok with its output lines. A quiet agent's whole
+    /// path is two requests. With `replicas` (brokers sharing `broker`'s store), the agents are spread over all of
+    /// them in turn.
     static func run(count: Int, allIdentities: Bool, lines: Int, broker: BrokerProcess, replicas: [BrokerProcess] = []) async throws -> Result {
         let endpoints = try ([broker] + replicas).map { try LoadEndpoint(url: $0.url) }
         return try await LoadOperator.using(broker) { operatorClient in
@@ -36,10 +37,10 @@ enum VirtualAgents {
                 ($0.node.hasPrefix("rabbitmq-head") ? 0 : 1, $0.node) < ($1.node.hasPrefix("rabbitmq-head") ? 0 : 1, $1.node)
             }
             let dependents = credentials.count - 1
-            let checkedIn = Shared(0)
+            let checkInsSent = Shared(0)
             let headSent = Shared<ContinuousClock.Instant?>(nil)
-            let (allIn, allInSignal) = AsyncStream.makeStream(of: Void.self)
-            if dependents == 0 { allInSignal.finish() }
+            let (allSent, allSentSignal) = AsyncStream.makeStream(of: Void.self)
+            if dependents == 0 { allSentSignal.finish() }
 
             @Sendable func agent(_ credential: NodeCredential, _ index: Int, on shard: LoadShard) throws -> LoadAgent {
                 try LoadAgent(
@@ -57,26 +58,28 @@ enum VirtualAgents {
 
             let outcomes = try await ShardedTasks.run(count: credentials.count) { shard, index in
                 if index == 0 {
-                    for await _ in allIn {}
+                    // Every dependent's check-in is on its way; the head goes once the broker has them all (each is then
+                    // held until the head's check-in releases it). The operator's polls count as requests.
+                    for await _ in allSent {}
+                    let polls = try await LoadOperator.using(broker) { try await $0.waitUntilRegistered(dependents, in: id) }
                     var agent = try agent(credentials[0], 0, on: shard)
                     headSent.update { $0 = clock.now }
-                    try await agent.checkIn()
-                    let finished = try await agent.finish()
-                    return Outcome(latency: nil, requests: 1 + finished, answerBytes: 0, client: agent.client)
+                    let (checkIn, _) = try await agent.checkInUntilReleased()
+                    try await agent.finish()
+                    return Outcome(latency: nil, requests: polls + checkIn + 1, answerBytes: 0, client: agent.client)
                 }
                 var agent = try agent(credentials[index], index, on: shard)
-                try await agent.checkIn()
-                if checkedIn.update({
+                if checkInsSent.update({
                     $0 += 1
                     return $0
                 }) == dependents {
-                    allInSignal.finish()
+                    allSentSignal.finish()
                 }
-                let (polls, answerBytes) = try await agent.waitForRelease()
+                let (requests, answerBytes) = try await agent.checkInUntilReleased()
                 let released = clock.now
                 let latency = headSent.value.map { (released - $0).seconds * 1_000 }
-                let finished = try await agent.finish()
-                return Outcome(latency: latency, requests: 1 + polls + finished, answerBytes: answerBytes, client: agent.client)
+                try await agent.finish()
+                return Outcome(latency: latency, requests: requests + 1, answerBytes: answerBytes, client: agent.client)
             }
             let elapsed = (clock.now - start).seconds
             // Closing thousands of connections is not part of the load, nor of whatever is measured next.
@@ -103,8 +106,8 @@ enum VirtualAgents {
     }
 
     /// One-to-one release latency, the push path without fan-out: for each of `rounds` provider/requirer pairs,
-    /// the requirer checks in and long-polls, then the provider checks in; the time from sending the provider's
-    /// check-in to the requirer's answer arriving is one sample.
+    /// the requirer checks in (held as its long-poll), then, once the broker has it, the provider checks in; the
+    /// time from sending the provider's check-in to the requirer's answer arriving is one sample.
     static func releaseProbe(rounds: Int, broker: BrokerProcess) async throws -> Samples {
         let endpoint = try LoadEndpoint(url: broker.url)
         return try await LoadOperator.using(broker) { operatorClient in
@@ -128,19 +131,17 @@ enum VirtualAgents {
                 )
             }
             for round in 0..<rounds {
-                var requirer = try agent("probe-requirer-\(round)-0", 2 * round + 1)
+                let requirer = try agent("probe-requirer-\(round)-0", 2 * round + 1)
                 var provider = try agent("probe-provider-\(round)-0", 2 * round + 2)
-                try await requirer.checkIn()
-                let waiting = requirer
                 let answered = Task { () throws -> (ContinuousClock.Instant, LoadClient) in
-                    var requirer = waiting
-                    _ = try await requirer.waitForRelease()
+                    var requirer = requirer
+                    _ = try await requirer.checkInUntilReleased()
                     return (clock.now, requirer.client)
                 }
-                // Give the long-poll time to reach the broker, so the sample is a release of a waiting node.
-                try await Task.sleep(for: .milliseconds(20))
+                // The requirer's check-in must reach the broker first, so the sample is a release of a waiting node.
+                _ = try await operatorClient.waitUntilRegistered(2 * round + 1, in: created.id, interval: .milliseconds(1))
                 let sent = clock.now
-                try await provider.checkIn()
+                _ = try await provider.checkInUntilReleased()
                 let (arrived, client) = try await answered.value
                 samples.add((arrived - sent).seconds * 1_000)
                 clients += [client, provider.client]
