@@ -89,7 +89,7 @@ public actor BrokerState: LaunchReporter {
                     do {
                         try await store.commit(batch)
                         break
-                    } catch where attempt < 3 {
+                    } catch  where attempt < 3 {
                         attempt += 1
                     }
                 }
