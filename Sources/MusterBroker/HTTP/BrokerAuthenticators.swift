@@ -36,11 +36,11 @@ struct OperatorAuthenticator: AuthenticatorMiddleware {
         guard let token = bearerToken(request) else {
             throw BrokerError.unauthorized("missing bearer token: send 'Authorization: Bearer <operator token>'")
         }
-        switch await owner(of: token, in: tokens, catchUp: catchUp) {
+        // An operator reads what every replica committed so far (a status right after an agent reported to another
+        // replica shows that report): catching up first also finds an operator token set on another replica.
+        await catchUp?()
+        switch tokens.owner(of: token) {
         case .operator:
-            // An operator reads what every replica committed so far (a status right after an agent reported to
-            // another replica shows that report).
-            await catchUp?()
             return .operator
         case .node: throw BrokerError.forbidden("a node token cannot use operator endpoints")
         case nil: throw BrokerError.unauthorized("invalid operator token")
