@@ -221,6 +221,7 @@ let package = Package(
             dependencies: [
                 "MusterClient",
                 "MusterCore",
+                "MusterSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import MusterAgent
+import MusterSystem
 import Testing
 
 /// ssh-keygen, where this machine has it.
@@ -16,7 +17,7 @@ struct HostKeyTests {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        let output = try pipe.fileHandleForReading.readUntilClosed()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 import Testing
 
 /// Runs the built `muster` binary like a person would, capturing its output and exit status.
@@ -89,7 +90,7 @@ struct CommandRunner {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stdoutData = try out.fileHandleForReading.readUntilClosed()
         process.waitUntilExit()
         try errorHandle.close()
         let stderrData = try Data(contentsOf: errorFile)

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 import Testing
 
 /// What scripts rely on: each kind of failure has its own exit status and one line on standard error that says
@@ -157,7 +158,7 @@ struct ExitStatusTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: try errors.fileHandleForReading.readUntilClosed(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
         #expect(text.contains("no userdata file at /nonexistent/userdata.json"), "\(text)")

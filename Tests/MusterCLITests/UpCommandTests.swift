@@ -140,14 +140,17 @@ struct UpCommandTests {
         #expect(processes(mentioning: work).isEmpty)
     }
 
-    @Test func `kill ends a node's agent and the service its scripts started`() async throws {
+    @Test(arguments: ["auto", "namespaces"])
+    func `kill ends a node's agent and the service its scripts started`(isolation: String) async throws {
         let work = workFolder("kill")
-        let up = try BackgroundCommand(["up", "Examples/cpe/cluster.xml", "--headless", "--keep", "--work", work])
+        let up = try BackgroundCommand(["up", "Examples/cpe/cluster.xml", "--headless", "--keep", "--work", work, "--isolation", isolation])
         await up.waitFor("--keep:")
         let context = try Self.contextFolder(work)
-        let servicePID = try #require(
+        // The script wrote the service's id as its own PID namespace numbers it (a node in namespaces sees its own).
+        let written = try #require(
             pid_t(Self.read("\(context)/nodes/rabbitmq-head-0/var/lib/rabbitmq/service.pid").trimmingCharacters(in: .whitespacesAndNewlines))
         )
+        let servicePID = try #require(hostPID(of: written, workingUnder: "\(context)/nodes/rabbitmq-head-0"), "the service runs")
         #expect(kill(servicePID, 0) == 0, "the head's service runs")
         #expect(!processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty)
         let killed = try await CommandRunner.muster(["kill", "rabbitmq-head-0", "--state", work])
@@ -292,6 +295,21 @@ func isAlive(_ pid: pid_t) -> Bool {
     guard kill(pid, 0) == 0 else { return false }
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
     return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+}
+
+/// The id, in this process's PID namespace, of the process that its own (innermost) namespace numbers `pid` and
+/// whose working folder lies under `folder`.
+func hostPID(of pid: pid_t, workingUnder folder: String) -> pid_t? {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+    for entry in entries {
+        guard let candidate = pid_t(entry), let status = try? String(contentsOfFile: "/proc/\(entry)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }),
+            line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap({ pid_t($0) }) == pid,
+            let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"), cwd.hasPrefix(folder)
+        else { continue }
+        return candidate
+    }
+    return nil
 }
 
 /// A TCP port that was free a moment ago.

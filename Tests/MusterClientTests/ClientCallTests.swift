@@ -283,16 +283,17 @@ struct ClientCallTests {
 
     @Test("an operator action is retried when the connection was refused, then fails with an actionable message")
     func refusedActionRetried() async throws {
-        let port = try await TestBroker.closedPort()
-        try await withConnection(port: port) { connection, sleeper in
-            let error = try await #require(throws: BrokerClientError.self) {
-                try await connection.operatorClient(token: "op").kill("web-0", in: "c1")
+        try await TestBroker.withClosedPort { port in
+            try await withConnection(port: port) { connection, sleeper in
+                let error = try await #require(throws: BrokerClientError.self) {
+                    try await connection.operatorClient(token: "op").kill("web-0", in: "c1")
+                }
+                #expect(error.code == .cannotConnect)
+                #expect(error.isTransient)
+                #expect(error.message.contains("cannot reach the broker at http://127.0.0.1:\(port): connection refused"))
+                #expect(error.message.contains("muster broker"))
+                #expect(sleeper.delays == [.milliseconds(100), .milliseconds(200)])
             }
-            #expect(error.code == .cannotConnect)
-            #expect(error.isTransient)
-            #expect(error.message.contains("cannot reach the broker at http://127.0.0.1:\(port): connection refused"))
-            #expect(error.message.contains("muster broker"))
-            #expect(sleeper.delays == [.milliseconds(100), .milliseconds(200)])
         }
     }
 
@@ -477,11 +478,12 @@ struct ClientCallTests {
 
     @Test("calls after shutdown fail with shutDown")
     func afterShutdown() async throws {
-        let port = try await TestBroker.closedPort()
-        try await withConnection(port: port) { connection, _ in
-            try await connection.shutdown()
-            let error = try await #require(throws: BrokerClientError.self) { try await connection.health() }
-            #expect(error.code == .shutDown)
+        try await TestBroker.withClosedPort { port in
+            try await withConnection(port: port) { connection, _ in
+                try await connection.shutdown()
+                let error = try await #require(throws: BrokerClientError.self) { try await connection.health() }
+                #expect(error.code == .shutDown)
+            }
         }
     }
 }

@@ -217,16 +217,17 @@ struct EventStreamTests {
 
     @Test("when the broker cannot be reached the stream keeps trying, then gives up after the policy's attempts")
     func unreachableGivesUp() async throws {
-        let port = try await TestBroker.closedPort()
-        let reconnect = RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0)
-        try await withConnection(port: port, reconnect: reconnect) { connection, sleeper in
-            var seen: [String] = []
-            let error = try await #require(throws: BrokerClientError.self) {
-                for try await element in connection.operatorClient(token: "op").events() { seen.append(describe(element)) }
+        try await TestBroker.withClosedPort { port in
+            let reconnect = RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(100), maximumDelay: .seconds(1), jitter: 0)
+            try await withConnection(port: port, reconnect: reconnect) { connection, sleeper in
+                var seen: [String] = []
+                let error = try await #require(throws: BrokerClientError.self) {
+                    for try await element in connection.operatorClient(token: "op").events() { seen.append(describe(element)) }
+                }
+                #expect(error.code == .cannotConnect)
+                #expect(seen == ["reconnecting 1", "reconnecting 2"])
+                #expect(sleeper.delays == [.milliseconds(100), .milliseconds(200)])
             }
-            #expect(error.code == .cannotConnect)
-            #expect(seen == ["reconnecting 1", "reconnecting 2"])
-            #expect(sleeper.delays == [.milliseconds(100), .milliseconds(200)])
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MusterClient
 import MusterCore
+import MusterSystem
 import Testing
 
 /// A TLS server with a throwaway self-signed certificate for 127.0.0.1: `openssl s_server -www`, which answers
@@ -37,8 +38,7 @@ private struct OpenSSLServer {
             text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first { $0.hasPrefix("ACCEPT") }
         }
         while acceptLine() == nil {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
+            guard let data = try? output.fileHandleForReading.readChunk(), !data.isEmpty else { break }
             text += String(decoding: data, as: UTF8.self)
         }
         guard let line = acceptLine(), let colon = line.lastIndex(of: ":"),

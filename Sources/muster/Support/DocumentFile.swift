@@ -1,5 +1,6 @@
 import Foundation
 import MusterCore
+import MusterSystem
 
 /// A cluster document file read from disk and checked.
 struct DocumentFile {
@@ -22,7 +23,10 @@ struct DocumentFile {
         let data: Data
         do {
             if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                data = try FileHandle.standardInput.readUntilClosed()
+                if data.count > ClusterDocumentParser.maximumSize {
+                    throw ReadError(path: path, reason: "larger than \(ClusterDocumentParser.maximumSize) bytes")
+                }
             } else {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -38,6 +42,8 @@ struct DocumentFile {
             }
         } catch let error as ReadError {
             throw error
+        } catch let error as DescriptorReadError {
+            throw ReadError(path: path, reason: error.description)
         } catch {
             throw ReadError(path: path, reason: (error as NSError).localizedDescription)
         }

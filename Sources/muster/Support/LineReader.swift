@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 
 /// Lines read from a file handle (a child's output pipe) as they arrive, until it closes.
 enum LineReader {
@@ -7,7 +8,7 @@ enum LineReader {
         let thread = Thread {
             var pending = Data()
             while true {
-                let chunk = handle.availableData
+                guard let chunk = try? handle.readChunk() else { break }
                 if chunk.isEmpty { break }
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {

@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 import Testing
 
 /// `muster broker` as a child process (the built binary), for attacks whose effect is measured on the broker's
@@ -55,8 +56,7 @@ final class BrokerChild: Sendable {
                 var text = ""
                 let handle = pipe.fileHandleForReading
                 while true {
-                    let data = handle.availableData
-                    if data.isEmpty { break }
+                    guard let data = try? handle.readChunk(), !data.isEmpty else { break }
                     text += String(decoding: data, as: UTF8.self)
                     if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(where: { $0 == " " || $0 == "\n" })
                     {

@@ -37,9 +37,24 @@ enum TestBroker {
         }
     }
 
-    /// A port on 127.0.0.1 that nothing listens on (it was free a moment ago, and the server that had it stopped).
-    static func closedPort() async throws -> Int {
-        try await run(Router()) { port in port }
+    /// Runs `body` with a port on 127.0.0.1 that refuses connections for as long as `body` runs: a socket is bound
+    /// to it and never listens, so no test running alongside can take the port meanwhile.
+    static func withClosedPort<Result: Sendable>(_ body: @Sendable (_ port: Int) async throws -> Result) async throws -> Result {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("could not bind a socket on 127.0.0.1: errno \(errno)") }
+        return try await body(Int(UInt16(bigEndian: address.sin_port)))
     }
 }
 
