@@ -137,6 +137,12 @@ public struct OperatorClient: Sendable {
         try await act(BrokerRoutes.kill(context, node), as: ActionResult.self)
     }
 
+    /// `DELETE /v1/contexts/{id}/nodes/{node}`: removes a slot that has nothing running (pending, failed, killed
+    /// or timed out) from its workspace; its name is not used again. Returns the node as it was.
+    public func removeNode(_ node: String, in context: ContextID) async throws -> ActionResult {
+        try await connection.send(BrokerCall(.DELETE, BrokerRoutes.node(context, node), token: token, safety: .unsafe), decoding: ActionResult.self)
+    }
+
     // MARK: Launching from outside the broker
 
     /// `POST /v1/contexts/{id}/nodes/{node}/claim`: takes on launching a node that is `launching`, for a

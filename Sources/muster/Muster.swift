@@ -26,7 +26,7 @@ struct Muster: AsyncParsableCommand {
         version: MusterVersion.current,
         subcommands: [
             Validate.self, Plan.self, UpCommand.self, ConsoleCommand.self, BrokerCommand.self, StatusCommand.self, EventsCommand.self,
-            LogsCommand.self, KillCommand.self, RetryCommand.self, TerminateCommand.self, DeleteCommand.self, AnalyzeCommand.self,
+            LogsCommand.self, KillCommand.self, RetryCommand.self, RemoveCommand.self, TerminateCommand.self, DeleteCommand.self, AnalyzeCommand.self,
             EC2ScriptCommand.self,
             BenchCommand.self,
         ]

@@ -20,7 +20,9 @@ struct ConsoleRoundTwoTests {
         ) + "/cluster.xml"
     }
 
-    /// Starts `muster up FILE` in a terminal and waits until all `nodes` are ok; returns the context id.
+    /// Starts `muster up FILE` in a terminal and waits until all `nodes` are ok (or the screen shows `until`);
+    /// returns the context id.
+    @discardableResult
     static func up(
         _ file: String,
         nodes: Int,
@@ -28,7 +30,8 @@ struct ConsoleRoundTwoTests {
         in terminal: TmuxTerminal,
         width: Int = 140,
         height: Int = 40,
-        extra: String = ""
+        extra: String = "",
+        until: String? = nil
     )
         async throws -> String
     {
@@ -37,7 +40,7 @@ struct ConsoleRoundTwoTests {
             height: height,
             command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(muster) up \(file) --state \(state) \(extra); sleep 600"
         )
-        let screen = try await terminal.waitFor("\(nodes)/\(nodes) ok")
+        let screen = try await terminal.waitFor(until ?? "\(nodes)/\(nodes) ok")
         return try #require(contextID(in: screen))
     }
 
@@ -285,18 +288,12 @@ struct ConsoleRoundTwoTests {
         let file = try Self.cluster("app", quantity: 4, script: "echo failing on purpose; exit 3")
         let terminal = TmuxTerminal()
         defer { terminal.stop() }
-        try await terminal.start(
-            width: 140,
-            height: 40,
-            command: "cd \(CommandRunner.repository.path) && TERM=xterm-256color \(Self.muster) up \(file) --state \(state); sleep 600"
-        )
-        var screen = try await terminal.waitFor("4 failed")
-        let context = try #require(Self.contextID(in: screen))
+        let context = try await Self.up(file, nodes: 4, state: state, in: terminal, until: "4 failed")
         // Rows: context, workspace, app-0 … app-3. Mark app-0, app-1 and app-3 (Space moves down).
         try await terminal.keys("g", "j", "j", "Space", "Space", "j", "Space")
         try await terminal.waitFor("3 marked")
         try await terminal.keys("r")
-        screen = try await terminal.waitFor("Retry 3 marked nodes?")
+        let screen = try await terminal.waitFor("Retry 3 marked nodes?")
         #expect(screen.contains("app-0, app-1, app-3"))
         try await terminal.keys("y")
         try await terminal.waitFor("retrying 3 marked nodes")
@@ -304,6 +301,27 @@ struct ConsoleRoundTwoTests {
         for (node, generation) in [("app-0", 1), ("app-1", 1), ("app-2", 0), ("app-3", 1)] {
             #expect(Self.generation(of: node, in: status.stdout) == generation, "\(node)")
         }
+    }
+
+    @Test func `:scale WORKSPACE -N removes failed slots first, kills and removes a running one, and the tree shrinks`() async throws {
+        let state = workFolder("scale-down")
+        let file = try Self.cluster("app", quantity: 4, script: "case $MUSTER_NODE in app-2|app-3) echo failing; exit 3;; esac; echo fine")
+        let terminal = TmuxTerminal()
+        defer { terminal.stop() }
+        let context = try await Self.up(file, nodes: 4, state: state, in: terminal, until: "2 failed")
+        try await terminal.keys(":scale app -3", "Enter")
+        var screen = try await terminal.waitFor("Scale app down: remove 3 nodes?")
+        #expect(screen.contains("app-3, app-2, app-1"), "\(screen)")
+        try await terminal.keys("y")
+        screen = try await terminal.waitFor("removed 3 nodes of app")
+        screen = try await terminal.waitFor("1/1 ok")
+        for node in ["app-1", "app-2", "app-3"] { #expect(!screen.contains(node), "the tree no longer shows \(node):\n\(screen)") }
+        #expect(screen.contains("app-0"))
+        let status = try await CommandRunner.muster(["status", context, "--json", "--state", state])
+        for node in ["app-1", "app-2", "app-3"] { #expect(Self.generation(of: node, in: status.stdout) == nil, "\(node) is gone") }
+        #expect(Self.generation(of: "app-0", in: status.stdout) == 0)
+        let events = try await CommandRunner.muster(["events", "--context", context, "--json", "--state", state])
+        #expect(events.stdout.components(separatedBy: "\"node-removed\"").count - 1 == 3, "\(events.stdout)")
     }
 
     /// A node's generation in `muster status --json` output.

@@ -182,11 +182,32 @@ struct ExitStatusTests {
         await broker.stop()
     }
 
+    @Test func `muster remove takes a pending slot away, and refuses a workspace's last node with 75`() async throws {
+        let (broker, state) = try await Self.broker()
+        let example = try UpCommandTests.makeExample(
+            "<cluster><workspace><name>a</name><image>i</image><quantity>2</quantity><nic>public</nic><ctx><provides><identity/></provides></ctx></workspace></cluster>",
+            scripts: ["i/ctx-scripts/2-thishost/publicnic": "echo hi"]
+        )
+        let created = try await CommandRunner.muster(["ec2script", example + "/cluster.xml", "--output", workFolder("ec2"), "--state", state])
+        #expect(created.status == 0, "\(created.stderr)")
+
+        let removed = try await CommandRunner.muster(["remove", "a-1", "--state", state])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stdout.hasSuffix("/a-1: removed\n"), "\(removed.stdout)")
+        let last = try await CommandRunner.muster(["remove", "a-0", "--state", state])
+        #expect(last.status == 75)
+        Self.expectOneLine(last, mentioning: "workspace 'a' would have no node left")
+        let again = try await CommandRunner.muster(["remove", "a-1", "--state", state])
+        #expect(again.status == 66)
+        Self.expectOneLine(again, mentioning: "has no node 'a-1'")
+        await broker.stop()
+    }
+
     @Test func `the manual pages cover every command`() throws {
         let folder = CommandRunner.repository.appendingPathComponent("Documentation/man")
         let main = try String(contentsOf: folder.appendingPathComponent("muster.1"), encoding: .utf8)
         for command in [
-            "up", "console", "validate", "plan", "broker", "status", "events", "logs", "kill", "retry", "terminate", "delete", "ec2script",
+            "up", "console", "validate", "plan", "broker", "status", "events", "logs", "kill", "retry", "remove", "terminate", "delete", "ec2script",
             "bench",
         ] {
             #expect(main.contains(command), "muster.1 does not mention \(command)")

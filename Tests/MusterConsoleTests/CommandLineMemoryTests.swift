@@ -57,6 +57,7 @@ struct CommandLineMemoryTests {
         func addNodes(context: ContextID, workspace: String, count: Int) async throws {}
         func retry(context: ContextID, node: String) async throws {}
         func kill(context: ContextID, node: String) async throws {}
+        func removeNode(context: ContextID, node: String) async throws {}
     }
 
     /// Runs a console with a history file; `drive` types into it and returns once the console may quit.

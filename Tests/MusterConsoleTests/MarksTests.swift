@@ -112,41 +112,74 @@ struct MarksTests {
 
     // MARK: :scale WORKSPACE -N
 
-    @Test func `:scale WORKSPACE -N says that it kills, pending and failed nodes first, and that the slots stay`() throws {
+    @Test func `:scale WORKSPACE -N removes the last slots, idle ones first, killing a running one first, after a confirmation`() throws {
         var (session, _) = try Scenes.progress(size: Self.size)
         Self.press(&session, .character(":"))
         Self.type(&session, "scale provisioner -2")
         #expect(Self.press(&session, .enter).isEmpty, "nothing happens before the confirmation")
         let dialog = try #require(Self.dialog(session))
-        #expect(dialog.question == "Scale provisioner down: kill 2 nodes?")
+        #expect(dialog.question == "Scale provisioner down: remove 2 nodes?")
         #expect(
             dialog.detail
-                == "The broker cannot remove slots: this kills provisioner-2, provisioner-1 and their slots stay, killed. 1 of them is still running."
+                == "Removes provisioner-2, provisioner-1: their output goes with them, and what requirers wait for shrinks. 1 of them is still running and is killed first."
         )
         #expect(
-            Self.press(&session, .character("y")) == [.killNodes(["provisioner-2", "provisioner-1"], what: "2 nodes of provisioner (scaled down)")]
+            Self.press(&session, .character("y")) == [
+                .removeNodes(["provisioner-2", "provisioner-1"], kill: ["provisioner-1"], what: "2 nodes of provisioner")
+            ]
         )
     }
 
-    @Test func `scaling down takes failed nodes before running ones, whatever their slot, and never a killed one`() throws {
+    @Test func `scaling down takes failed and killed slots before running ones, whatever their slot`() throws {
         var (session, _) = try FindAndSortTests.twelve()
         // app-2 failed, app-9 killed, the others booted, configuring or ok.
         Self.press(&session, .character(":"))
         Self.type(&session, "scale app -3")
         Self.press(&session, .enter)
         let dialog = try #require(Self.dialog(session))
-        #expect(dialog.detail.hasPrefix("The broker cannot remove slots: this kills app-2, app-11, app-10 and"), "\(dialog.detail)")
-        #expect(dialog.detail.hasSuffix("2 of them are still running."))
+        #expect(dialog.detail.hasPrefix("Removes app-9, app-2, app-11:"), "\(dialog.detail)")
+        #expect(dialog.detail.hasSuffix("1 of them is still running and is killed first."))
+        #expect(Self.press(&session, .character("y")) == [.removeNodes(["app-9", "app-2", "app-11"], kill: ["app-11"], what: "3 nodes of app")])
     }
 
-    @Test func `asking to scale down by more than there are nodes kills what there is and says so`() throws {
+    @Test func `a workspace keeps one node: scaling down by more removes what can go and says so`() throws {
         var (session, _) = try Scenes.progress(size: Self.size)
         Self.press(&session, .character(":"))
-        Self.type(&session, "scale scheduler -4")
+        Self.type(&session, "scale provisioner -7")
         Self.press(&session, .enter)
         let dialog = try #require(Self.dialog(session))
-        #expect(dialog.question == "Scale scheduler down: kill 1 node?")
-        #expect(dialog.detail.hasSuffix("Only 1 of 4 can go."))
+        #expect(dialog.question == "Scale provisioner down: remove 2 nodes?")
+        #expect(dialog.detail.hasSuffix("Only 2 of 7 can go (a workspace keeps one node)."))
+        Self.press(&session, .escape)
+        Self.press(&session, .character(":"))
+        Self.type(&session, "scale scheduler -1")
+        Self.press(&session, .enter)
+        #expect(Self.dialog(session) == nil)
+        #expect(session.state.status?.text == "scheduler has one node left; a workspace keeps at least one (x kills it)")
+    }
+
+    @Test func `when a slot is removed, marks, the selection and the open detail follow their nodes`() throws {
+        var (session, _) = try Scenes.progress(size: Self.size)
+        Self.select("provisioner-2", in: &session)
+        Self.press(&session, .character(" "))
+        Self.select("aggregator-0", in: &session)
+        Self.press(&session, .character(" "))
+        Self.select("scheduler-0", in: &session)
+        Self.press(&session, .enter)
+        let contextID = try #require(session.model.contextID)
+        let removed = ContextEvent(
+            sequence: session.model.sequence + 1,
+            time: Date(timeIntervalSince1970: 100),
+            context: contextID,
+            change: .nodeRemoved(node: "provisioner-1", workspace: "provisioner")
+        )
+        session.apply(.events([removed]))
+        #expect(session.model.index(ofNode: "provisioner-1") == nil)
+        #expect(session.model.workspaces[try #require(session.model.index(ofWorkspace: "provisioner"))].nodes.count == 2)
+        #expect(Self.marked(session).sorted() == ["aggregator-0", "provisioner-2"])
+        let detail = try #require(session.state.detail)
+        #expect(session.model.nodes[detail.node].name == "scheduler-0")
+        #expect(session.model.counts.total == 5)
     }
 
     @Test func `a read-only console refuses to scale down`() throws {

@@ -84,6 +84,7 @@ struct EnginePropertyTests {
         var driver = try EngineDriver(document)
         var failures = 0
         var added = 0
+        var removed = 0
         var steps = 0
         while !driver.state.status.allOk {
             steps += 1
@@ -120,6 +121,15 @@ struct EnginePropertyTests {
                 added += 1
                 try driver.apply(.addNodes(context: driver.context, workspace: workspace.name, count: 1))
             }
+            // And now and then, remove a slot with nothing running (what waits on it shrinks).
+            if removed < 3 && random.next() % 20 == 0,
+                let idle = nodes.filter({ $0.state.isRemovable && $0.name != Self.node(of: command) }).randomElement(using: &random),
+                nodes.filter({ $0.workspace == idle.workspace }).count > 1
+            {
+                removed += 1
+                try driver.apply(.removeNodes(context: driver.context, nodes: [idle.name]))
+                Self.checkInvariants(driver.state, document: document)
+            }
             try driver.apply(command)
             Self.checkInvariants(driver.state, document: document)
         }
@@ -130,6 +140,15 @@ struct EnginePropertyTests {
         for node in driver.state.nodeNames {
             let releases = driver.released.filter { $0 == node }.count
             #expect(releases == (try driver.node(node).generation) + 1)
+        }
+    }
+
+    /// The node a generated command is about.
+    static func node(of command: EngineCommand) -> String? {
+        switch command {
+        case .launch(_, let node), .booted(_, let node), .checkIn(_, let node, _), .report(_, let node, _), .kill(_, let node), .retry(_, let node):
+            node
+        default: nil
         }
     }
 

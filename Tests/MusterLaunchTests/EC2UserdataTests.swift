@@ -59,7 +59,7 @@ struct EC2UserdataTests {
     /// Waits until the stand-in agent has run to its end (its shell creates `userdata-mode` before `stat` writes
     /// into it, so its content is awaited).
     static func agentRan(in root: String) async throws {
-        try await eventually("the agent started", timeout: .seconds(10)) {
+        try await eventually("the agent started", timeout: .seconds(60)) {
             FileManager.default.contents(atPath: root + "/userdata-mode")?.last == UInt8(ascii: "\n")
         }
     }
@@ -148,7 +148,7 @@ struct EC2UserdataTests {
         try Data(own.utf8).write(to: URL(fileURLWithPath: imageBin + "/muster-agent"))
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: imageBin + "/muster-agent")
         #expect(try await Self.boot(try Self.downloadingScript(broker: broker.url), root: root, imageBin: imageBin) == 0)
-        try await eventually("the image's agent started", timeout: .seconds(10)) { FileManager.default.fileExists(atPath: root + "/which-agent") }
+        try await eventually("the image's agent started", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: root + "/which-agent") }
         try await Self.agentRan(in: root)
         #expect(try String(contentsOfFile: root + "/agent-args", encoding: .utf8).contains("--userdata \(root)/etc/muster/userdata.json"))
         #expect(requests.count.withLock { $0 } == 0, "nothing was downloaded from the broker")

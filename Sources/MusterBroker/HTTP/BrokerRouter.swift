@@ -148,6 +148,10 @@ struct BrokerRouter {
         routes.get("/v1/contexts/:context/nodes/:node/output/stream") { request, context in
             try await outputStream(request, key: try nodeKey(context), context: context)
         }
+        routes.delete("/v1/contexts/:context/nodes/:node") { _, context in
+            let key = try nodeKey(context)
+            return try HTTPSupport.json(try await state.removeNodes(key.context, nodes: [key.node]))
+        }
         routes.post("/v1/contexts/:context/nodes/:node/retry") { _, context in
             try HTTPSupport.json(try await state.retry(try nodeKey(context)))
         }

@@ -171,6 +171,18 @@ extension BrokerState {
         return ActionResult(nodes: try nodes(id, names), credentials: credentials)
     }
 
+    /// Removes slots with nothing running (pending, failed, killed, timed out) from their workspaces; what their
+    /// requirers wait for shrinks with them. Returns the nodes as they were just before.
+    func removeNodes(_ id: ContextID, nodes names: [String]) async throws(BrokerError) -> ActionResult {
+        guard (1...1_000).contains(names.count) else {
+            throw BrokerError(.unprocessableContent, code: "invalid-input", "between 1 and 1000 nodes can be removed at once, not \(names.count)")
+        }
+        let before = try nodes(id, names)
+        _ = try await perform([.removeNodes(context: id, nodes: names)])
+        logger.info("nodes removed", metadata: ["context": "\(id)", "nodes": "\(names.joined(separator: ","))"])
+        return ActionResult(nodes: before)
+    }
+
     /// Retries a failed, killed or timed-out node in its slot (a new agent, a new token).
     func retry(_ key: NodeKey) async throws(BrokerError) -> ActionResult {
         let performed = try await perform([.retry(context: key.context, node: key.node)])

@@ -32,4 +32,14 @@ extension BrokerState {
         for key in outputSubscribers.keys where key.context == id { endOutputStreams(of: key) }
         for key in answerWaiters.keys where key.context == id { wakeAnswerWaiters(key) }
     }
+
+    /// Drops what the state keeps in memory for a removed slot: its token, output count and streams; a long-poll
+    /// still held for it is answered (with 404 now).
+    func forget(_ key: NodeKey) {
+        tokens.restore(key, to: nil)
+        unlaunchedTokens[key] = nil
+        outputs[key] = nil
+        endOutputStreams(of: key)
+        wakeAnswerWaiters(key)
+    }
 }

@@ -393,6 +393,9 @@ public actor BrokerState: LaunchReporter {
     /// for this broker's own changes: a replica that follows another's change leaves the launching to it).
     func publish(_ outcome: EngineOutcome, launches: [LaunchRequest], launcherActs: Bool) {
         publishEvents(outcome.events)
+        for event in outcome.events {
+            if case .nodeRemoved(let node, _) = event.change { forget(NodeKey(context: event.context, node: node)) }
+        }
         for action in outcome.actions {
             switch action {
             case .release(let context, let node):

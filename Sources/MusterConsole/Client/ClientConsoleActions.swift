@@ -27,6 +27,10 @@ public struct ClientConsoleActions: ConsoleActions {
     public func kill(context: ContextID, node: String) async throws {
         _ = try await client.kill(node, in: context)
     }
+
+    public func removeNode(context: ContextID, node: String) async throws {
+        _ = try await client.removeNode(node, in: context)
+    }
 }
 
 /// Reading a cluster document named on the console's command line, with one-line errors that name the path.

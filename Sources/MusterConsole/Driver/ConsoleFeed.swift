@@ -35,4 +35,6 @@ public protocol ConsoleActions: Sendable {
     func retry(context: ContextID, node: String) async throws
     /// Kills a node.
     func kill(context: ContextID, node: String) async throws
+    /// Removes a slot that has nothing running (pending, failed, killed, timed out) from its workspace.
+    func removeNode(context: ContextID, node: String) async throws
 }

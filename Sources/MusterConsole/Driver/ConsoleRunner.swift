@@ -295,6 +295,12 @@ public enum ConsoleRunner {
                     return await each(nodes, verb: "retry", doing: "retrying", what: what) { try await actions.retry(context: context, node: $0) }
                 case .killNodes(let nodes, let what):
                     return await each(nodes, verb: "kill", doing: "killing", what: what) { try await actions.kill(context: context, node: $0) }
+                case .removeNodes(let nodes, let running, let what):
+                    // A running node is killed first (the broker removes only slots with nothing running).
+                    return await each(nodes, verb: "remove", doing: "removed", what: what) { node in
+                        if running.contains(node) { try await actions.kill(context: context, node: node) }
+                        try await actions.removeNode(context: context, node: node)
+                    }
                 default:
                     return .failed("\(effect) is handled by the console itself")
                 }
@@ -331,6 +337,7 @@ public enum ConsoleRunner {
         case .retryNodes(_, let what): "retry of \(what)"
         case .kill(let node): "kill of \(node)"
         case .killNodes(_, let what): "kill of \(what)"
+        case .removeNodes(_, _, let what): "removal of \(what)"
         case .switchContext(let id): "switch to \(id)"
         case .saveOutput(let node, _): "saving \(node)'s output"
         case .setTheme(let name): "theme \(name)"

@@ -267,8 +267,13 @@ public struct ConsoleModel: Sendable {
             delta.structureChanged = true
         case .nodeAdded(let name, let workspace):
             guard nodeIndex[name] == nil, let workspaceIndex = workspaceIndex[workspace] else { break }
-            append(ConsoleNode(name: name, workspace: workspaceIndex, slot: workspaces[workspaceIndex].nodes.count, since: event.time))
+            // The slot is the name's number (slots removed earlier leave gaps).
+            let slot = Int(name.dropFirst(workspace.count + 1)) ?? workspaces[workspaceIndex].nodes.count
+            append(ConsoleNode(name: name, workspace: workspaceIndex, slot: slot, since: event.time))
             delta.structureChanged = true
+        case .nodeRemoved(let name, _):
+            guard let index = nodeIndex[name] else { break }
+            remove(index, delta: &delta)
         case .nodeState(let transition):
             guard let index = nodeIndex[transition.node] else { break }
             move(index, with: transition, at: event.time)
@@ -373,6 +378,33 @@ public struct ConsoleModel: Sendable {
         workspaces[node.workspace].counts[node.state] += 1
         counts[node.state] += 1
         noteWidths(of: node)
+    }
+
+    /// Removes node `index` (its slot was removed) and renumbers every index that points at nodes; the delta
+    /// carries the renumbering so that view state (marks, selection) follows.
+    private mutating func remove(_ index: Int, delta: inout ModelDelta) {
+        let node = nodes[index]
+        var renumbering: [Int?] = Array(nodes.indices)
+        renumbering[index] = nil
+        for later in (index + 1)..<nodes.count { renumbering[later] = later - 1 }
+        func renumbered(_ old: Int) -> Int? { renumbering[old] }
+        if node.state == .waiting { waits.remove(index, labels: node.waitingOn) }
+        workspaces[node.workspace].counts[node.state] -= 1
+        counts[node.state] -= 1
+        nodes.remove(at: index)
+        nodeIndex[node.name] = nil
+        for later in index..<nodes.count { nodeIndex[nodes[later].name] = later }
+        for workspace in workspaces.indices { workspaces[workspace].nodes = workspaces[workspace].nodes.compactMap(renumbered) }
+        waits = WaitsIndex()
+        for waiting in nodes.indices where nodes[waiting].state == .waiting { waits.add(waiting, labels: nodes[waiting].waitingOn) }
+        var kept: [Int: NodeOutput] = [:]
+        for (old, output) in outputs { if let new = renumbered(old) { kept[new] = output } }
+        outputs = kept
+        outputOrder = outputOrder.compactMap(renumbered)
+        delta.touchedNodes = delta.touchedNodes.compactMap(renumbered)
+        delta.outputNodes = delta.outputNodes.compactMap(renumbered)
+        delta.renumbered = delta.renumbered.map { earlier in earlier.map { $0.flatMap(renumbered) } } ?? renumbering
+        delta.structureChanged = true
     }
 
     /// Moves a node to a new state, keeping counts and the waits index in step.

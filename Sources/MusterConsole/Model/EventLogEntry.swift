@@ -47,6 +47,9 @@ public struct EventLogEntry: Sendable, Hashable {
             text = "context \(name) created: \(Plural.count(workspaces.count, "workspace")), \(Plural.count(nodes.count, "node"))"
         case .nodeAdded(let node, let workspace):
             text = "\(node) added to \(workspace)"
+        case .nodeRemoved(let node, let workspace):
+            text = "\(node) removed from \(workspace)"
+            severity = .warning
         case .nodeState(let transition):
             var line = "\(transition.node) \(transition.from.rawValue) → \(transition.to.rawValue)"
             if let waiting = transition.waitingOn, !waiting.isEmpty {

@@ -2,8 +2,8 @@
 public enum ConsoleCommand: Sendable, Hashable {
     /// `:launch FILE`
     case launch(path: String)
-    /// `:scale WORKSPACE +N` (add nodes) or `-N` (kill the last N nodes, pending and failed ones first: the broker
-    /// cannot remove a slot)
+    /// `:scale WORKSPACE +N` (add nodes) or `-N` (remove the last N slots, those with nothing running first; running
+    /// ones are killed first)
     case scale(workspace: String, count: Int)
     /// `:theme NAME`
     case theme(String)
@@ -23,7 +23,7 @@ public enum ConsoleCommand: Sendable, Hashable {
     /// The commands with their usage, for completion and the help overlay.
     public static let catalog: [(name: String, usage: String)] = [
         ("launch", ":launch FILE            create and launch a context from a cluster document"),
-        ("scale", ":scale WORKSPACE +N|-N  add N nodes, or kill N (pending and failed first; slots stay, killed)"),
+        ("scale", ":scale WORKSPACE +N|-N  add N nodes, or remove N (idle slots first, running ones killed)"),
         ("theme", ":theme NAME             switch theme"),
         ("context", ":context ID             show another context"),
         ("node", ":node NAME              open a node's detail (Tab completes the name)"),
@@ -47,10 +47,10 @@ public enum ConsoleCommand: Sendable, Hashable {
             guard arguments.count == 1 else { return .failure(CommandError("usage: :launch FILE")) }
             return .success(.launch(path: arguments[0]))
         case "scale":
-            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N (add) or -N (kill)")) }
+            guard arguments.count == 2 else { return .failure(CommandError("usage: :scale WORKSPACE +N (add) or -N (remove)")) }
             let number = arguments[1].hasPrefix("+") ? String(arguments[1].dropFirst()) : arguments[1]
             guard let count = Int(number), count != 0 else {
-                return .failure(CommandError("'\(arguments[1])' is not a number of nodes (usage: :scale WORKSPACE +N to add, -N to kill)"))
+                return .failure(CommandError("'\(arguments[1])' is not a number of nodes (usage: :scale WORKSPACE +N to add, -N to remove)"))
             }
             return .success(.scale(workspace: arguments[0], count: count))
         case "theme":

@@ -15,8 +15,11 @@ public enum ConsoleEffect: Sendable, Hashable {
     case retryNodes([String], what: String)
     /// Kill one node.
     case kill(node: String)
-    /// Kill these nodes (marked ones, or the last slots of a workspace being scaled down).
+    /// Kill these nodes (marked ones).
     case killNodes([String], what: String)
+    /// Scale a workspace down: kill the running nodes among `kill`, then remove the slots of `remove` (which holds
+    /// them too); `what` names the set in the result.
+    case removeNodes(_ remove: [String], kill: [String], what: String)
     /// Show another context.
     case switchContext(ContextID)
     /// Write a node's output, as shown, to a file.

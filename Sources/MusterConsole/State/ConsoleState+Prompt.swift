@@ -154,30 +154,29 @@ extension ConsoleState {
         }
     }
 
-    /// `:scale WORKSPACE -N`. The broker has no operation that removes a slot (a workspace's size is part of what
-    /// its requirers were told they wait for), so scaling down kills the workspace's last N nodes that are not killed
-    /// yet, pending, failed and timed-out ones first, after a confirmation that says so and names them; their slots
-    /// stay, killed, and `r` brings one back.
+    /// `:scale WORKSPACE -N`: removes the workspace's last N slots, those with nothing running (pending, failed,
+    /// killed, timed out) first, after a confirmation that names them; a running node among them is killed first.
+    /// A workspace keeps at least one node.
     private mutating func confirmScaleDown(_ workspace: Int, by count: Int, _ model: ConsoleModel) {
         let record = model.workspaces[workspace]
-        let candidates = record.nodes.reversed().filter { model.nodes[$0].state != .killed }
-        let idle = candidates.filter { [.pending, .failed, .timedOut].contains(model.nodes[$0].state) }
-        let busy = candidates.filter { ![.pending, .failed, .timedOut].contains(model.nodes[$0].state) }
-        let chosen = Array((idle + busy).prefix(count))
+        let newestFirst = Array(record.nodes.reversed())
+        let idle = newestFirst.filter { model.nodes[$0].state.isRemovable }
+        let running = newestFirst.filter { !model.nodes[$0].state.isRemovable }
+        let chosen = Array((idle + running).prefix(min(count, record.nodes.count - 1)))
         guard !chosen.isEmpty else {
-            status = StatusMessage("\(record.name) has no node left to kill (every slot is killed)", .error)
+            status = StatusMessage("\(record.name) has one node left; a workspace keeps at least one (x kills it)", .error)
             return
         }
         let names = chosen.map { model.nodes[$0].name }
-        let running = chosen.filter { !idle.contains($0) }.count
-        var detail = "The broker cannot remove slots: this kills " + Self.list(names) + " and their slots stay, killed."
-        if running > 0 { detail += " \(Plural.count(running, "of them is", plural: "of them are")) still running." }
-        if chosen.count < count { detail += " Only \(chosen.count) of \(count) can go." }
+        let kill = chosen.filter { !model.nodes[$0].state.isRemovable }.map { model.nodes[$0].name }
+        var detail = "Removes " + Self.list(names) + ": their output goes with them, and what requirers wait for shrinks."
+        if !kill.isEmpty { detail += " \(Plural.count(kill.count, "of them is", plural: "of them are")) still running and is killed first." }
+        if chosen.count < count { detail += " Only \(chosen.count) of \(count) can go (a workspace keeps one node)." }
         overlay = .confirm(
             ConfirmDialog(
-                question: "Scale \(record.name) down: kill \(Plural.count(chosen.count, "node"))?",
+                question: "Scale \(record.name) down: remove \(Plural.count(chosen.count, "node"))?",
                 detail: detail,
-                effect: .killNodes(names, what: "\(Plural.count(chosen.count, "node")) of \(record.name) (scaled down)")
+                effect: .removeNodes(names, kill: kill, what: "\(Plural.count(chosen.count, "node")) of \(record.name)")
             )
         )
     }

@@ -85,6 +85,7 @@ public struct ConsoleState: Sendable {
             timelineCursor = ListCursor()
             events = EventsViewState()
         } else {
+            if let renumbered = delta.renumbered { followRemoval(renumbered) }
             tree.follow(delta, model)
         }
         if let node = detail?.node, node >= model.nodes.count {

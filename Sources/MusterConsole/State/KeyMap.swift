@@ -153,7 +153,7 @@ public enum KeyMap {
         KeyBinding([.character("A")], .sortByAge, .tree, "sort by age (time in the state)"),
         KeyBinding([.character("I")], .sortByAddress, .tree, "sort by IP address"),
         KeyBinding([.character("l")], .launch, .tree, "launch a context from a file", hint: "launch", isAction: true),
-        KeyBinding([.character("a")], .addNodes, .tree, "add nodes to the workspace (:scale WS -N kills N)", isAction: true),
+        KeyBinding([.character("a")], .addNodes, .tree, "add nodes to the workspace (:scale WS -N removes N)", isAction: true),
 
         KeyBinding([.enter], .open, .contexts, "show the context", hint: "open"),
 

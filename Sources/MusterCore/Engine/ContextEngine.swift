@@ -83,6 +83,8 @@ public struct ContextEngine: Sendable, Codable {
             preconditionFailure("handled by apply(_:at:)")
         case .addNodes(_, let workspace, let count):
             try state.addNodes(workspace: workspace, count: count, at: time, recorder: &recorder)
+        case .removeNodes(_, let nodes):
+            try state.removeNodes(nodes, at: time, recorder: &recorder)
         case .launch(_, let node):
             try state.launch(node, at: time, recorder: &recorder)
         case .booted(_, let node):

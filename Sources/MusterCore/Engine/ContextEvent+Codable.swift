@@ -26,6 +26,8 @@ extension ContextEvent: Codable {
             )
         case "node-added":
             change = .nodeAdded(node: try node(), workspace: try container.decode(String.self, forKey: .workspace))
+        case "node-removed":
+            change = .nodeRemoved(node: try node(), workspace: try container.decode(String.self, forKey: .workspace))
         case "node-state":
             change = .nodeState(
                 NodeTransition(
@@ -94,7 +96,7 @@ extension ContextEvent: Codable {
             try container.encode(name, forKey: .name)
             try container.encode(workspaces, forKey: .workspaces)
             try container.encode(nodes, forKey: .nodes)
-        case .nodeAdded(let node, let workspace):
+        case .nodeAdded(let node, let workspace), .nodeRemoved(let node, let workspace):
             try container.encode(node, forKey: .node)
             try container.encode(workspace, forKey: .workspace)
         case .nodeState(let transition):

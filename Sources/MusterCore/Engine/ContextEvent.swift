@@ -27,6 +27,8 @@ public enum ContextChange: Sendable, Hashable {
     case contextCreated(name: String, workspaces: [String], nodes: [String])
     /// A node slot was added to a workspace.
     case nodeAdded(node: String, workspace: String)
+    /// A node slot was removed from a workspace (the operator scaled it down); the name is not used again.
+    case nodeRemoved(node: String, workspace: String)
     /// A node moved to a new state.
     case nodeState(NodeTransition)
     /// A node reported its identities.
@@ -57,6 +59,7 @@ public enum ContextChange: Sendable, Hashable {
         switch self {
         case .contextCreated: "context-created"
         case .nodeAdded: "node-added"
+        case .nodeRemoved: "node-removed"
         case .nodeState: "node-state"
         case .nodeRegistered: "node-registered"
         case .roleProgress: "role-progress"
@@ -75,7 +78,8 @@ public enum ContextChange: Sendable, Hashable {
     /// The node the change is about, if it is about one.
     public var node: String? {
         switch self {
-        case .nodeAdded(let node, _), .nodeRegistered(let node, _), .scriptStarted(let node, _), .scriptFinished(let node, _, _, _),
+        case .nodeAdded(let node, _), .nodeRemoved(let node, _), .nodeRegistered(let node, _), .scriptStarted(let node, _),
+            .scriptFinished(let node, _, _, _),
             .providerJoined(let node, _, _), .nodeMachine(let node, _):
             node
         case .nodeState(let transition): transition.node

@@ -37,6 +37,9 @@ public struct ContextState: Sendable, Codable {
     struct WorkspaceRecord: Sendable, Codable {
         var spec: WorkspaceSpec
         var nodes: [Int] = []
+        /// How many slots were ever made (names are never reused once a slot is removed); `nil` in states saved
+        /// before slots could be removed, where it equals the number of nodes.
+        var slotsMade: Int?
     }
 
     struct NodeRecord: Sendable, Codable {
@@ -128,7 +131,8 @@ public struct ContextState: Sendable, Codable {
     /// Adds one pending slot to a workspace and indexes it under the roles it provides and requires.
     private mutating func appendNode(to workspace: Int, at time: Date) {
         let index = nodes.count
-        let slot = workspaces[workspace].nodes.count
+        let slot = workspaces[workspace].slotsMade ?? workspaces[workspace].nodes.count
+        workspaces[workspace].slotsMade = slot + 1
         let spec = workspaces[workspace].spec
         let name = spec.nodeName(slot)
         nodes.append(NodeRecord(name: name, workspace: workspace, slot: slot, since: time))
@@ -427,7 +431,7 @@ public struct ContextState: Sendable, Codable {
     /// This is the only place that changes a node's state, so the per-role registered/ready counts, the
     /// per-state counts and the events can never disagree.
     @discardableResult
-    private mutating func transition(
+    mutating func transition(
         _ index: Int,
         to state: NodeState,
         identities: [Identity]? = nil,
@@ -482,12 +486,12 @@ public struct ContextState: Sendable, Codable {
         return completion
     }
 
-    private func providedRoles(of index: Int) -> [String] {
+    func providedRoles(of index: Int) -> [String] {
         var seen: Set<String> = []
         return workspaces[nodes[index].workspace].spec.provides.roles.map(\.name).filter { seen.insert($0).inserted }
     }
 
-    private mutating func release(_ index: Int, at time: Date, recorder: inout Recorder) {
+    mutating func release(_ index: Int, at time: Date, recorder: inout Recorder) {
         nodes[index].releasedAt = time
         nodes[index].answerVersion = 1
         if workspaces[nodes[index].workspace].spec.requires.allIdentities { allIdentityRequirerReleased = true }
@@ -540,7 +544,7 @@ public struct ContextState: Sendable, Codable {
     }
 
     /// Emits a `contextStatus` event when the overall status differs from the last one announced.
-    private mutating func announceStatus(_ recorder: inout Recorder) {
+    mutating func announceStatus(_ recorder: inout Recorder) {
         let current = status
         guard current != announcedStatus else { return }
         announcedStatus = current

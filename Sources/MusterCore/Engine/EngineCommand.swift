@@ -7,6 +7,9 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     case createContext(id: ContextID, name: String, document: ClusterDocument)
     /// Add `count` new `pending` slots to a workspace of a running context.
     case addNodes(context: ContextID, workspace: String, count: Int)
+    /// Remove slots that have nothing running (`pending`, `failed`, `killed`, `timed-out`): the workspace shrinks,
+    /// and what its requirers wait for with it. Their names are never used again in the context.
+    case removeNodes(context: ContextID, nodes: [String])
     /// The launcher is starting the node (`pending` → `launching`).
     case launch(context: ContextID, node: String)
     /// The launcher reports the node's process or VM is up (`launching` → `booted`).
@@ -42,7 +45,8 @@ public enum EngineCommand: Sendable, Hashable, Codable {
     public var context: ContextID {
         switch self {
         case .createContext(let id, _, _): id
-        case .addNodes(let context, _, _), .launch(let context, _), .booted(let context, _), .launchFailed(let context, _, _),
+        case .addNodes(let context, _, _), .removeNodes(let context, _), .launch(let context, _), .booted(let context, _),
+            .launchFailed(let context, _, _),
             .checkIn(let context, _, _), .scriptStarted(let context, _, _), .scriptFinished(let context, _, _, _),
             .report(let context, _, _), .kill(let context, _), .retry(let context, _), .timeOut(let context, _, _),
             .terminate(let context), .setLimits(let context, _), .leaseEnded(let context), .machine(let context, _, _),

@@ -38,6 +38,9 @@ public enum NodeState: String, Sendable, Hashable, Codable, CodingKeyRepresentab
     /// Whether a retry may start the node again from this state.
     public var isRetryable: Bool { self == .failed || self == .killed || self == .timedOut }
 
+    /// Whether its slot may be removed: nothing runs for it (never launched, or ended without success).
+    public var isRemovable: Bool { self == .pending || isRetryable }
+
     public static func < (lhs: NodeState, rhs: NodeState) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

@@ -80,6 +80,36 @@ struct RetryCommand: AsyncParsableCommand {
     }
 }
 
+struct RemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove a node's slot from its workspace (scale the workspace down by one).",
+        discussion: """
+            Only a slot with nothing running can go: a pending node, or a failed, killed or timed-out one \
+            (kill a running node first). What the workspace's requirers wait for shrinks with it, so a node \
+            waiting on a provider that never came up is released once that provider's slot is removed. A \
+            workspace keeps at least one node, and a removed slot's name is not used again (its output and \
+            token are gone with it). Refused with status 75 when the node is running.
+
+            Examples:
+              muster remove worker-7
+              muster remove cpe-3f9a/worker-7 --json
+            """
+    )
+
+    @OptionGroup var target: NodeArgument
+    @Flag(help: "Print the result as JSON (the node as it was).") var json = false
+    @OptionGroup var brokerOptions: BrokerOptions
+
+    func run() async throws {
+        try await WithBroker.run(brokerOptions) { client in
+            let node = try await target.resolve(client)
+            let result = try await client.removeNode(node.node, in: node.context)
+            if json { try JSONOutput.print(result) } else { Output.line("\(node.description): removed") }
+        }
+    }
+}
+
 struct TerminateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "terminate",

@@ -27,6 +27,8 @@ struct ProgressPrinter {
             return row(event.time, node, "joined late (\(what)); told \(requirers.count) node\(requirers.count == 1 ? "" : "s")")
         case .nodeAdded(let node, let workspace):
             return row(event.time, node, "added to \(workspace)")
+        case .nodeRemoved(let node, let workspace):
+            return row(event.time, node, "removed from \(workspace)")
         case .scriptFinished(let node, let script, let exitCode, let seconds) where exitCode != 0:
             return row(event.time, node, "\(TerminalText.inert(script.script)) exited \(exitCode) after \(HumanDuration.text(seconds))")
         default:

@@ -74,4 +74,8 @@ struct UpConsoleActions: ConsoleActions {
     func kill(context: ContextID, node: String) async throws {
         _ = try await client.kill(node, in: context)
     }
+
+    func removeNode(context: ContextID, node: String) async throws {
+        _ = try await client.removeNode(node, in: context)
+    }
 }
