@@ -20,6 +20,30 @@ struct BrokerAPITests {
         </cluster>
         """
 
+    @Test func `the contexts list says who launches each context's nodes`() async throws {
+        let broker = try await TestBroker.start()
+        let created = try await broker.create(Self.cpe, launch: true)
+        let list = try await broker.request(.GET, BrokerRoutes.contexts).decode(ContextList.self)
+        #expect(list.contexts.map(\.launcher) == ["external"], "a broker without a launcher leaves launching to others")
+        // Once a launcher outside says a node is an EC2 instance, the context says so.
+        let claimed = try await broker.request(.POST, BrokerRoutes.claim(created.context.id, "head-0"))
+        #expect(claimed.status == 200, "\(claimed.text)")
+        let report = LaunchReport(
+            generation: 0,
+            event: .machine,
+            machine: MachineDetails(instanceID: "i-0123456789abcdef0", state: "running", privateIP: "10.0.0.5")
+        )
+        let reported = try await broker.request(
+            .POST,
+            BrokerRoutes.launchReport(created.context.id, "head-0"),
+            body: try JSONEncoder().encode(report)
+        )
+        #expect(reported.status == 204, "\(reported.text)")
+        let after = try await broker.request(.GET, BrokerRoutes.contexts).decode(ContextList.self)
+        #expect(after.contexts.map(\.launcher) == ["ec2 (ext)"])
+        try await broker.stop()
+    }
+
     @Test func `health and metrics need no token`() async throws {
         let broker = try await TestBroker.start()
         let health = try await broker.request(.GET, BrokerRoutes.health, auth: .none)

@@ -47,6 +47,21 @@ struct ContextsViewTests {
         #expect(!Self.screen(narrow, at: Scenes.now(script)).contains { $0.contains("LAUNCHER") }, "no room below 110 columns")
     }
 
+    @Test func `each context says who launches its nodes, when the broker says it per context`() throws {
+        var (session, script) = try Self.scene()
+        var summaries = Scenes.contextSummaries(at: script.now)
+        let launchers = ["ec2 (ext)", "local", "external"]
+        for index in summaries.indices { summaries[index].launcher = launchers[index % launchers.count] }
+        session.apply(.contexts(summaries))
+        _ = Self.press(&session, .character("0"))
+        let rows = Self.screen(session, at: Scenes.now(script))
+        let list = rows.drop { !$0.contains("LAUNCHER") }.dropFirst()
+        for (index, summary) in summaries.enumerated() {
+            let row = try #require(list.first { $0.contains(summary.id.rawValue) })
+            #expect(row.contains(launchers[index % launchers.count]), "\(row)")
+        }
+    }
+
     @Test func `C lists every other context below the shown one's tree; Enter on one shows it`() throws {
         var (session, script) = try Self.scene()
         let rows = session.state.tree.count

@@ -97,8 +97,15 @@ extension BrokerState {
     /// Every context, oldest first.
     func listContexts() -> ContextList {
         ContextList(
-            contexts: engine.contextOrder.compactMap { engine.contexts[$0]?.summary }
+            contexts: engine.contextOrder.compactMap { engine.contexts[$0].map(summary) }
         )
+    }
+
+    /// A context's summary, saying who launches its nodes.
+    func summary(of state: ContextState) -> ContextSummary {
+        var summary = state.summary
+        summary.launcher = launcher?.name ?? (state.hasMachines ? "ec2 (ext)" : "external")
+        return summary
     }
 
     func snapshot(of id: ContextID) throws(BrokerError) -> ContextSnapshot {
@@ -201,7 +208,7 @@ extension BrokerState {
     func terminate(_ id: ContextID) async throws(BrokerError) -> ContextSummary {
         _ = try await perform([.terminate(context: id)])
         logger.info("context terminated", metadata: ["context": "\(id)"])
-        return engine.contexts[id]!.summary
+        return summary(of: engine.contexts[id]!)
     }
 
     /// One page of a node's output (current generation), at most `limit` lines and about `maxBytes` of text.

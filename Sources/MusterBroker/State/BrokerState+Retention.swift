@@ -15,7 +15,7 @@ extension BrokerState {
         } catch {
             throw BrokerError(error)
         }
-        let summary = state.summary
+        let summary = summary(of: state)
         // The engine refuses to delete a context with running nodes; force terminates it first.
         let commands: [EngineCommand] = (force && !state.canBeDeleted ? [.terminate(context: id)] : []) + [.deleteContext(context: id)]
         _ = try await perform(commands, deleting: id)

@@ -2,7 +2,7 @@ import Foundation
 import MusterCore
 
 /// The contexts view: every context on the broker, one row each, with its id, its status, its age, the time left
-/// on its lease, its launcher (when the broker says) and its nodes by state; the one shown is marked.
+/// on its lease, who launches its nodes (when the broker says) and its nodes by state; the one shown is marked.
 enum ContextsRenderer {
     static func draw(_ frame: Frame, rows: Range<Int>, into grid: inout CellGrid) {
         let model = frame.model
@@ -14,14 +14,15 @@ enum ContextsRenderer {
         // gets what is left (at most 24), and the status, age and counts keep their room.
         // The lease column shows when there is room for it besides whole ids.
         let showLease = width >= 100
-        let launcher = width >= 110 ? model.launcher : nil
-        let room = max(16, width - 4 - 4 - 22 - 9 - (showLease ? 9 : 0) - (launcher == nil ? 0 : 10) - 16)
+        // Each context says who launches its nodes; a broker that predates that is described as a whole.
+        let showLauncher = width >= 110 && (model.launcher != nil || contexts.contains { $0.launcher != nil })
+        let room = max(16, width - 4 - 4 - 22 - 9 - (showLease ? 9 : 0) - (showLauncher ? 11 : 0) - 16)
         let idWidth = max(8, min(room - 8, contexts.map(\.id.rawValue.count).max() ?? 0))
         let nameWidth = max(8, min(24, room - idWidth, contexts.map(\.name.count).max() ?? 0))
         var title = StyledLine("    ")
         title.add("ID".padded(toWidth: idWidth + 2) + "NAME".padded(toWidth: nameWidth + 2) + "STATUS".padded(toWidth: 22), .dim)
         title.add("AGE".padded(toWidth: 9) + (showLease ? "LEASE".padded(toWidth: 9) : ""), .dim)
-        title.add((launcher == nil ? "" : "LAUNCHER".padded(toWidth: 10)) + "NODES", .dim)
+        title.add((showLauncher ? "LAUNCHER".padded(toWidth: 11) : "") + "NODES", .dim)
         grid.draw(title, x: 0, y: heading, width: width)
         var cursor = state.contextsCursor
         let body = rows.dropFirst()
@@ -41,7 +42,7 @@ enum ContextsRenderer {
             line.add(word.padded(toWidth: 22), style)
             line.add(DurationText.between(summary.createdAt, frame.now).padded(toWidth: 9), .dim)
             if showLease { line.add(lease(summary, now: frame.now).padded(toWidth: 9), .dim) }
-            if let launcher { line.add(launcher.rawValue.padded(toWidth: 10), .dim) }
+            if showLauncher { line.add((summary.launcher ?? model.launcher?.rawValue ?? "—").padded(toWidth: 11), .dim) }
             let counts = StateCounts(summary.status.counts)
             line.add(counts.summary, TreeRenderer.summaryStyle(counts))
             if index == cursor.selected { line = StyledLine(line.text, .selection) }

@@ -662,6 +662,9 @@ public struct ContextState: Sendable, Codable {
         ContextSummary(id: id, name: name, createdAt: createdAt, status: status, limits: limits.isEmpty ? nil : limits)
     }
 
+    /// Whether the launcher described a machine behind any of its nodes (an EC2 instance).
+    public var hasMachines: Bool { nodes.contains { $0.machine != nil } }
+
     /// How many nodes are running, by state: launched and not finished (neither still pending nor ok, failed,
     /// killed or timed out).
     public var runningCounts: [NodeState: Int] { counts.filter { $0.value > 0 && $0.key != .pending && !$0.key.isTerminal } }

@@ -53,6 +53,9 @@ public struct LaunchRequest: Sendable, Hashable {
 /// The broker calls these when the engine asks for a launch or a stop. A launcher reports what happened
 /// through the ``LaunchReporter`` it is given; it never changes the broker's state any other way.
 public protocol NodeLauncher: Sendable {
+    /// What it launches on, in a word (`local`, `ec2`): the contexts view's launcher column.
+    nonisolated var name: String { get }
+
     /// Starts a node. Returns once the start was attempted; reports `booted` or `launchFailed`.
     func launch(_ request: LaunchRequest, reporter: any LaunchReporter) async
 

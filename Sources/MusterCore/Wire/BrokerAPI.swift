@@ -15,14 +15,19 @@ public struct ContextSummary: Sendable, Hashable, Codable {
     public var status: ContextStatus
     /// Its time limits, if it has any (the lease's end, for a contexts view).
     public var limits: ContextLimits?
+    /// Who launches its nodes: the broker's own launcher (`local`, `ec2`), or, for a broker that leaves launching
+    /// to others, `external` (a `muster up --broker` elsewhere, or instances booted from userdata), `ec2 (ext)` once
+    /// one of its nodes is known to be an EC2 instance. Absent from brokers that predate it.
+    public var launcher: String?
 
     /// Creates a summary.
-    public init(id: ContextID, name: String, createdAt: Date, status: ContextStatus, limits: ContextLimits? = nil) {
+    public init(id: ContextID, name: String, createdAt: Date, status: ContextStatus, limits: ContextLimits? = nil, launcher: String? = nil) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.status = status
         self.limits = limits
+        self.launcher = launcher
     }
 }
 

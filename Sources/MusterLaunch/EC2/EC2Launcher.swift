@@ -177,6 +177,8 @@ public actor EC2Launcher: NodeLauncher {
 
     // MARK: NodeLauncher
 
+    public nonisolated var name: String { "ec2" }
+
     public func launch(_ request: LaunchRequest, reporter: any LaunchReporter) async {
         let key = key(request.context, request.node)
         if var previous = slots[key] {

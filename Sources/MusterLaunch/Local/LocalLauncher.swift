@@ -152,6 +152,8 @@ public actor LocalLauncher: NodeLauncher {
 
     // MARK: NodeLauncher
 
+    public nonisolated var name: String { "local" }
+
     public func launch(_ request: LaunchRequest, reporter: any LaunchReporter) async {
         let key = key(request.context, request.node)
         if let previous = running[key] {
