@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-import MusterBroker
 import MusterCore
 import NIOHTTP1
 import Testing
 
 @testable import MusterAgent
+@testable import MusterBroker
 
 /// Fewer round trips per agent: the check-in is the first long-poll, and the final report carries the last output
 /// lines and script reports, so that a quiet node's whole life on the broker is two requests.
@@ -161,6 +161,51 @@ struct AgentRoundTripTests {
         #expect(node.state == .ok)
         #expect(node.timeline.map(\.script) == [Self.script], "one run of the script, not two")
         #expect(node.timeline.first?.exitCode == 0)
+        try await broker.stop()
+    }
+
+    /// How many commits the broker's store made (`/metrics`).
+    static func commits(_ broker: TestBroker) async throws -> Int {
+        let metrics = try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text
+        let line = metrics.split(separator: "\n").first {
+            $0.hasPrefix("muster_store_operation_duration_seconds_count{") && $0.contains("operation=\"commit\"")
+        }
+        return try #require(line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) }, "\(metrics)")
+    }
+
+    @Test func `a report with its output lines and script reports is one commit`() async throws {
+        let broker = try await TestBroker.start()
+        let created = try await broker.create(Self.pair)
+        let id = created.context.id
+        let head = created.credentials[0]
+        _ = try await broker.checkIn(id, head, index: 0)
+        let before = try await Self.commits(broker)
+        let report = ResultReport(
+            .ok,
+            lines: Self.lines(0...4),
+            scripts: [ScriptReport(script: Self.script), ScriptReport(script: Self.script, exitCode: 0)]
+        )
+        #expect(try await Self.report(broker, id, head, report).status == 200)
+        #expect(try await Self.commits(broker) == before + 1)
+        #expect(try await Self.output(broker, id, "head-0") == (0...4).map { "line \($0)" })
+        #expect(try await Self.node(broker, id, "head-0").timeline.first?.exitCode == 0)
+        try await broker.stop()
+    }
+
+    @Test func `a result the broker refuses still leaves the report's output lines, which explain it`() async throws {
+        let broker = try await TestBroker.start()
+        let created = try await broker.create(Self.pair)
+        let id = created.context.id
+        let head = created.credentials[0]
+        _ = try await broker.checkIn(id, head, index: 0)
+        // The node's deadline passed meanwhile: it timed out, and its agent's ok comes too late.
+        _ = try await broker.server.state.perform([.timeOut(context: id, node: "head-0", message: "deadline")])
+        let late = try await Self.report(broker, id, head, ResultReport(.ok, lines: Self.lines(0...1), scripts: [ScriptReport(script: Self.script)]))
+        #expect(late.status == 409, "\(late.text)")
+        #expect(try await Self.output(broker, id, "head-0") == ["line 0", "line 1"])
+        let node = try await Self.node(broker, id, "head-0")
+        #expect(node.state == .timedOut)
+        #expect(node.timeline.isEmpty, "nothing of the refused report but its lines was applied")
         try await broker.stop()
     }
 

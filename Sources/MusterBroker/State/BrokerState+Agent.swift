@@ -105,24 +105,65 @@ extension BrokerState {
     /// the engine refuses (a finish of a script it never heard of) is skipped, as the agent skips such a report
     /// sent alone; the result is applied whatever.
     func resultReport(withTail report: ResultReport, of key: NodeKey) async throws(BrokerError) -> OutputAppendResult {
-        let next: Int
-        if let lines = report.lines, !lines.isEmpty {
-            next = try await appendOutput(key, lines: lines).next
-        } else {
-            next = outputs[key]?.next ?? 0
-        }
-        let alreadyApplied = Self.stands(try node(key), at: report.result)
-        if let scripts = report.scripts, !scripts.isEmpty, !alreadyApplied {
-            for script in scripts {
-                do throws(BrokerError) {
-                    try await scriptReport(key, report: script)
-                } catch {
-                    guard error.status == .conflict || error.status == .unprocessableContent else { throw error }
+        // One change, one commit: the output, the script reports and the result are durable together or not at all.
+        try await changing { () async throws(BrokerError) -> OutputAppendResult in
+            var staged: StagedOutput?
+            if let lines = report.lines, !lines.isEmpty {
+                staged = try await stageOutput(key, lines: lines)
+            }
+            let next = staged?.next ?? outputs[key]?.next ?? 0
+            var commands: [EngineCommand] = []
+            if let scripts = report.scripts, !scripts.isEmpty, !Self.stands(try node(key), at: report.result) {
+                commands = scriptCommands(key, scripts)
+            }
+            let scriptCount = commands.count
+            commands.append(.report(context: key.context, node: key.node, result: report.result))
+            do throws(BrokerError) {
+                _ = try await performChange(
+                    commands,
+                    mint: .launchesOnly,
+                    deleting: nil,
+                    with: staged?.batch ?? StoreBatch(),
+                    skippingRefused: scriptCount
+                )
+            } catch {
+                // A result the engine refuses (the node was killed or timed out meanwhile) still leaves its last
+                // lines: they are what explains it. A store that failed keeps nothing.
+                guard let staged, error.status == .conflict || error.status == .unprocessableContent else { throw error }
+                do throws(StoreError) {
+                    try await store.commit(staged.batch)
+                } catch let storeError {
+                    throw BrokerError(storeError)
                 }
+                finish(staged, of: key)
+                throw error
+            }
+            if let staged { finish(staged, of: key) }
+            return OutputAppendResult(next: next)
+        }
+    }
+
+    /// The engine commands for a report's script reports, in order, leaving out the runs a full timeline no longer
+    /// records (see ``scriptReport(_:report:)``).
+    private func scriptCommands(_ key: NodeKey, _ scripts: [ScriptReport]) -> [EngineCommand] {
+        var timeline = (try? node(key).timeline) ?? []
+        var commands: [EngineCommand] = []
+        for report in scripts {
+            if timeline.count >= limits.maxTimelineEntries, !timeline.contains(where: { $0.script == report.script && $0.finished == nil }) {
+                if report.exitCode == nil { counters.timelineEntriesDropped += 1 }
+                continue
+            }
+            if let exitCode = report.exitCode {
+                commands.append(.scriptFinished(context: key.context, node: key.node, script: report.script, exitCode: exitCode))
+                if let run = timeline.lastIndex(where: { $0.script == report.script && $0.finished == nil }) {
+                    timeline[run].finished = Date()
+                }
+            } else {
+                commands.append(.scriptStarted(context: key.context, node: key.node, script: report.script))
+                timeline.append(ScriptRun(script: report.script, started: Date()))
             }
         }
-        try await resultReport(key, report: report)
-        return OutputAppendResult(next: next)
+        return commands
     }
 
     /// Whether `node` already stands at `result` (its report was applied).
@@ -150,6 +191,29 @@ extension BrokerState {
     }
 
     private func appendOutputChange(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
+        guard let staged = try await stageOutput(key, lines: lines) else { return OutputAppendResult(next: outputs[key]?.next ?? 0) }
+        do {
+            try await store.commit(staged.batch)
+        } catch {
+            throw BrokerError(error)
+        }
+        finish(staged, of: key)
+        return OutputAppendResult(next: staged.next)
+    }
+
+    /// Output lines checked and ready to commit (see ``appendOutput(_:lines:)``): the rows to write, and what the
+    /// node's output is once they are written.
+    struct StagedOutput {
+        var batch = StoreBatch()
+        var stored: StoredOutput
+        var kept: [OutputLine]
+        var dropped: Int
+        var next: Int
+    }
+
+    /// Checks lines for a node's output (repeats skipped, a gap refused, long lines cut, the quota kept) and
+    /// stages them; `nil` when every line is one the broker already has.
+    func stageOutput(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> StagedOutput? {
         let node = try node(key)
         guard node.state != .killed else {
             throw BrokerError(.conflict, code: "conflict", "node '\(key.node)' is \(node.state.rawValue); it no longer sends output")
@@ -172,7 +236,7 @@ extension BrokerState {
             fresh.append(line)
             next += 1
         }
-        guard !fresh.isEmpty else { return OutputAppendResult(next: next) }
+        guard !fresh.isEmpty else { return nil }
         var batch = StoreBatch()
         var kept = fresh
         var dropped = 0
@@ -188,15 +252,14 @@ extension BrokerState {
         }
         batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: kept)]
         batch.outputCounts = [stored.count(context: key.context, node: key.node, generation: node.generation)]
-        do {
-            try await store.commit(batch)
-        } catch {
-            throw BrokerError(error)
-        }
-        outputs[key] = stored
-        counters.outputLinesDropped += dropped
-        publishOutput(kept, of: key)
-        return OutputAppendResult(next: next)
+        return StagedOutput(batch: batch, stored: stored, kept: kept, dropped: dropped, next: next)
+    }
+
+    /// Once staged output is committed: the node's count moves on and its followers get the lines.
+    func finish(_ staged: StagedOutput, of key: NodeKey) {
+        outputs[key] = staged.stored
+        counters.outputLinesDropped += staged.dropped
+        publishOutput(staged.kept, of: key)
     }
 
     /// Which lines to drop so that a node's output fits in 90 % of its quota again: the oldest, stored ones

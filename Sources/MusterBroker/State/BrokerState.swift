@@ -192,11 +192,19 @@ public actor BrokerState: LaunchReporter {
         }
     }
 
-    /// ``perform(_:mint:deleting:)`` once the change has begun.
-    private func performChange(_ commands: [EngineCommand], mint: Minting, deleting: ContextID?) async throws(BrokerError) -> Performed {
+    /// ``perform(_:mint:deleting:)`` once the change has begun. `batch` holds rows staged with the change (a
+    /// report's output lines), committed with it; the first `skippingRefused` commands may be refused by the engine
+    /// without failing the change (a report's script reports: a refused one changes nothing and is left out).
+    func performChange(
+        _ commands: [EngineCommand],
+        mint: Minting,
+        deleting: ContextID?,
+        with staged: StoreBatch = StoreBatch(),
+        skippingRefused: Int = 0
+    ) async throws(BrokerError) -> Performed {
         let now = clock()
         var performed = Performed()
-        var batch = StoreBatch()
+        var batch = staged
         // Tokens replaced by this change, to put back if it cannot be saved.
         var replacedTokens: [NodeKey: NodeTokenRecord?] = [:]
         for (offset, command) in commands.enumerated() {
@@ -206,7 +214,8 @@ public actor BrokerState: LaunchReporter {
                 performed.outcome.actions += outcome.actions
                 batch.commands.append(StoredCommand(command: command, time: now))
             } catch {
-                if offset > 0 { await restoreFromStore() }
+                if offset < skippingRefused { continue }
+                if !batch.commands.isEmpty { await restoreFromStore() }
                 throw BrokerError(error)
             }
         }
