@@ -156,10 +156,17 @@ struct UpCommandTests {
         let killed = try await CommandRunner.muster(["kill", "rabbitmq-head-0", "--state", work])
         #expect(killed.status == 0, "\(killed.stderr)")
         // The kill is committed when the command returns; the launcher then ends the node's processes.
-        let gone = await eventually(timeout: .seconds(20)) {
+        let gone = await eventually(timeout: .seconds(60)) {
             processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").isEmpty && !isAlive(servicePID)
         }
-        #expect(gone, "the head's agent and the service its script started are gone")
+        let left = processes(mentioning: "\(context)/nodes/rabbitmq-head-0/").map { pid in
+            "\(pid): "
+                + String(decoding: (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()).map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        }
+        #expect(
+            gone,
+            "the head's agent and the service its script started are gone; left: \(left), service alive: \(isAlive(servicePID))\n\(up.text)"
+        )
         let status = try await CommandRunner.muster(["status", (context as NSString).lastPathComponent, "--json", "--state", work])
         #expect(status.stdout.contains("\"state\":\"killed\"") || status.stdout.contains("\"state\" : \"killed\""))
         // The others run on.

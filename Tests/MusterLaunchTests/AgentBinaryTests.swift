@@ -104,7 +104,7 @@ struct AgentBinaryTests {
             directory: state
         )
         defer { broker.signal(SIGTERM) }
-        try await broker.waitFor("muster broker listening on ", timeout: .seconds(60))
+        try await broker.waitFor("muster broker listening on ", timeout: .seconds(180))
         let arch = AgentDownload.hostArchitecture
         #expect(broker.text.contains("serving muster-agent for linux/\(arch): \(Self.selfContained) (static, sha256 "), "\(broker.text)")
         #expect(!broker.text.contains("linked dynamically"), "\(broker.text)")

@@ -51,6 +51,10 @@ public actor BrokerState: LaunchReporter {
     /// waiting for it, in arrival order.
     var changeInFlight = false
     var changesWaiting: [CheckedContinuation<Void, Never>] = []
+    /// One-command changes waiting to be committed together (see BrokerState+GroupCommit), and whether a task is
+    /// committing groups of them.
+    var groupForming: [GroupMember] = []
+    var groupCommitterActive = false
     /// Commands stored since the last snapshot of the engine (see ``BrokerLimits/snapshotInterval``).
     var commandsSinceSnapshot = 0
     /// The task following other brokers that share the store (see BrokerState+Replicas), and how long after its
@@ -186,8 +190,15 @@ public actor BrokerState: LaunchReporter {
     /// Every command is applied before anything is written; if one is refused, the ones before it are rolled
     /// back by restoring the engine from the store. Callers pass several commands only where none can be
     /// refused once the first is accepted (for example create-then-launch).
+    ///
+    /// A change of one command (what agents and launchers send) is committed together with the others that arrive
+    /// while a commit is in flight: one transaction for all of them (see BrokerState+GroupCommit); each is answered,
+    /// and its events published in order, only once that transaction is durable.
     func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly, deleting: ContextID? = nil) async throws(BrokerError) -> Performed {
-        try await changing { () async throws(BrokerError) -> Performed in
+        if commands.count == 1, deleting == nil {
+            return try await performInGroup(commands[0], mint: mint)
+        }
+        return try await changing { () async throws(BrokerError) -> Performed in
             try await performChange(commands, mint: mint, deleting: deleting)
         }
     }
@@ -202,40 +213,64 @@ public actor BrokerState: LaunchReporter {
         with staged: StoreBatch = StoreBatch(),
         skippingRefused: Int = 0
     ) async throws(BrokerError) -> Performed {
-        let now = clock()
+        let change = try await stageChange(commands, mint: mint, deleting: deleting, with: staged, skippingRefused: skippingRefused)
+        try await commit([change], deleting: deleting)
+        return change.performed
+    }
+
+    /// A change applied to the engine, with what it needs written, waiting for its commit.
+    struct StagedChange {
+        var commands: [EngineCommand]
+        var time: Date
         var performed = Performed()
-        var batch = staged
-        // Tokens replaced by this change, to put back if it cannot be saved.
+        var batch: StoreBatch
+        /// Tokens replaced by this change, to put back if it cannot be saved.
         var replacedTokens: [NodeKey: NodeTokenRecord?] = [:]
+        var launches: [LaunchRequest] = []
+    }
+
+    /// Applies a change's commands to the engine and mints the tokens it needs; nothing is written yet.
+    func stageChange(
+        _ commands: [EngineCommand],
+        mint: Minting,
+        deleting: ContextID?,
+        with staged: StoreBatch = StoreBatch(),
+        skippingRefused: Int = 0
+    ) async throws(BrokerError) -> StagedChange {
+        let now = clock()
+        var change = StagedChange(commands: commands, time: now, batch: staged)
         for (offset, command) in commands.enumerated() {
             do {
                 let outcome = try engine.apply(command, at: now)
-                performed.outcome.events += outcome.events
-                performed.outcome.actions += outcome.actions
-                batch.commands.append(StoredCommand(command: command, time: now))
+                change.performed.outcome.events += outcome.events
+                change.performed.outcome.actions += outcome.actions
+                change.batch.commands.append(StoredCommand(command: command, time: now))
             } catch {
                 if offset < skippingRefused { continue }
-                if !batch.commands.isEmpty { await restoreFromStore() }
+                if !change.batch.commands.isEmpty { await restoreFromStore() }
                 throw BrokerError(error)
             }
         }
-        batch.events = performed.outcome.events
+        change.batch.events = change.performed.outcome.events
         if case .newSlots(let context) = mint {
-            for event in performed.outcome.events where event.context == context {
+            for event in change.performed.outcome.events where event.context == context {
                 switch event.change {
                 case .contextCreated(_, _, let nodes):
                     for node in nodes {
-                        performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch, replacing: &replacedTokens))
+                        change.performed.credentials.append(
+                            mintToken(context: context, node: node, generation: 0, into: &change.batch, replacing: &change.replacedTokens)
+                        )
                     }
                 case .nodeAdded(let node, _):
-                    performed.credentials.append(mintToken(context: context, node: node, generation: 0, into: &batch, replacing: &replacedTokens))
+                    change.performed.credentials.append(
+                        mintToken(context: context, node: node, generation: 0, into: &change.batch, replacing: &change.replacedTokens)
+                    )
                 default:
                     break
                 }
             }
         }
-        var launches: [LaunchRequest] = []
-        for action in performed.outcome.actions {
+        for action in change.performed.outcome.actions {
             guard case .launch(let context, let node, let generation) = action else { continue }
             let key = NodeKey(context: context, node: node)
             if generation > 0 {
@@ -248,26 +283,39 @@ public actor BrokerState: LaunchReporter {
             // EC2 userdata) the token handed out at creation stays valid.
             var token = unlaunchedTokens[key].flatMap { $0.generation == generation ? $0.token : nil }
             if tokens.record(for: key)?.generation != generation || (launcher != nil && token == nil) {
-                let credential = mintToken(context: context, node: node, generation: generation, into: &batch, replacing: &replacedTokens)
-                performed.credentials.append(credential)
+                let credential = mintToken(
+                    context: context,
+                    node: node,
+                    generation: generation,
+                    into: &change.batch,
+                    replacing: &change.replacedTokens
+                )
+                change.performed.credentials.append(credential)
                 token = credential.token
             }
             guard launcher != nil, let token else { continue }
             unlaunchedTokens[key] = nil
-            if let request = launchRequest(context: context, node: node, generation: generation, token: token) { launches.append(request) }
+            if let request = launchRequest(context: context, node: node, generation: generation, token: token) { change.launches.append(request) }
         }
         // A slot created and launched by the same change was minted twice: the launch's token is the one that counts.
-        batch.nodeTokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
-        performed.credentials = performed.credentials.keepingLast(by: \.node)
+        change.batch.nodeTokens = change.batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
+        change.performed.credentials = change.performed.credentials.keepingLast(by: \.node)
         if let deleting {
-            batch.deletedContexts = [deleting]
+            change.batch.deletedContexts = [deleting]
             // Of a deleted context only its last event is kept (followers see the rest live).
-            batch.events.removeAll { event in
+            change.batch.events.removeAll { event in
                 guard event.context == deleting else { return false }
                 if case .contextDeleted = event.change { return false }
                 return true
             }
         }
+        return change
+    }
+
+    /// Commits staged changes in one transaction (with a snapshot when one is due), then publishes each in order.
+    /// If the commit fails, every one of them is undone: the engine is restored from the store.
+    func commit(_ changes: [StagedChange], deleting: ContextID?) async throws(BrokerError) {
+        var batch = changes.count == 1 ? changes[0].batch : StoreBatch(merging: changes.map(\.batch))
         if deleting != nil || commandsSinceSnapshot + batch.commands.count >= limits.snapshotInterval {
             do {
                 batch.snapshot = EngineSnapshot(body: try JSONEncoder().encode(engine), lastSequence: engine.lastSequence)
@@ -283,15 +331,18 @@ public actor BrokerState: LaunchReporter {
             try await store.commit(batch)
         } catch {
             logger.error("commit failed; restoring state from the store", metadata: ["error": "\(error.message)"])
-            for (key, record) in replacedTokens { tokens.restore(key, to: record) }
+            for change in changes.reversed() {
+                for (key, record) in change.replacedTokens { tokens.restore(key, to: record) }
+            }
             await restoreFromStore()
             throw BrokerError(error)
         }
         commandsSinceSnapshot = batch.snapshot == nil ? commandsSinceSnapshot + batch.commands.count : 0
         if let deleting { forget(deleting) }
-        publish(performed.outcome, launches: launches, launcherActs: true)
-        noteDeadlines(commands: commands, actions: performed.outcome.actions, at: now)
-        return performed
+        for change in changes {
+            publish(change.performed.outcome, launches: change.launches, launcherActs: true)
+            noteDeadlines(commands: change.commands, actions: change.performed.outcome.actions, at: change.time)
+        }
     }
 
     /// Mints a token for a slot generation: records its hash (in memory and in the batch), keeps the token for

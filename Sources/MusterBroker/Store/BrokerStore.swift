@@ -303,6 +303,25 @@ public struct StoreBatch: Sendable {
     /// Creates an empty batch.
     public init() {}
 
+    /// One batch holding several, in order: what a group commit writes in one transaction. Rows that replace each
+    /// other (a node's token, a node's output count) keep the last one.
+    public init(merging batches: [StoreBatch]) {
+        for batch in batches {
+            commands += batch.commands
+            events += batch.events
+            nodeTokens += batch.nodeTokens
+            outputTrims += batch.outputTrims
+            output += batch.output
+            outputCounts += batch.outputCounts
+            deletedContexts += batch.deletedContexts
+            operatorTokenHash = batch.operatorTokenHash ?? operatorTokenHash
+            digestKey = batch.digestKey ?? digestKey
+            snapshot = batch.snapshot ?? snapshot
+        }
+        nodeTokens = nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }
+        outputCounts = outputCounts.keepingLast { "\($0.context.rawValue)/\($0.node)/\($0.generation)" }
+    }
+
     /// Whether there is nothing to write.
     public var isEmpty: Bool {
         commands.isEmpty && events.isEmpty && nodeTokens.isEmpty && outputTrims.isEmpty && output.isEmpty && operatorTokenHash == nil
