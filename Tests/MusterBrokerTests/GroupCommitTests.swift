@@ -21,6 +21,15 @@ struct GroupCommitTests {
         """
     }
 
+    /// Waits (polling, cancellable) until `condition` holds, for at most 30 s.
+    static func until(_ what: String, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !(await condition()) {
+            guard ContinuousClock.now < deadline else { throw TestFailure("timed out waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     @Test func `check-ins that arrive during a commit are committed together, each answered after it, events without a gap`() async throws {
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-group-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -40,8 +49,9 @@ struct GroupCommitTests {
 
         // The head's check-in is held at the store; meanwhile every worker checks in and waits for it.
         store.hold()
+        defer { store.open() }
         let head = Task { try await state.checkIn(NodeKey(context: id, node: "head-0"), identities: [TestBroker.identity("head-0", index: 0)]) }
-        await store.commitHeld()
+        try await Self.until("the head's commit waits at the gate") { store.isHolding }
         let answers = Task {
             try await withThrowingTaskGroup(of: (String, AnswerResponse?).self) { group in
                 for index in 0..<workers {
@@ -61,7 +71,7 @@ struct GroupCommitTests {
             }
         }
         // Every one of them is waiting for the held commit before it is let through.
-        while await state.groupForming.count < workers + 1 { await Task.yield() }
+        try await Self.until("every check-in waits for the held commit") { await state.groupForming.count == workers + 1 }
         #expect(store.commandsPerCommit.count == before, "nothing was committed while the gate was closed")
         store.open()
         let headAnswer = try await head.value

@@ -10,7 +10,6 @@ final class GatedStore: BrokerStore, Sendable {
     private struct Gate {
         var closed = false
         var waiting: CheckedContinuation<Void, Never>?
-        var arrived: CheckedContinuation<Void, Never>?
         var isHolding = false
         var commandsPerCommit: [Int] = []
     }
@@ -26,17 +25,8 @@ final class GatedStore: BrokerStore, Sendable {
     /// Holds the next commit until ``open()``.
     func hold() { gate.withLock { $0.closed = true } }
 
-    /// Returns once a commit waits at the closed gate.
-    func commitHeld() async {
-        await withCheckedContinuation { continuation in
-            let now = gate.withLock { gate -> Bool in
-                if gate.isHolding { return true }
-                gate.arrived = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
+    /// Whether a commit waits at the closed gate.
+    var isHolding: Bool { gate.withLock { $0.isHolding } }
 
     /// Lets the held commit (and every later one) through.
     func open() {
@@ -52,14 +42,12 @@ final class GatedStore: BrokerStore, Sendable {
 
     nonisolated(nonsending) func commit(_ batch: StoreBatch) async throws(StoreError) {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let (hold, arrived) = gate.withLock { gate -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard gate.closed else { return (false, nil) }
+            let hold = gate.withLock { gate -> Bool in
+                guard gate.closed else { return false }
                 gate.waiting = continuation
                 gate.isHolding = true
-                defer { gate.arrived = nil }
-                return (true, gate.arrived)
+                return true
             }
-            arrived?.resume()
             if !hold { continuation.resume() }
         }
         gate.withLock {
