@@ -77,19 +77,9 @@ extension BrokerState {
     /// running its scripts, but further runs are not recorded (and counted as dropped); their finish reports are
     /// accepted and ignored the same way.
     func scriptReport(_ key: NodeKey, report: ScriptReport) async throws(BrokerError) {
-        let timeline = try node(key).timeline
-        if timeline.count >= limits.maxTimelineEntries {
-            let running = timeline.contains { $0.script == report.script && $0.finished == nil }
-            if !running {
-                if report.exitCode == nil { counters.timelineEntriesDropped += 1 }
-                return
-            }
-        }
-        if let exitCode = report.exitCode {
-            _ = try await perform([.scriptFinished(context: key.context, node: key.node, script: report.script, exitCode: exitCode)])
-        } else {
-            _ = try await perform([.scriptStarted(context: key.context, node: key.node, script: report.script)])
-        }
+        _ = try node(key)
+        guard let command = scriptCommands(key, [report]).first else { return }
+        _ = try await perform([command])
     }
 
     func resultReport(_ key: NodeKey, report: ResultReport) async throws(BrokerError) {
