@@ -246,7 +246,7 @@ struct BrokerRouter {
             after: after,
             storedThrough: Int(clamping: subscription.sequence),
             page: { try await store.events(after: UInt64($0), context: contextFilter, limit: Self.replayPageEvents) },
-            encode: { try StreamFrame.event($0, encoder: $1) },
+            encode: { event, _ in try StreamFrame.event(event) },
             live: subscription.stream
         )
         return stream.response(headers: Self.streamHeaders())

@@ -5,7 +5,7 @@ import NIOCore
 /// Formats server-sent events (the `text/event-stream` format).
 enum ServerSentEvents {
     /// One message: `id:`, `event:` and the data split over `data:` lines, then a blank line.
-    static func message(id: String, event: String, data: Data) -> ByteBuffer {
+    static func message(id: String, event: String, data: some Collection<UInt8>) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(data.count + id.utf8.count + event.utf8.count + 24)
         buffer.writeString("id: \(id)\nevent: \(event)\n")
@@ -34,12 +34,12 @@ struct StreamFrame: Sendable {
     /// The whole message.
     var bytes: ByteBuffer
 
-    /// Encodes an event.
-    static func event(_ event: ContextEvent, encoder: JSONEncoder) throws -> StreamFrame {
+    /// Encodes an event (see ``ContextEvent/wireJSON()``).
+    static func event(_ event: ContextEvent) throws -> StreamFrame {
         let position = Int(clamping: event.sequence)
         return StreamFrame(
             position: position,
-            bytes: ServerSentEvents.message(id: String(position), event: event.change.kind, data: try encoder.encode(event))
+            bytes: ServerSentEvents.message(id: String(position), event: event.change.kind, data: try event.wireJSON())
         )
     }
 

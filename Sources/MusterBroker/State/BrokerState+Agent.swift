@@ -13,7 +13,7 @@ extension BrokerState {
     /// ``waitForAnswer(_:after:wait:)`` (parked before any other change can release it), so that its agent's
     /// quiet path is one request until released.
     func checkIn(_ key: NodeKey, identities: [Identity], wait: Duration = .zero) async throws(BrokerError) -> AnswerResponse {
-        _ = try await perform([.checkIn(context: key.context, node: key.node, identities: identities)])
+        _ = try await performInGroup(.command(.checkIn(context: key.context, node: key.node, identities: identities), mint: .launchesOnly))
         return try await waitForAnswer(key, after: 0, wait: wait)
     }
 
@@ -90,52 +90,19 @@ extension BrokerState {
     /// ``appendOutput(_:lines:)``'s rules: repeats skipped, a gap refused before anything of the report is
     /// applied), then its script reports in order, then the result. Returns how many lines the node now has.
     ///
-    /// A report the broker already applied (the node already stands at this result: the first reply was lost and
-    /// the agent sent it again) does not apply its script reports again: they were applied with it. A script report
-    /// the engine refuses (a finish of a script it never heard of) is skipped, as the agent skips such a report
-    /// sent alone; the result is applied whatever.
+    /// One change, one commit: the output, the script reports and the result are durable together or not at all,
+    /// committed with the changes that arrived with them (see BrokerState+GroupCommit). A report the broker already
+    /// applied (the node already stands at this result: the first reply was lost and the agent sent it again) does
+    /// not apply its script reports again. A script report the engine refuses (a finish of a script it never heard
+    /// of) is skipped, as the agent skips such a report sent alone; the result is applied whatever, and if the
+    /// engine refuses it (the node was killed or timed out meanwhile) the lines are kept and the refusal answered.
     func resultReport(withTail report: ResultReport, of key: NodeKey) async throws(BrokerError) -> OutputAppendResult {
-        // One change, one commit: the output, the script reports and the result are durable together or not at all.
-        try await changing { () async throws(BrokerError) -> OutputAppendResult in
-            var staged: StagedOutput?
-            if let lines = report.lines, !lines.isEmpty {
-                staged = try await stageOutput(key, lines: lines)
-            }
-            let next = staged?.next ?? outputs[key]?.next ?? 0
-            var commands: [EngineCommand] = []
-            if let scripts = report.scripts, !scripts.isEmpty, !Self.stands(try node(key), at: report.result) {
-                commands = scriptCommands(key, scripts)
-            }
-            let scriptCount = commands.count
-            commands.append(.report(context: key.context, node: key.node, result: report.result))
-            do throws(BrokerError) {
-                _ = try await performChange(
-                    commands,
-                    mint: .launchesOnly,
-                    deleting: nil,
-                    with: staged?.batch ?? StoreBatch(),
-                    skippingRefused: scriptCount
-                )
-            } catch {
-                // A result the engine refuses (the node was killed or timed out meanwhile) still leaves its last
-                // lines: they are what explains it. A store that failed keeps nothing.
-                guard let staged, error.status == .conflict || error.status == .unprocessableContent else { throw error }
-                do throws(StoreError) {
-                    try await store.commit(staged.batch)
-                } catch let storeError {
-                    throw BrokerError(storeError)
-                }
-                finish(staged, of: key)
-                throw error
-            }
-            if let staged { finish(staged, of: key) }
-            return OutputAppendResult(next: next)
-        }
+        OutputAppendResult(next: try await performInGroup(.report(key, report)).outputNext)
     }
 
     /// The engine commands for a report's script reports, in order, leaving out the runs a full timeline no longer
     /// records (see ``scriptReport(_:report:)``).
-    private func scriptCommands(_ key: NodeKey, _ scripts: [ScriptReport]) -> [EngineCommand] {
+    func scriptCommands(_ key: NodeKey, _ scripts: [ScriptReport]) -> [EngineCommand] {
         var timeline = (try? node(key).timeline) ?? []
         var commands: [EngineCommand] = []
         for report in scripts {
@@ -156,14 +123,6 @@ extension BrokerState {
         return commands
     }
 
-    /// Whether `node` already stands at `result` (its report was applied).
-    private static func stands(_ node: NodeSnapshot, at result: NodeResult) -> Bool {
-        switch result {
-        case .ok: node.state == .ok
-        case .error(let code, let message): node.state == .failed && node.exitCode == code && node.message == message
-        }
-    }
-
     // MARK: Output
 
     /// Longest line kept; longer lines are cut (and say so) so that one runaway line cannot fill the store.
@@ -177,24 +136,15 @@ extension BrokerState {
     /// it: a chatty script must not fail or stall its node, and the newest lines are the ones that explain a
     /// failure.
     func appendOutput(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
-        try await changing { () async throws(BrokerError) -> OutputAppendResult in try await appendOutputChange(key, lines: lines) }
-    }
-
-    private func appendOutputChange(_ key: NodeKey, lines: [OutputLine]) async throws(BrokerError) -> OutputAppendResult {
-        guard let staged = try await stageOutput(key, lines: lines) else { return OutputAppendResult(next: outputs[key]?.next ?? 0) }
-        do {
-            try await store.commit(staged.batch)
-        } catch {
-            throw BrokerError(error)
-        }
-        finish(staged, of: key)
-        return OutputAppendResult(next: staged.next)
+        OutputAppendResult(next: try await performInGroup(.output(key, lines)).outputNext)
     }
 
     /// Output lines checked and ready to commit (see ``appendOutput(_:lines:)``): the rows to write, and what the
     /// node's output is once they are written.
     struct StagedOutput {
         var batch = StoreBatch()
+        /// The node's generation the lines belong to.
+        var generation: Int
         var stored: StoredOutput
         var kept: [OutputLine]
         var dropped: Int
@@ -208,7 +158,7 @@ extension BrokerState {
         guard node.state != .killed else {
             throw BrokerError(.conflict, code: "conflict", "node '\(key.node)' is \(node.state.rawValue); it no longer sends output")
         }
-        var stored = outputs[key] ?? StoredOutput()
+        var stored = stagedOutput(of: key)
         var next = stored.next
         var fresh: [OutputLine] = []
         for var line in lines.sorted(by: { $0.index < $1.index }) where line.index >= next {
@@ -242,11 +192,19 @@ extension BrokerState {
         }
         batch.output = [OutputBatch(context: key.context, node: key.node, generation: node.generation, lines: kept)]
         batch.outputCounts = [stored.count(context: key.context, node: key.node, generation: node.generation)]
-        return StagedOutput(batch: batch, stored: stored, kept: kept, dropped: dropped, next: next)
+        return StagedOutput(batch: batch, generation: node.generation, stored: stored, kept: kept, dropped: dropped, next: next)
     }
 
-    /// Once staged output is committed: the node's count moves on and its followers get the lines.
+    /// A node's output as the changes staged so far leave it: what the group being committed staged for it, else
+    /// what is committed.
+    func stagedOutput(of key: NodeKey) -> StoredOutput {
+        groupOutputs[key] ?? outputs[key] ?? StoredOutput()
+    }
+
+    /// Once staged output is committed: the node's count moves on and its followers get the lines (unless a change
+    /// committed with it retried the node, whose new generation starts its output again).
     func finish(_ staged: StagedOutput, of key: NodeKey) {
+        guard (try? node(key).generation) == staged.generation else { return }
         outputs[key] = staged.stored
         counters.outputLinesDropped += staged.dropped
         publishOutput(staged.kept, of: key)

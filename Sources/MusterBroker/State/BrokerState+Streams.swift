@@ -143,11 +143,10 @@ extension BrokerState {
     /// one change's events (those of its context, or all of them) as one frame, in one write.
     func publishEvents(_ events: [ContextEvent]) {
         guard !events.isEmpty, !eventSubscribers.isEmpty else { return }
-        let encoder = WireFormat.encoder()
         var frames: [(context: ContextID, frame: StreamFrame)] = []
         frames.reserveCapacity(events.count)
         for event in events {
-            guard let frame = try? StreamFrame.event(event, encoder: encoder) else {
+            guard let frame = try? StreamFrame.event(event) else {
                 logger.error("could not encode an event for followers", metadata: ["sequence": "\(event.sequence)"])
                 continue
             }

@@ -55,6 +55,8 @@ public actor BrokerState: LaunchReporter {
     /// committing groups of them.
     var groupForming: [GroupMember] = []
     var groupCommitterActive = false
+    /// While a group is staged: the output each of its members leaves a node with, not committed yet.
+    var groupOutputs: [NodeKey: StoredOutput] = [:]
     /// Commands stored since the last snapshot of the engine (see ``BrokerLimits/snapshotInterval``).
     var commandsSinceSnapshot = 0
     /// The task following other brokers that share the store (see BrokerState+Replicas), and how long after its
@@ -196,24 +198,16 @@ public actor BrokerState: LaunchReporter {
     /// and its events published in order, only once that transaction is durable.
     func perform(_ commands: [EngineCommand], mint: Minting = .launchesOnly, deleting: ContextID? = nil) async throws(BrokerError) -> Performed {
         if commands.count == 1, deleting == nil {
-            return try await performInGroup(commands[0], mint: mint)
+            return try await performInGroup(.command(commands[0], mint: mint)).performed
         }
         return try await changing { () async throws(BrokerError) -> Performed in
             try await performChange(commands, mint: mint, deleting: deleting)
         }
     }
 
-    /// ``perform(_:mint:deleting:)`` once the change has begun. `batch` holds rows staged with the change (a
-    /// report's output lines), committed with it; the first `skippingRefused` commands may be refused by the engine
-    /// without failing the change (a report's script reports: a refused one changes nothing and is left out).
-    func performChange(
-        _ commands: [EngineCommand],
-        mint: Minting,
-        deleting: ContextID?,
-        with staged: StoreBatch = StoreBatch(),
-        skippingRefused: Int = 0
-    ) async throws(BrokerError) -> Performed {
-        let change = try await stageChange(commands, mint: mint, deleting: deleting, with: staged, skippingRefused: skippingRefused)
+    /// ``perform(_:mint:deleting:)`` once the change has begun.
+    func performChange(_ commands: [EngineCommand], mint: Minting, deleting: ContextID?) async throws(BrokerError) -> Performed {
+        let change = try await stageChange(commands, mint: mint, deleting: deleting)
         try await commit([change], deleting: deleting)
         return change.performed
     }
@@ -227,15 +221,25 @@ public actor BrokerState: LaunchReporter {
         /// Tokens replaced by this change, to put back if it cannot be saved.
         var replacedTokens: [NodeKey: NodeTokenRecord?] = [:]
         var launches: [LaunchRequest] = []
+        /// Set when a later command was refused after earlier ones were applied and kept (see `restoring`).
+        var refusal: BrokerError?
     }
 
     /// Applies a change's commands to the engine and mints the tokens it needs; nothing is written yet.
+    ///
+    /// `staged` holds rows staged with the change (a report's output lines), committed with it; the first
+    /// `skippingRefused` commands may be refused by the engine without failing the change (a report's script
+    /// reports: a refused one changes nothing and is left out). A command refused after others were applied undoes
+    /// them by restoring the engine from the store, unless `restoring` is false (a change staged in a group, whose
+    /// earlier members a restore would undo too): then what was applied is kept and the refusal is recorded in the
+    /// change, to answer it with once it is committed.
     func stageChange(
         _ commands: [EngineCommand],
         mint: Minting,
         deleting: ContextID?,
         with staged: StoreBatch = StoreBatch(),
-        skippingRefused: Int = 0
+        skippingRefused: Int = 0,
+        restoring: Bool = true
     ) async throws(BrokerError) -> StagedChange {
         let now = clock()
         var change = StagedChange(commands: commands, time: now, batch: staged)
@@ -247,8 +251,15 @@ public actor BrokerState: LaunchReporter {
                 change.batch.commands.append(StoredCommand(command: command, time: now))
             } catch {
                 if offset < skippingRefused { continue }
-                if !change.batch.commands.isEmpty { await restoreFromStore() }
-                throw BrokerError(error)
+                if change.batch.commands.isEmpty { throw BrokerError(error) }
+                if restoring {
+                    await restoreFromStore()
+                    throw BrokerError(error)
+                }
+                // Restoring would also undo the changes staged before this one in the same group: what was applied
+                // is kept and committed, and the change is answered with the refusal.
+                change.refusal = BrokerError(error)
+                break
             }
         }
         change.batch.events = change.performed.outcome.events
@@ -276,6 +287,7 @@ public actor BrokerState: LaunchReporter {
             if generation > 0 {
                 // A retried node starts a new output history: followers of the old one start again from 0.
                 outputs[key] = nil
+                groupOutputs[key] = nil
                 endOutputStreams(of: key)
             }
             // A new generation needs a new token. A launcher needs the token itself, which is kept only until

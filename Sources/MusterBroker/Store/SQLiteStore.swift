@@ -10,10 +10,9 @@ import MusterCore
 public final class SQLiteStore: BrokerStore {
     private let pool: DatabasePool
     public var kind: String { "sqlite" }
-    private let encoder = WireFormat.encoder()
     private let decoder = WireFormat.decoder()
-    /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact.
-    private let commandEncoder = JSONEncoder()
+    /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact
+    /// (``EngineCommand/storedJSON()``).
     private let commandDecoder = JSONDecoder()
 
     /// Opens (creating if needed) the state file at `path`.
@@ -153,13 +152,13 @@ public final class SQLiteStore: BrokerStore {
                 if !batch.commands.isEmpty {
                     let statement = try db.cachedStatement(sql: "INSERT INTO commands (time, body) VALUES (?, ?)")
                     for stored in batch.commands {
-                        try statement.execute(arguments: [stored.time.timeIntervalSince1970, try commandEncoder.encode(stored.command)])
+                        try statement.execute(arguments: [stored.time.timeIntervalSince1970, Data(try stored.command.storedJSON())])
                     }
                 }
                 if !batch.events.isEmpty {
                     let statement = try db.cachedStatement(sql: "INSERT INTO events (sequence, context, body) VALUES (?, ?, ?)")
                     for event in batch.events {
-                        try statement.execute(arguments: [Int64(event.sequence), event.context.rawValue, try encoder.encode(event)])
+                        try statement.execute(arguments: [Int64(event.sequence), event.context.rawValue, Data(try event.wireJSON())])
                     }
                 }
                 if !batch.nodeTokens.isEmpty {

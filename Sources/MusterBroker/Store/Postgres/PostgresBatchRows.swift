@@ -43,21 +43,19 @@ struct PostgresBatchRows: Sendable {
         _ batch: StoreBatch,
         firstCommand: Int64,
         change: (id: Int64, body: ByteBuffer)?,
-        keptChanges: Int64,
-        commandEncoder: JSONEncoder,
-        encoder: JSONEncoder
+        keptChanges: Int64
     ) throws {
         self.change = change
         self.keptChanges = keptChanges
         for (offset, stored) in batch.commands.enumerated() {
             commandIDs.append(firstCommand + Int64(offset))
             commandTimes.append(stored.time.timeIntervalSince1970)
-            commandBodies.append(ByteBuffer(bytes: try commandEncoder.encode(stored.command)))
+            commandBodies.append(ByteBuffer(bytes: try stored.command.storedJSON()))
         }
         for event in batch.events {
             eventSequences.append(Int64(clamping: event.sequence))
             eventContexts.append(event.context.rawValue)
-            eventBodies.append(ByteBuffer(bytes: try encoder.encode(event)))
+            eventBodies.append(ByteBuffer(bytes: try event.wireJSON()))
         }
         // One row per (context, node): a statement may not update the same row twice.
         tokens = batch.nodeTokens.keepingLast { NodeKey(context: $0.context, node: $0.node) }

@@ -47,7 +47,6 @@ public final class PostgresStore: BrokerStore {
     /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact.
     private let commandEncoder = JSONEncoder()
     private let commandDecoder = JSONDecoder()
-    private let encoder = WireFormat.encoder()
     private let decoder = WireFormat.decoder()
 
     /// How many change rows a snapshot leaves for replicas that are behind.
@@ -303,9 +302,7 @@ public final class PostgresStore: BrokerStore {
                 batch,
                 firstCommand: now.command + 1,
                 change: try change.map { ($0.id, ByteBuffer(bytes: try commandEncoder.encode($0.change))) },
-                keptChanges: Self.keptChanges,
-                commandEncoder: commandEncoder,
-                encoder: encoder
+                keptChanges: Self.keptChanges
             )
         } catch {
             await endWrite()
