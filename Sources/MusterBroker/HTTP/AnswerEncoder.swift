@@ -7,11 +7,8 @@ import Synchronization
 /// A node that requires `<identity/>` gets every identity of its context, and so does every other such node:
 /// the same list, as long as the context. Encoding it once per change instead of once per answer keeps the
 /// broker's JSON work for a mass release linear in the number of nodes (the bytes written stay quadratic,
-/// and copying them is cheap). Everything else in an answer is small and encoded each time.
-///
-/// The list is spliced in where a placeholder entry, named with a random marker no node name can match, was
-/// encoded; if the placeholder cannot be found the answer is encoded whole, so the result is always exactly what
-/// encoding the whole answer gives.
+/// and copying them is cheap). Everything else in an answer is small and written each time
+/// (``AnswerResponse/wireJSON(identitiesJSON:)``).
 final class AnswerEncoder: Sendable {
     /// Answers with fewer identities than this are encoded whole: caching would not pay.
     static let minimumCachedCount = 32
@@ -30,33 +27,14 @@ final class AnswerEncoder: Sendable {
     }
 
     private let cache = Mutex(Cache())
-    /// A one-entry list naming a random marker no node name can match, and its JSON: what the real list replaces.
-    private let placeholder: [NodeIdentities]
-    private let placeholderJSON: [UInt8]
-
-    init() {
-        placeholder = [NodeIdentities(node: "muster-identities-" + UUID().uuidString, identities: [])]
-        placeholderJSON = (try? Array(WireFormat.encoder().encode(placeholder))) ?? []
-    }
 
     /// The JSON body for `response`, an answer to a node of `context`.
     func encode(_ response: AnswerResponse, context: ContextID) throws -> [UInt8] {
-        let encoder = WireFormat.encoder()
-        guard var answer = response.answer, answer.identities.count >= Self.minimumCachedCount, !placeholderJSON.isEmpty else {
-            return Array(try encoder.encode(response))
-        }
-        let identities = answer.identities
-        let listJSON = try identitiesJSON(identities, context: context, encoder: encoder)
-        answer.identities = placeholder
-        var skeleton = response
-        skeleton.answer = answer
-        var body = Array(try encoder.encode(skeleton))
-        guard let range = body.firstRange(of: placeholderJSON) else { return Array(try encoder.encode(response)) }
-        body.replaceSubrange(range, with: listJSON)
-        return body
+        guard let answer = response.answer, answer.identities.count >= Self.minimumCachedCount else { return try response.wireJSON() }
+        return try response.wireJSON(identitiesJSON: identitiesJSON(answer.identities, context: context))
     }
 
-    private func identitiesJSON(_ identities: [NodeIdentities], context: ContextID, encoder: JSONEncoder) throws -> [UInt8] {
+    private func identitiesJSON(_ identities: [NodeIdentities], context: ContextID) -> [UInt8] {
         // The list is compared outside the lock: it is as long as the context.
         if let entry = cache.withLock({ $0.entries[context] }), entry.identities == identities {
             cache.withLock { cache in
@@ -65,7 +43,7 @@ final class AnswerEncoder: Sendable {
             }
             return entry.json
         }
-        let json = Array(try encoder.encode(identities))
+        let json = AnswerResponse.identitiesWireJSON(identities)
         cache.withLock { cache in
             cache.clock += 1
             cache.entries[context] = Entry(identities: identities, json: json, used: cache.clock)

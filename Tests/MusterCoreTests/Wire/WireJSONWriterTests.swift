@@ -204,4 +204,49 @@ struct WireJSONWriterTests {
             #expect(try JSONDecoder().decode(EngineCommand.self, from: Data(stored)) == command, "\(String(decoding: stored, as: UTF8.self))")
         }
     }
+
+    @Test(arguments: 0..<30)
+    func `an answer is written byte for byte as JSONEncoder writes it, with or without its identities spliced in`(seed: UInt64) throws {
+        var random = Random(seed: seed)
+        func identity() -> Identity {
+            Identity(interface: Self.string(&random, length: 5), ip: "10.0.0.1", hostname: Self.string(&random), pubkey: Self.string(&random, length: 30))
+        }
+        let identities = (0..<Int.random(in: 0...4, using: &random)).map { index in
+            NodeIdentities(node: "n-\(index)", identities: (0..<Int.random(in: 0...2, using: &random)).map { _ in identity() })
+        }
+        let requirements = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+            RequirementStatus(
+                kind: Bool.random(using: &random) ? .role(Self.string(&random)) : .allIdentities,
+                wait: Bool.random(using: &random) ? .ready : .registered,
+                filled: Int.random(in: 0...9, using: &random),
+                expected: Int.random(in: 0...9, using: &random),
+                missing: (0..<Int.random(in: 0...3, using: &random)).map { _ in Self.string(&random) },
+                metSince: Bool.random(using: &random) ? Date(timeIntervalSince1970: Double.random(in: 0...4e9, using: &random)) : nil
+            )
+        }
+        let answer = NodeAnswer(
+            version: Int.random(in: 1...50, using: &random),
+            identities: identities,
+            roles: (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                RoleAnswer(
+                    role: Self.string(&random),
+                    hostname: Bool.random(using: &random),
+                    pubkey: Bool.random(using: &random),
+                    providers: (0..<Int.random(in: 0...2, using: &random)).map { _ in .init(node: Self.string(&random), identity: identity()) }
+                )
+            },
+            data: (0..<Int.random(in: 0...2, using: &random)).map { _ in DataSpec(name: Self.string(&random), value: Self.string(&random, length: 40)) }
+        )
+        let responses = [
+            AnswerResponse(released: true, state: .configuring, requirements: requirements, answer: answer),
+            AnswerResponse(released: false, state: .waiting, requirements: requirements, answer: nil, terminated: Bool.random(using: &random)),
+            AnswerResponse(released: true, state: .ok, requirements: [], answer: answer, terminated: true),
+        ]
+        for response in responses {
+            let expected = try Self.foundation(response)
+            #expect(String(decoding: try response.wireJSON(), as: UTF8.self) == expected, "seed \(seed)")
+            let spliced = try response.wireJSON(identitiesJSON: response.answer.map { AnswerResponse.identitiesWireJSON($0.identities) })
+            #expect(String(decoding: spliced, as: UTF8.self) == expected, "seed \(seed), spliced")
+        }
+    }
 }
