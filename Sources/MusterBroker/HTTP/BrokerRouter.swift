@@ -111,10 +111,10 @@ struct BrokerRouter {
             // holds up other requests.
             let check = try await HTTPSupport.offload { () throws(BrokerError) in try BrokerState.checkDocument(document) }
             let created = try await state.createContext(name: name, check: check, launch: launch, limits: limits)
-            return try HTTPSupport.json(created, status: .created)
+            return HTTPSupport.json(bytes: try created.wireJSON(), status: .created)
         }
         routes.get("/v1/contexts/:context") { _, context in
-            try HTTPSupport.json(try await state.detail(of: try contextID(context)))
+            HTTPSupport.json(bytes: try await state.detail(of: try contextID(context)).wireJSON())
         }
         routes.post("/v1/contexts/:context/launch") { _, context in
             try HTTPSupport.json(try await state.launchPending(try contextID(context)))

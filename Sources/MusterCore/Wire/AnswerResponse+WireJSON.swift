@@ -72,24 +72,7 @@ extension AnswerResponse {
         json.key("requirements")
         json.beginArray()
         for requirement in requirements {
-            json.beginObject()
-            json.key("expected")
-            json.int(requirement.expected)
-            json.key("filled")
-            json.int(requirement.filled)
-            if let metSince = requirement.metSince {
-                json.key("metSince")
-                guard json.timestamp(metSince) else { return false }
-            }
-            json.key("missing")
-            json.strings(requirement.missing)
-            if let role = requirement.role {
-                json.key("role")
-                json.string(role)
-            }
-            json.key("wait")
-            json.string(requirement.wait.rawValue)
-            json.endObject()
+            guard (try? requirement.write(to: &json)) != nil else { return false }
         }
         json.endArray()
         json.key("state")

@@ -209,7 +209,12 @@ struct WireJSONWriterTests {
     func `an answer is written byte for byte as JSONEncoder writes it, with or without its identities spliced in`(seed: UInt64) throws {
         var random = Random(seed: seed)
         func identity() -> Identity {
-            Identity(interface: Self.string(&random, length: 5), ip: "10.0.0.1", hostname: Self.string(&random), pubkey: Self.string(&random, length: 30))
+            Identity(
+                interface: Self.string(&random, length: 5),
+                ip: "10.0.0.1",
+                hostname: Self.string(&random),
+                pubkey: Self.string(&random, length: 30)
+            )
         }
         let identities = (0..<Int.random(in: 0...4, using: &random)).map { index in
             NodeIdentities(node: "n-\(index)", identities: (0..<Int.random(in: 0...2, using: &random)).map { _ in identity() })
@@ -235,7 +240,8 @@ struct WireJSONWriterTests {
                     providers: (0..<Int.random(in: 0...2, using: &random)).map { _ in .init(node: Self.string(&random), identity: identity()) }
                 )
             },
-            data: (0..<Int.random(in: 0...2, using: &random)).map { _ in DataSpec(name: Self.string(&random), value: Self.string(&random, length: 40)) }
+            data: (0..<Int.random(in: 0...2, using: &random)).map { _ in DataSpec(name: Self.string(&random), value: Self.string(&random, length: 40))
+            }
         )
         let responses = [
             AnswerResponse(released: true, state: .configuring, requirements: requirements, answer: answer),
@@ -248,5 +254,51 @@ struct WireJSONWriterTests {
             let spliced = try response.wireJSON(identitiesJSON: response.answer.map { AnswerResponse.identitiesWireJSON($0.identities) })
             #expect(String(decoding: spliced, as: UTF8.self) == expected, "seed \(seed), spliced")
         }
+    }
+
+    @Test(arguments: 0..<8)
+    func `a context's snapshot, detail and creation answer are written byte for byte as JSONEncoder writes them`(seed: UInt64) throws {
+        var random = Random(seed: seed)
+        let name = Fixtures.nimbusDocuments[Int(seed) % Fixtures.nimbusDocuments.count]
+        let driver = try EngineDriver(
+            try ClusterDocumentParser.document(from: try Fixtures.nimbus(name)),
+            context: ContextID(rawValue: "ctx-\(seed)")
+        )
+        var snapshot = try driver.engine.snapshot(of: driver.context)
+        let time = { (random: inout Random) in Date(timeIntervalSince1970: Double.random(in: 1e9...2e9, using: &random)) }
+        for index in snapshot.nodes.indices {
+            var node = snapshot.nodes[index]
+            node.state = NodeState.allCases.randomElement(using: &random)!
+            node.since = time(&random)
+            node.generation = Int.random(in: 0...3, using: &random)
+            node.identities = (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                Identity(interface: "public", ip: "10.0.0.9", hostname: Self.string(&random), pubkey: Self.string(&random, length: 20))
+            }
+            node.releasedAt = Bool.random(using: &random) ? time(&random) : nil
+            node.exitCode = Bool.random(using: &random) ? Int.random(in: -9...255, using: &random) : nil
+            node.message = Bool.random(using: &random) ? Self.string(&random) : nil
+            node.timeline = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                ScriptRun(
+                    script: ScriptRef(phase: 5, script: Self.string(&random)),
+                    started: time(&random),
+                    finished: Bool.random(using: &random) ? time(&random) : nil,
+                    exitCode: Bool.random(using: &random) ? 0 : nil
+                )
+            }
+            if Bool.random(using: &random) {
+                node.machine = MachineDetails(instanceID: "i-\(index)", state: "running", privateIP: "10.1.1.1", zone: Self.string(&random))
+            }
+            snapshot.nodes[index] = node
+        }
+        if Bool.random(using: &random) { snapshot.limits = ContextLimits(bootTimeoutSeconds: 600, completeBy: time(&random)) }
+        #expect(String(decoding: try snapshot.wireJSON(), as: UTF8.self) == (try Self.foundation(snapshot)), "\(name)")
+        let detail = ContextDetail(context: snapshot, data: ["head": [MaskedData(name: "secret", size: 12, sha256: "ab")]])
+        #expect(String(decoding: try detail.wireJSON(), as: UTF8.self) == (try Self.foundation(detail)), "\(name)")
+        let created = CreatedContext(
+            context: snapshot,
+            credentials: snapshot.nodes.map { NodeCredential(node: $0.name, generation: $0.generation, token: Self.string(&random, length: 30)) },
+            warnings: []
+        )
+        #expect(String(decoding: try created.wireJSON(), as: UTF8.self) == (try Self.foundation(created)), "\(name)")
     }
 }
