@@ -49,15 +49,35 @@ extension BrokerState {
                     return
                 }
                 answerWaiters[key, default: [:]][id] = continuation
-                Task { [weak self] in
-                    try? await Task.sleep(for: wait)
-                    await self?.wakeAnswerWaiter(key, id: id)
-                }
+                answerDeadlines.add(.now + wait, key: key, id: id)
+                armAnswerTimer()
             }
         } onCancel: {
             Task { await self.wakeAnswerWaiter(key, id: id) }
         }
         return try answerResponse(key, after: after)
+    }
+
+    /// Sets the one timer for held long-polls to their earliest deadline, unless it fires by then already.
+    private func armAnswerTimer() {
+        guard let earliest = answerDeadlines.earliest else { return }
+        if let armed = answerTimerDeadline, armed <= earliest { return }
+        answerTimer?.cancel()
+        answerTimerDeadline = earliest
+        answerTimer = Task { [weak self] in
+            // Long-polls ending within a few milliseconds of each other are answered together.
+            try? await Task.sleep(until: earliest, tolerance: .milliseconds(10), clock: .continuous)
+            guard !Task.isCancelled else { return }
+            await self?.expireAnswerWaiters()
+        }
+    }
+
+    /// Answers the long-polls whose wait has passed, then sets the timer for the next.
+    private func expireAnswerWaiters() {
+        answerTimer = nil
+        answerTimerDeadline = nil
+        for (key, id) in answerDeadlines.expire(through: .now + .milliseconds(10)) { wakeAnswerWaiter(key, id: id) }
+        armAnswerTimer()
     }
 
     func wakeAnswerWaiters(_ key: NodeKey) {

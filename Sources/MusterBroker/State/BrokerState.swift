@@ -36,6 +36,10 @@ public actor BrokerState: LaunchReporter {
     var counters = BrokerCounters()
 
     var answerWaiters: [NodeKey: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    /// When each held long-poll ends, and the one timer for the earliest (see ``LongPollDeadlines``).
+    var answerDeadlines = LongPollDeadlines()
+    var answerTimer: Task<Void, Never>?
+    var answerTimerDeadline: ContinuousClock.Instant?
     var eventSubscribers: [UUID: StreamSubscriber] = [:]
     var outputSubscribers: [NodeKey: [UUID: StreamSubscriber]] = [:]
     /// Open streams per token.
@@ -549,6 +553,9 @@ public actor BrokerState: LaunchReporter {
         followTask = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil
+        answerTimer?.cancel()
+        answerTimer = nil
+        answerTimerDeadline = nil
         endAllStreams()
         for key in Array(answerWaiters.keys) { wakeAnswerWaiters(key) }
     }
