@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import MusterCore
+import NIOCore
 import Testing
 
 @testable import MusterBroker
@@ -57,6 +58,12 @@ struct GroupCommitTests {
         )
         let id = created.context.id
         let before = store.commandsPerCommit.count
+        let follower = try await state.subscribeEvents(
+            context: id,
+            owner: .operator,
+            heartbeat: .seconds(3_600),
+            connection: StreamConnection(channel: nil)
+        )
 
         // The head's check-in is held at the store; meanwhile every worker checks in and waits for it.
         store.hold()
@@ -99,6 +106,17 @@ struct GroupCommitTests {
         #expect(events.map(\.sequence) == Array(1...UInt64(events.count)), "the events are numbered without a gap")
         let snapshot = try await state.snapshot(of: id)
         #expect(snapshot.nodes.filter { $0.state == .configuring }.count == workers + 1)
+
+        // A follower got the head's events as one frame and the whole group's as one more, every event once, in order.
+        var frames: [StreamFrame] = []
+        for await item in follower.stream {
+            guard case .frame(let frame) = item else { continue }
+            frames.append(frame)
+            if frame.position == Int(events.last!.sequence) { break }
+        }
+        #expect(frames.count == 2)
+        let ids = frames.flatMap { String(buffer: $0.bytes).split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { Int($0.dropFirst(4))! } }
+        #expect(ids == events.filter { $0.sequence > follower.sequence }.map { Int($0.sequence) })
 
         // A broker started on the same file sees exactly what was answered.
         await state.shutdown()

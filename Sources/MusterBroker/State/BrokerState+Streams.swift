@@ -140,7 +140,7 @@ extension BrokerState {
     }
 
     /// Sends committed events to the event followers that want them, each encoded once; a follower gets all of
-    /// one change's events (those of its context, or all of them) as one frame, in one write.
+    /// one commit's events (those of its context, or all of them) as one frame, in one write.
     func publishEvents(_ events: [ContextEvent]) {
         guard !events.isEmpty, !eventSubscribers.isEmpty else { return }
         var frames: [(context: ContextID, frame: StreamFrame)] = []

@@ -355,8 +355,11 @@ public actor BrokerState: LaunchReporter {
         }
         commandsSinceSnapshot = batch.snapshot == nil ? commandsSinceSnapshot + batch.commands.count : 0
         if let deleting { forget(deleting) }
+        // The events of every change committed together reach each follower as one frame, in one write: with 100
+        // followers of a 10,000-node boot, a write per change and follower was most of the broker's work.
+        publishEvents(changes.flatMap(\.performed.outcome.events))
         for change in changes {
-            publish(change.performed.outcome, launches: change.launches, launcherActs: true)
+            publish(change.performed.outcome, launches: change.launches, launcherActs: true, eventsPublished: true)
             noteDeadlines(commands: change.commands, actions: change.performed.outcome.actions, at: change.time)
         }
     }
@@ -467,8 +470,9 @@ public actor BrokerState: LaunchReporter {
 
     /// Sends committed events to followers, wakes long-polls, and hands launches and stops to the launcher (only
     /// for this broker's own changes: a replica that follows another's change leaves the launching to it).
-    func publish(_ outcome: EngineOutcome, launches: [LaunchRequest], launcherActs: Bool) {
-        publishEvents(outcome.events)
+    /// `eventsPublished` says the caller already sent the events (with those of the changes committed alongside).
+    func publish(_ outcome: EngineOutcome, launches: [LaunchRequest], launcherActs: Bool, eventsPublished: Bool = false) {
+        if !eventsPublished { publishEvents(outcome.events) }
         for event in outcome.events {
             if case .nodeRemoved(let node, _) = event.change { forget(NodeKey(context: event.context, node: node)) }
         }
