@@ -26,9 +26,16 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Script runs kept in a node's timeline (its current run); further runs still run and stream their
     /// output, but are not recorded in the timeline.
     public var maxTimelineEntries: Int
-    /// Commands stored between two snapshots of the engine: a restart loads the last snapshot and replays at
-    /// most this many commands.
+    /// Commands stored between two snapshots of the engine, at least: a restart loads the last snapshot and
+    /// replays the commands after it.
     public var snapshotInterval = 20_000
+    /// Commands stored between two snapshots per node the broker holds, when that is more than
+    /// ``snapshotInterval``. A snapshot costs in proportion to the nodes, so its cost per command stays the same,
+    /// and a 10,000-node boot (about two commands per node) is not stalled by encoding the whole state halfway.
+    public var snapshotCommandsPerNode = 4
+
+    /// The commands between two snapshots when the broker holds `nodes` nodes.
+    public func snapshotInterval(nodes: Int) -> Int { max(snapshotInterval, snapshotCommandsPerNode * nodes) }
 
     /// Creates limits; every argument has the documented default.
     public init(

@@ -88,6 +88,7 @@ struct RetentionTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var limits = BrokerLimits()
         limits.snapshotInterval = 4
+        limits.snapshotCommandsPerNode = 0
         let first = try await TestBroker.start(stateDirectory: folder, limits: limits)
         let created = try await first.create(BrokerAPITests.cpe)
         let id = created.context.id
@@ -117,5 +118,13 @@ struct RetentionTests {
         #expect(eventsAfter.count > eventsBefore.count)
         #expect(eventsAfter.map(\.sequence) == Array(1...UInt64(eventsAfter.count)))
         try await second.stop()
+    }
+
+    @Test func `the snapshot interval grows with the nodes held, four commands per node past the base`() {
+        let limits = BrokerLimits()
+        #expect(limits.snapshotInterval(nodes: 0) == 20_000)
+        #expect(limits.snapshotInterval(nodes: 5_000) == 20_000)
+        #expect(limits.snapshotInterval(nodes: 10_000) == 40_000)
+        #expect(limits.snapshotInterval(nodes: 100_000) == 400_000)
     }
 }

@@ -332,7 +332,7 @@ public actor BrokerState: LaunchReporter {
     /// If the commit fails, every one of them is undone: the engine is restored from the store.
     func commit(_ changes: [StagedChange], deleting: ContextID?) async throws(BrokerError) {
         var batch = changes.count == 1 ? changes[0].batch : StoreBatch(merging: changes.map(\.batch))
-        if deleting != nil || commandsSinceSnapshot + batch.commands.count >= limits.snapshotInterval {
+        if deleting != nil || commandsSinceSnapshot + batch.commands.count >= limits.snapshotInterval(nodes: engine.nodeCount) {
             do {
                 batch.snapshot = EngineSnapshot(body: try JSONEncoder().encode(engine), lastSequence: engine.lastSequence)
             } catch {

@@ -122,6 +122,9 @@ public struct ContextEngine: Sendable, Codable {
         return context
     }
 
+    /// How many node slots the engine holds, over every context.
+    public var nodeCount: Int { contexts.values.reduce(0) { $0 + $1.nodes.count } }
+
     /// A consistent snapshot of one context, stamped with the engine's last sequence number.
     public func snapshot(of id: ContextID) throws(EngineError) -> ContextSnapshot {
         try context(id).snapshot(sequence: lastSequence)
