@@ -14,7 +14,7 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxConnections: Int
     /// Event and output streams one token may hold open at once; one more is refused with 429 `too-many-streams`.
     public var maxStreamsPerToken: Int
-    /// Frames (a frame is everything one change published to a stream) an event or output stream may have
+    /// Frames (a frame is everything one commit published to a stream) an event or output stream may have
     /// waiting for a slow reader. A reader that falls further behind has its stream closed; it resumes from its
     /// last id (`Last-Event-ID`) and misses nothing.
     public var streamBuffer: Int
@@ -26,6 +26,10 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Script runs kept in a node's timeline (its current run); further runs still run and stream their
     /// output, but are not recorded in the timeline.
     public var maxTimelineEntries: Int
+    /// Connections the kernel queues until the broker accepts them (capped by `net.core.somaxconn`). With 256,
+    /// Hummingbird's default, a burst of 10,000 agents overflowed the queue, and each dropped connection waited a
+    /// second for its retried SYN.
+    public var listenBacklog = 4_096
     /// Commands stored between two snapshots of the engine, at least: a restart loads the last snapshot and
     /// replays the commands after it.
     public var snapshotInterval = 20_000

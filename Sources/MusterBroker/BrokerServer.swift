@@ -158,7 +158,11 @@ public final class BrokerServer: Service, Sendable {
         let app = Application(
             router: router.make(),
             server: server,
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "muster-broker"),
+            configuration: .init(
+                address: .hostname(host, port: configuration.port),
+                serverName: "muster-broker",
+                backlog: configuration.limits.listenBacklog
+            ),
             onServerRunning: { channel in
                 // The listening socket must never outlive the broker in a child process.
                 CloseOnExec.markAllOpenDescriptors()
