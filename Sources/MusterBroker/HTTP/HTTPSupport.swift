@@ -45,6 +45,8 @@ enum HTTPSupport {
     /// Decodes a JSON body, refusing malformed JSON with 400 and a message that says where.
     static func decode<T: Decodable>(_ type: T.Type, from request: inout Request, limit: Int = Limit.json) async throws(BrokerError) -> T {
         let bytes = try await body(&request, limit: limit)
+        // The agents' bodies, when plain, are read without JSONDecoder; anything else is JSONDecoder's to judge.
+        if let readable = T.self as? any WireDecodable.Type, let value = readable.wireDecoded(from: bytes) as? T { return value }
         do {
             return try WireFormat.decoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
