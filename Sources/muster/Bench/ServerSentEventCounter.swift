@@ -27,20 +27,27 @@ struct ServerSentEventCounter {
         line.reserveCapacity(Self.keptBytes)
     }
 
-    /// Reads a piece of the body (pieces may split lines anywhere).
+    /// Reads a piece of the body (pieces may split lines anywhere). A line that lies whole in the piece is looked at
+    /// where it is; only a line split between pieces is copied (its first bytes).
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         var index = 0
         while index < bytes.count {
-            if let found = memchr(base + index, Int32(UInt8(ascii: "\n")), bytes.count - index) {
-                let end = base.distance(to: UnsafeRawPointer(found))
-                keep(UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
-                endLine()
-                index = end + 1
-            } else {
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "\n")), bytes.count - index) else {
                 keep(UnsafeRawBufferPointer(rebasing: bytes[index...]))
-                index = bytes.count
+                return
             }
+            let end = base.distance(to: UnsafeRawPointer(found))
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+            if lineLength == 0 {
+                endLine(piece, length: piece.count)
+            } else {
+                keep(piece)
+                let length = lineLength
+                let kept = line
+                kept.withUnsafeBytes { endLine($0, length: length) }
+            }
+            index = end + 1
         }
     }
 
@@ -56,32 +63,38 @@ struct ServerSentEventCounter {
         if room > 0 { line.append(contentsOf: bytes.prefix(room)) }
     }
 
-    private mutating func endLine() {
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        if lineLength == 0 || (lineLength == 1 && line.isEmpty) {
+    /// Ends a line of `length` bytes whose first bytes (all of them, or at least ``keptBytes``) are `start`.
+    private mutating func endLine(_ start: UnsafeRawBufferPointer, length: Int) {
+        var start = start
+        var length = length
+        if length > 0, start.count == length, start[length - 1] == UInt8(ascii: "\r") {
+            start = UnsafeRawBufferPointer(rebasing: start[..<(length - 1)])
+            length -= 1
+        }
+        if length == 0 {
             if blockHasData {
                 events += 1
                 if let blockID { lastID = blockID }
             }
             blockHasData = false
             blockID = nil
-        } else if Self.isField(line, "data") {
+        } else if Self.isField(start, "data") {
             blockHasData = true
-        } else if Self.isField(line, "id") {
-            blockID = Self.number(line.dropFirst(3))
+        } else if Self.isField(start, "id") {
+            blockID = Self.number(UnsafeRawBufferPointer(rebasing: start.dropFirst(3)))
         }
         line.removeAll(keepingCapacity: true)
         lineLength = 0
     }
 
     /// Whether `line` is the field `name` (`name:` or `name` alone).
-    private static func isField(_ line: [UInt8], _ name: StaticString) -> Bool {
+    private static func isField(_ line: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
         let count = name.utf8CodeUnitCount
-        guard line.count >= count, name.withUTF8Buffer({ line.prefix(count).elementsEqual($0) }) else { return false }
+        guard line.count >= count, memcmp(line.baseAddress!, name.utf8Start, count) == 0 else { return false }
         return line.count == count || line[count] == UInt8(ascii: ":")
     }
 
-    private static func number(_ bytes: ArraySlice<UInt8>) -> Int? {
+    private static func number(_ bytes: UnsafeRawBufferPointer) -> Int? {
         let digits = bytes.drop { $0 == UInt8(ascii: " ") }
         guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
         return digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
