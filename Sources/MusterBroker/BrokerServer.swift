@@ -156,7 +156,13 @@ public final class BrokerServer: Service, Sendable {
         let (advertisedURL, advertisedHost, localHost) = (configuration.advertisedURL, configuration.advertisedHost, configuration.localHost)
         let replicaName = configuration.replicaName
         let app = Application(
-            router: router.make(),
+            responder: BrokerResponder(
+                router: router.make().buildResponder(),
+                state: state,
+                answers: router.answers,
+                metrics: metrics,
+                gate: RoutingGate(limit: configuration.limits.maxRouting)
+            ),
             server: server,
             configuration: .init(
                 address: .hostname(host, port: configuration.port),

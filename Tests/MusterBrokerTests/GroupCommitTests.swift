@@ -68,20 +68,26 @@ struct GroupCommitTests {
         // The head's check-in is held at the store; meanwhile every worker checks in and waits for it.
         store.hold()
         defer { store.open() }
-        let head = Task { try await state.checkIn(NodeKey(context: id, node: "head-0"), identities: [TestBroker.identity("head-0", index: 0)]) }
+        let head = Task {
+            try await state.checkIn(NodeKey(context: id, node: "head-0"), identities: [TestBroker.identity("head-0", index: 0)]).answered
+        }
         try await Self.until("the head's commit waits at the gate") { store.isHolding }
         let answers = Task {
             try await withThrowingTaskGroup(of: (String, AnswerResponse?).self) { group in
                 for index in 0..<workers {
                     let node = "worker-\(index)"
                     group.addTask {
-                        (node, try? await state.checkIn(NodeKey(context: id, node: node), identities: [TestBroker.identity(node, index: index + 1)]))
+                        (
+                            node,
+                            try? await state.checkIn(NodeKey(context: id, node: node), identities: [TestBroker.identity(node, index: index + 1)])
+                                .answered
+                        )
                     }
                 }
                 // One check-in the engine refuses (no such NIC): it fails alone.
                 group.addTask {
                     let bad = Identity(interface: "nosuch", ip: "10.9.9.9", hostname: "bad.example.org", pubkey: TestBroker.key(99))
-                    return ("refused", try? await state.checkIn(NodeKey(context: id, node: "worker-0"), identities: [bad]))
+                    return ("refused", try? await state.checkIn(NodeKey(context: id, node: "worker-0"), identities: [bad]).answered)
                 }
                 var answers: [String: AnswerResponse?] = [:]
                 for try await (node, answer) in group { answers[node] = answer }
@@ -92,7 +98,7 @@ struct GroupCommitTests {
         try await Self.until("every check-in waits for the held commit") { await state.groupForming.count == workers + 1 }
         #expect(store.commandsPerCommit.count == before, "nothing was committed while the gate was closed")
         store.open()
-        let headAnswer = try await head.value
+        let headAnswer = try #require(try await head.value)
         #expect(headAnswer.released, "the head requires nothing")
         let results = try await answers.value
         #expect(results["refused"] == .some(nil), "the refused check-in failed")
@@ -242,5 +248,12 @@ struct GroupCommitTests {
             #expect(page.total == count && page.lines.map(\.text) == Self.lines(node, count: count).map(\.text), "\(node)'s output")
         }
         await again.shutdown()
+    }
+}
+
+extension AnswerPoll {
+    /// The answer to send now (a poll without a wait always has one).
+    var answered: AnswerResponse? {
+        if case .now(let response) = self { response } else { nil }
     }
 }

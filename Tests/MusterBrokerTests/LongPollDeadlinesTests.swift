@@ -10,7 +10,7 @@ struct LongPollDeadlinesTests {
     static let key = NodeKey(context: "c", node: "n-0")
 
     @Test func `deadlines expire in order, whatever order they were added in, each once`() {
-        var deadlines = LongPollDeadlines()
+        var deadlines = LongPollDeadlines<UUID>()
         let base = ContinuousClock.now
         var random = SystemRandomNumberGenerator()
         var added: [(offset: Int, id: UUID)] = []
@@ -37,7 +37,7 @@ struct LongPollDeadlinesTests {
     }
 
     @Test func `a deadline added after others expired is kept, and nothing is due early`() {
-        var deadlines = LongPollDeadlines()
+        var deadlines = LongPollDeadlines<UUID>()
         let base = ContinuousClock.now
         deadlines.add(base + .seconds(1), key: Self.key, id: UUID())
         #expect(deadlines.expire(through: base).isEmpty)

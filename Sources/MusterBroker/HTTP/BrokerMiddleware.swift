@@ -8,7 +8,9 @@ import MusterCore
 ///
 /// Handlers throw ``BrokerError`` for refusals they understand; anything else (a route that does not exist,
 /// an error from the framework, a bug) still reaches the client as `{"error": {"code", "message"}}`.
-struct BrokerMiddleware<Context: RequestContext>: RouterMiddleware {
+struct BrokerMiddleware: RouterMiddleware {
+    typealias Context = BrokerRequestContext
+
     let metrics: BrokerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -16,6 +18,8 @@ struct BrokerMiddleware<Context: RequestContext>: RouterMiddleware {
         let method = request.method.rawValue
         do {
             let response = try await next(request, context)
+            // A held long-poll is recorded by the top responder once answered.
+            if context.held.isHolding { return response }
             metrics.recordRequest(method: method, route: context.endpointPath ?? "unmatched", status: response.status.code, duration: .now - start)
             return response
         } catch {

@@ -27,6 +27,8 @@ struct BrokerRequestContext: AuthRequestContext, RequestContext {
     var identity: BrokerIdentity?
     /// The connection the request came on.
     let channel: any Channel
+    /// Where an agent route leaves a long-poll for ``BrokerResponder`` to hold.
+    let held = HeldAnswerSlot()
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -70,10 +72,25 @@ struct NodeRequestContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     /// The node whose token was verified (the one named in the path).
     let node: NodeKey
+    /// Where a long-poll is left for ``BrokerResponder`` to hold.
+    let held: HeldAnswerSlot
 
     init(context: BrokerRequestContext) throws {
         guard case .node(let key) = context.identity else { throw BrokerError.unauthorized("this route needs the node's own token") }
         self.coreContext = context.coreContext
         self.node = key
+        self.held = context.held
+    }
+
+    /// The response to a long-poll's first look: the answer now, or the long-poll left for ``BrokerResponder``
+    /// to hold once the route returns (the route's own response is then a placeholder, never sent).
+    func respond(to poll: AnswerPoll, answers: AnswerEncoder, after: Int) throws -> Response {
+        switch poll {
+        case .now(let response):
+            return HTTPSupport.json(bytes: try answers.encode(response, context: node.context))
+        case .held(let wake):
+            held.hold(HeldAnswer(node: node, after: after, wake: wake))
+            return Response(status: .accepted)
+        }
     }
 }

@@ -184,14 +184,14 @@ struct BrokerRouter {
             // Without `wait` (older agents), the check-in answers at once; with it, it is the first long-poll.
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: 0)
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
-            let response = try await state.checkIn(context.node, identities: body.identities, wait: .seconds(min(wait, longPollSeconds)))
-            return HTTPSupport.json(bytes: try answers.encode(response, context: context.node.context))
+            let poll = try await state.checkIn(context.node, identities: body.identities, wait: .seconds(min(wait, longPollSeconds)))
+            return try context.respond(to: poll, answers: answers, after: 0)
         }
         routes.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
             let after = try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0)
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: longPollSeconds)
-            let response = try await state.waitForAnswer(context.node, after: after, wait: .seconds(min(wait, longPollSeconds)))
-            return HTTPSupport.json(bytes: try answers.encode(response, context: context.node.context))
+            let poll = try await state.pollAnswer(context.node, after: after, wait: .seconds(min(wait, longPollSeconds)))
+            return try context.respond(to: poll, answers: answers, after: after)
         }
         routes.post("/v1/contexts/:context/nodes/:node/output") { request, context in
             var request = request

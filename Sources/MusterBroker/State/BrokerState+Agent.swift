@@ -7,14 +7,13 @@ import MusterCore
 extension BrokerState {
     // MARK: Check-in and answers
 
-    /// Records a node's identities; answers with its state (and its answer when it is released at once).
+    /// Records a node's identities; answers with its state and its answer when it is released at once.
     ///
     /// With a `wait`, the check-in is also the node's first long-poll: a node not yet released is held as by
-    /// ``waitForAnswer(_:after:wait:)`` (parked before any other change can release it), so that its agent's
-    /// quiet path is one request until released.
-    func checkIn(_ key: NodeKey, identities: [Identity], wait: Duration = .zero) async throws(BrokerError) -> AnswerResponse {
+    /// ``pollAnswer(_:after:wait:)``, so that its agent's quiet path is one request until released.
+    func checkIn(_ key: NodeKey, identities: [Identity], wait: Duration = .zero) async throws(BrokerError) -> AnswerPoll {
         _ = try await performInGroup(.command(.checkIn(context: key.context, node: key.node, identities: identities), mint: .launchesOnly))
-        return try await waitForAnswer(key, after: 0, wait: wait)
+        return try pollAnswer(key, after: 0, wait: wait)
     }
 
     /// The node's answer when it is released with a version newer than `after`, else its waiting state.
@@ -35,27 +34,19 @@ extension BrokerState {
         }
     }
 
-    /// Long-poll: answers as soon as the node has an answer newer than `after`, the node stops, its context ends,
-    /// or `wait` passes. An `ok` node's agent that stays attached is held like any other: idle nodes cost one
-    /// request per `wait`, not a busy loop.
-    func waitForAnswer(_ key: NodeKey, after: Int, wait: Duration) async throws(BrokerError) -> AnswerResponse {
+    /// Long-poll: the answer now if the node has one newer than `after`, has stopped, its context has ended, or
+    /// there is no `wait`; else a wake-up, fired as soon as one of those happens or `wait` passes, after which
+    /// the caller reads ``answerResponse(_:after:)``. The caller waits outside the actor (``BrokerResponder``).
+    /// An `ok` node's agent that stays attached is held like any other: idle nodes cost one request per `wait`,
+    /// not a busy loop.
+    func pollAnswer(_ key: NodeKey, after: Int, wait: Duration) throws(BrokerError) -> AnswerPoll {
         let first = try answerResponse(key, after: after)
-        if first.answer != nil || first.isFinal || wait <= .zero || isShuttingDown { return first }
-        let id = UUID()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                if Task.isCancelled {
-                    continuation.resume()
-                    return
-                }
-                answerWaiters[key, default: [:]][id] = continuation
-                answerDeadlines.add(.now + wait, key: key, id: id)
-                armAnswerTimer()
-            }
-        } onCancel: {
-            Task { await self.wakeAnswerWaiter(key, id: id) }
-        }
-        return try answerResponse(key, after: after)
+        if first.answer != nil || first.isFinal || wait <= .zero || isShuttingDown { return .now(first) }
+        let wake = AnswerWake()
+        answerWaiters[key, default: []].append(wake)
+        answerDeadlines.add(.now + wait, key: key, id: wake)
+        armAnswerTimer()
+        return .held(wake)
     }
 
     /// Sets the one timer for held long-polls to their earliest deadline, unless it fires by then already.
@@ -76,19 +67,20 @@ extension BrokerState {
     private func expireAnswerWaiters() {
         answerTimer = nil
         answerTimerDeadline = nil
-        for (key, id) in answerDeadlines.expire(through: .now + .milliseconds(10)) { wakeAnswerWaiter(key, id: id) }
+        for (key, wake) in answerDeadlines.expire(through: .now + .milliseconds(10)) { wakeAnswerWaiter(key, wake) }
         armAnswerTimer()
     }
 
     func wakeAnswerWaiters(_ key: NodeKey) {
         guard let waiters = answerWaiters.removeValue(forKey: key) else { return }
-        for continuation in waiters.values { continuation.resume() }
+        for wake in waiters { wake.fire() }
     }
 
-    private func wakeAnswerWaiter(_ key: NodeKey, id: UUID) {
-        guard let continuation = answerWaiters[key]?.removeValue(forKey: id) else { return }
-        if answerWaiters[key]?.isEmpty == true { answerWaiters[key] = nil }
-        continuation.resume()
+    private func wakeAnswerWaiter(_ key: NodeKey, _ wake: AnswerWake) {
+        wake.fire()
+        guard var waiters = answerWaiters[key], let index = waiters.firstIndex(where: { $0 === wake }) else { return }
+        waiters.remove(at: index)
+        answerWaiters[key] = waiters.isEmpty ? nil : waiters
     }
 
     // MARK: Scripts and reports

@@ -35,9 +35,10 @@ public actor BrokerState: LaunchReporter {
     /// What the caps and quotas dropped or refused, for `/metrics`.
     var counters = BrokerCounters()
 
-    var answerWaiters: [NodeKey: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    /// Held long-polls, by node: each is woken when its node has news.
+    var answerWaiters: [NodeKey: [AnswerWake]] = [:]
     /// When each held long-poll ends, and the one timer for the earliest (see ``LongPollDeadlines``).
-    var answerDeadlines = LongPollDeadlines()
+    var answerDeadlines = LongPollDeadlines<AnswerWake>()
     var answerTimer: Task<Void, Never>?
     var answerTimerDeadline: ContinuousClock.Instant?
     var eventSubscribers: [UUID: StreamSubscriber] = [:]

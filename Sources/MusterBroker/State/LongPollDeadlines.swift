@@ -4,9 +4,10 @@ import Foundation
 /// task per request (10,000 waiting nodes were 10,000 tasks, each alive for its whole wait even once answered).
 ///
 /// Waits are mostly the same length, so deadlines arrive almost in order and are appended at the end. A long-poll
-/// answered early keeps its entry until its deadline, when it is found already gone.
-struct LongPollDeadlines {
-    private var entries: [(deadline: ContinuousClock.Instant, key: NodeKey, id: UUID)] = []
+/// answered early keeps its entry until its deadline, when it is found already gone. `ID` names a long-poll (the
+/// broker uses its ``AnswerWake``).
+struct LongPollDeadlines<ID> {
+    private var entries: [(deadline: ContinuousClock.Instant, key: NodeKey, id: ID)] = []
     /// Entries before this index have expired.
     private var start = 0
 
@@ -17,15 +18,15 @@ struct LongPollDeadlines {
     var earliest: ContinuousClock.Instant? { start < entries.count ? entries[start].deadline : nil }
 
     /// Records that the long-poll `id` of `key` ends at `deadline`.
-    mutating func add(_ deadline: ContinuousClock.Instant, key: NodeKey, id: UUID) {
+    mutating func add(_ deadline: ContinuousClock.Instant, key: NodeKey, id: ID) {
         var index = entries.count
         while index > start && entries[index - 1].deadline > deadline { index -= 1 }
         entries.insert((deadline, key, id), at: index)
     }
 
     /// Removes and returns the long-polls whose deadline is at or before `now`.
-    mutating func expire(through now: ContinuousClock.Instant) -> [(key: NodeKey, id: UUID)] {
-        var expired: [(key: NodeKey, id: UUID)] = []
+    mutating func expire(through now: ContinuousClock.Instant) -> [(key: NodeKey, id: ID)] {
+        var expired: [(key: NodeKey, id: ID)] = []
         while start < entries.count && entries[start].deadline <= now {
             expired.append((entries[start].key, entries[start].id))
             start += 1

@@ -39,6 +39,14 @@ struct BrokerLimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Script runs kept in a node's timeline; further runs are not recorded.", valueName: "n"))
     var maxTimelineEntries = defaults.maxTimelineEntries
 
+    @Option(
+        help: ArgumentHelp(
+            "Requests routed at once; more wait their turn in order (held long-polls and open streams do not count).",
+            valueName: "n"
+        )
+    )
+    var maxRouting = defaults.maxRouting
+
     func validate() throws {
         for (name, value) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout)] where !(value > 0 && value <= 86_400) {
             throw ValidationError("\(name) must be more than 0 and at most 86400 seconds")
@@ -46,13 +54,14 @@ struct BrokerLimitOptions: ParsableArguments {
         let counts = [
             ("--max-connections", maxConnections), ("--max-streams-per-token", maxStreamsPerToken), ("--stream-buffer", streamBuffer),
             ("--max-output-lines", maxOutputLines), ("--max-output-bytes", maxOutputBytes), ("--max-timeline-entries", maxTimelineEntries),
+            ("--max-routing", maxRouting),
         ]
         for (name, value) in counts where value < 1 { throw ValidationError("\(name) must be at least 1") }
     }
 
     /// The limits to give the broker.
     var limits: BrokerLimits {
-        BrokerLimits(
+        var limits = BrokerLimits(
             headerTimeout: .milliseconds(Int64(headerTimeout * 1_000)),
             idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)),
             maxConnections: maxConnections,
@@ -62,6 +71,8 @@ struct BrokerLimitOptions: ParsableArguments {
             maxOutputBytes: maxOutputBytes,
             maxTimelineEntries: maxTimelineEntries
         )
+        limits.maxRouting = maxRouting
+        return limits
     }
 
     private static func seconds(_ duration: Duration) -> Double {
