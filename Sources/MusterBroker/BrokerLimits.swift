@@ -30,9 +30,9 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Hummingbird's default, a burst of 10,000 agents overflowed the queue, and each dropped connection waited a
     /// second for its retried SYN.
     public var listenBacklog = 4_096
-    /// Requests routed at once (read, authenticated, handled); more wait their turn, in order, before routing.
-    /// A request being routed costs some 25 KB, one waiting a few hundred bytes: a burst of 10,000 agents stays
-    /// within memory, and the state commits hundreds at a time anyway.
+    /// Agents' requests routed at once (read, authenticated, handled); more wait their turn, in order, before
+    /// routing. A request being routed costs some 25 KB, one waiting a few hundred bytes: a burst of
+    /// 10,000 agents stays within memory, and the state commits hundreds at a time anyway.
     public var maxRouting = 256
     /// Commands stored between two snapshots of the engine, at least: a restart loads the last snapshot and
     /// replays the commands after it.

@@ -155,14 +155,10 @@ public final class BrokerServer: Service, Sendable {
         let host = configuration.host
         let (advertisedURL, advertisedHost, localHost) = (configuration.advertisedURL, configuration.advertisedHost, configuration.localHost)
         let replicaName = configuration.replicaName
+        let gate = RoutingGate(limit: configuration.limits.maxRouting)
+        metrics.watch(gate)
         let app = Application(
-            responder: BrokerResponder(
-                router: router.make().buildResponder(),
-                state: state,
-                answers: router.answers,
-                metrics: metrics,
-                gate: RoutingGate(limit: configuration.limits.maxRouting)
-            ),
+            responder: BrokerResponder(router: router.make().buildResponder(), state: state, answers: router.answers, metrics: metrics, gate: gate),
             server: server,
             configuration: .init(
                 address: .hostname(host, port: configuration.port),

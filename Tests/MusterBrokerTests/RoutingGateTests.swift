@@ -146,6 +146,7 @@ struct RoutingGateTests {
         }
         #expect(line?.hasSuffix(" \(Self.workers + 1)") == true, "every check-in counted once: \(line ?? "none")")
         #expect(!metrics.contains("status=\"202\""), "the placeholder of a held request is never counted or sent")
+        #expect(metrics.contains("muster_routing_waiting 0"), "no request waits to be routed once all are answered")
     }
 
     @Test func `a long-poll for a node removed while it waits is answered with the refusal`() async throws {

@@ -41,7 +41,7 @@ struct BenchCommandTests {
 
     @Test func `broker on PostgreSQL with one and two replicas, in the same run as SQLite`() async throws {
         let run = try await CommandRunner.muster([
-            "bench", "broker", "--nodes", "20", "--store", "sqlite,postgres", "--replicas", "1,2", "--probes", "0", "--no-baseline", "--json",
+            "bench", "broker", "--nodes", "200", "--store", "sqlite,postgres", "--replicas", "1,2", "--probes", "0", "--no-baseline", "--json",
         ])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let results = try Self.results(run.stdout).filter { $0["scenario"] as? String == "broker" }
@@ -51,7 +51,8 @@ struct BenchCommandTests {
             #expect(Self.number(result, "complete_s") > 0, "\(result)")
             #expect(Self.number(result, "broker_cpu_s") > 0, "\(result)")
         }
-        // The PostgreSQL server's own CPU is reported next to the brokers'.
+        // The PostgreSQL server's own CPU is reported next to the brokers' (200 agents: with group commit, 20 took the
+        // server less than the 10 ms the kernel counts CPU time in).
         #expect(results.dropFirst().allSatisfy { Self.number($0, "store_cpu_s") > 0 }, "\(results)")
     }
 

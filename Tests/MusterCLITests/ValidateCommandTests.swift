@@ -221,6 +221,12 @@ struct EC2ScriptCommandTests {
         #expect(status.stdout.contains("torque-"))
         let json = try await CommandRunner.muster(["status", "--json", "--state", state])
         #expect(json.stdout.contains("\"pending\" : 4"))
+        // The table says who launches the nodes, as the JSON does.
+        let listed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let launcher = try #require((listed?["contexts"] as? [[String: Any]])?.first?["launcher"] as? String)
+        let lines = status.stdout.split(separator: "\n")
+        #expect(lines.first { $0.hasPrefix("CONTEXT") }?.contains("LAUNCHER") == true, "\(status.stdout)")
+        #expect(lines.contains { $0.contains("torque-") && $0.contains(launcher) }, "the row names the launcher \(launcher): \(status.stdout)")
         await broker.stop()
     }
 }

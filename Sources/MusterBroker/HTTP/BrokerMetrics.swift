@@ -30,6 +30,8 @@ public final class BrokerMetrics: Sendable {
 
     /// The connections being counted, once the server listens.
     private let connections = Mutex<ConnectionLimiter?>(nil)
+    /// The gate requests wait at before routing, once the server listens.
+    private let routing = Mutex<RoutingGate?>(nil)
     /// What the counters showed at the last render: Prometheus counters only go up, by the difference.
     private let reported = Mutex<(state: BrokerCounters, connections: ConnectionLimiter.Counts)>((BrokerCounters(), .init()))
 
@@ -39,6 +41,11 @@ public final class BrokerMetrics: Sendable {
     /// Counts this server's connections from now on.
     func watch(_ limiter: ConnectionLimiter) {
         connections.withLock { $0 = limiter }
+    }
+
+    /// Reports how many requests wait at `gate` from now on.
+    func watch(_ gate: RoutingGate) {
+        routing.withLock { $0 = gate }
     }
 
     /// Records one finished request.
@@ -124,6 +131,14 @@ public final class BrokerMetrics: Sendable {
         registry.makeGauge(
             descriptor: .init(namespace: "muster", metricName: "open_connections", unitName: "", helpText: "Open HTTP connections")
         ).set(Double(connections.open))
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "muster",
+                metricName: "routing_waiting",
+                unitName: "",
+                helpText: "Requests waiting their turn to be routed (--max-routing)"
+            )
+        ).set(Double(routing.withLock { $0 }?.waiting ?? 0))
         let (before, connectionsBefore) = reported.withLock { reported in
             defer { reported = (sample.counters, connections) }
             return reported

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Bounds how many requests are routed at once; the others wait their turn, in order, before routing.
+/// Bounds how many agents' requests are routed at once; the others wait their turn, in order, before routing.
 ///
 /// A request being routed costs its task some 25 KB (the router's, the middleware's and the handler's frames);
 /// one waiting here costs a few hundred bytes. When 10,000 agents check in within a second, the broker would

@@ -53,7 +53,8 @@ struct IdleBench: AsyncParsableCommand {
         process.arguments = ["up", cluster, "--headless", "--keep", "--state", state]
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        let errors = try ChildErrorLog(folder: folder, name: "up")
+        process.standardError = errors.handle
         try process.run()
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGINT) }
@@ -65,7 +66,7 @@ struct IdleBench: AsyncParsableCommand {
             if line.hasPrefix("context ") && line.contains("complete") { break }
         }
         guard transcript.contains("all ok"), let broker = LocalBrokerFile.read(from: state) else {
-            throw CommandFailure(ExitCodes.failure, "the boot did not end all ok:\n\(transcript.suffix(2_000))")
+            throw CommandFailure(ExitCodes.failure, "the boot did not end all ok:\n\(transcript.suffix(2_000))\(errors.quoted())")
         }
         let runs = try image.checkRuns(nodes: count, state: state)
         let agents = LocalBench.processes(mentioning: state, plus: process.processIdentifier).filter { $0 != process.processIdentifier }

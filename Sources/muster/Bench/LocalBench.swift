@@ -46,7 +46,8 @@ struct LocalBench: AsyncParsableCommand {
         process.arguments = ["up", cluster, "--headless", "--state", work]
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        let errors = try ChildErrorLog(folder: folder, name: "up")
+        process.standardError = errors.handle
         let clock = ContinuousClock()
         let start = clock.now
         try process.run()
@@ -72,7 +73,9 @@ struct LocalBench: AsyncParsableCommand {
         sampler.cancel()
         let peak = await sampler.value
         guard process.terminationStatus == 0, let completed else {
-            throw ValidationError("the local boot did not end all ok (status \(process.terminationStatus)):\n\(transcript.suffix(2_000))")
+            throw ValidationError(
+                "the local boot did not end all ok (status \(process.terminationStatus)):\n\(transcript.suffix(2_000))\(errors.quoted())"
+            )
         }
         let runs = try image.checkRuns(nodes: count, state: work)
         return BenchResult(

@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
                 } else if contexts.isEmpty {
                     Output.line("no contexts on this broker")
                 } else {
-                    var table = Table("CONTEXT", "NAME", "NODES", "OK", "REGISTERED", "STATUS")
+                    var table = Table("CONTEXT", "NAME", "NODES", "OK", "REGISTERED", "LAUNCHER", "STATUS")
                     for summary in contexts {
                         let status = summary.status
                         table.add(
@@ -67,6 +67,7 @@ struct StatusCommand: AsyncParsableCommand {
                             String(status.expected),
                             String(status.count(.ok)),
                             "\(status.registered)/\(status.expected)",
+                            TerminalText.inert(summary.launcher ?? "-"),
                             Self.describe(status)
                         )
                     }

@@ -41,7 +41,7 @@ struct BrokerLimitOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Requests routed at once; more wait their turn in order (held long-polls and open streams do not count).",
+            "Agents' requests routed at once; more wait their turn in order (a held long-poll does not count).",
             valueName: "n"
         )
     )
