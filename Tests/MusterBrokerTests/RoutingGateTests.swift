@@ -76,19 +76,23 @@ struct RoutingGateTests {
         let (entered, enteredContinuation) = AsyncStream.makeStream(of: Int.self)
         let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
         let first = Task {
-            try await gate.withAdmission {
-                _ = enteredContinuation.yield(1)
-                for await _ in release { break }
-            }
+            await gate.enter()
+            defer { gate.leave() }
+            _ = enteredContinuation.yield(1)
+            for await _ in release { break }
         }
         var events = entered.makeAsyncIterator()
         #expect(await events.next() == 1)
-        let second = Task { try await gate.withAdmission { _ = enteredContinuation.yield(2) } }
+        let second = Task {
+            await gate.enter()
+            defer { gate.leave() }
+            _ = enteredContinuation.yield(2)
+        }
         try await waitUntil { gate.waiting == 1 }
         _ = releaseContinuation.yield()
         #expect(await events.next() == 2, "the waiting one goes on once the first leaves")
-        try await first.value
-        try await second.value
+        await first.value
+        await second.value
         #expect(gate.waiting == 0)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import MusterCore
 import Synchronization
 
@@ -32,6 +33,11 @@ final class AnswerEncoder: Sendable {
     func encode(_ response: AnswerResponse, context: ContextID) throws -> [UInt8] {
         guard let answer = response.answer, answer.identities.count >= Self.minimumCachedCount else { return try response.wireJSON() }
         return try response.wireJSON(identitiesJSON: identitiesJSON(answer.identities, context: context))
+    }
+
+    /// The HTTP response carrying `response`, an answer to a node of `context`.
+    func response(_ response: AnswerResponse, context: ContextID) throws -> Response {
+        HTTPSupport.json(bytes: try encode(response, context: context))
     }
 
     private func identitiesJSON(_ identities: [NodeIdentities], context: ContextID) -> [UInt8] {

@@ -87,7 +87,7 @@ struct NodeRequestContext: ChildRequestContext {
     func respond(to poll: AnswerPoll, answers: AnswerEncoder, after: Int) throws -> Response {
         switch poll {
         case .now(let response):
-            return HTTPSupport.json(bytes: try answers.encode(response, context: node.context))
+            return try answers.response(response, context: node.context)
         case .held(let wake):
             held.hold(HeldAnswer(node: node, after: after, wake: wake))
             return Response(status: .accepted)

@@ -23,14 +23,12 @@ struct BrokerResponder<Router: HTTPResponder>: HTTPResponder where Router.Contex
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        guard Self.isAgents(request) else { return try await router.respond(to: request, context: context) }
-        let response = try await route(request, context: context)
+        let response = try await Self.isAgents(request) ? route(request, context: context) : router.respond(to: request, context: context)
         guard let held = context.held.take() else { return response }
         let answered: Response
         do {
             await held.wake.wait()
-            let answer = try await state.answerResponse(held.node, after: held.after)
-            answered = HTTPSupport.json(bytes: try answers.encode(answer, context: held.node.context))
+            answered = try answers.response(try await state.answerResponse(held.node, after: held.after), context: held.node.context)
         } catch {
             answered = try BrokerMiddleware.map(error, context: context).response(from: request, context: context)
         }
@@ -43,13 +41,13 @@ struct BrokerResponder<Router: HTTPResponder>: HTTPResponder where Router.Contex
         return answered
     }
 
-    /// Routes in a child task, freed (with all the memory routing took) when this returns, once the gate admits
-    /// the request.
     /// Whether `request` is an agent's (it bears a node token; the authenticator checks it).
     static func isAgents(_ request: Request) -> Bool {
         bearerToken(request)?.hasPrefix(Token.nodePrefix) == true
     }
 
+    /// Routes in a child task, freed (with all the memory routing took) when this returns, once the gate admits
+    /// the request.
     private func route(_ request: Request, context: Context) async throws -> Response {
         await gate.enter()
         defer { gate.leave() }

@@ -15,13 +15,6 @@ final class RoutingGate: Sendable {
         queue = Mutex(AdmissionQueue(limit: limit))
     }
 
-    /// Runs `body` once admitted, and makes room for the next when it ends.
-    func withAdmission<T>(_ body: () async throws -> T) async throws -> T {
-        await enter()
-        defer { leave() }
-        return try await body()
-    }
-
     /// Requests waiting to be routed now (for `/metrics`).
     var waiting: Int { queue.withLock { $0.waitingCount } }
 
