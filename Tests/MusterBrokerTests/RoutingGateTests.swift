@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import MusterCore
 import NIOHTTP1
 import Testing
@@ -49,26 +50,34 @@ struct RoutingGateTests {
         #expect(admittedOrder == Array(0..<next), "every arrival admitted once, in the order it came")
     }
 
-    @Test func `a wake-up fired before the wait begins is not lost, and one fired during it ends it`() async {
-        let early = AnswerWake()
-        early.fire()
-        await early.wait()
+    @Test func `a wake-up fired before the wait begins is not lost, one fired during it ends it, and only the first answer counts`() async throws {
+        let early = AnswerWake(after: 0)
+        early.fire(with: .success(Self.answer(version: 1)))
+        #expect(try await early.wait()?.get().answer?.version == 1)
         #expect(early.isFired)
 
-        let late = AnswerWake()
-        async let waited: Void = late.wait()
-        late.fire()
-        late.fire()
-        await waited
-        #expect(late.isFired)
+        let late = AnswerWake(after: 1)
+        async let waited = late.wait()
+        late.fire(with: .failure(BrokerError(.notFound, code: "unknown-node", "node gone")))
+        late.fire(with: .success(Self.answer(version: 2)))
+        let result = await waited
+        #expect(throws: BrokerError.self) { try result?.get() }
+        #expect(late.after == 1)
     }
 
-    @Test func `a cancelled wait ends`() async {
-        let wake = AnswerWake()
+    @Test func `a cancelled wait ends with no answer, and a later firing is ignored`() async {
+        let wake = AnswerWake(after: 0)
         let task = Task { await wake.wait() }
         task.cancel()
-        await task.value
+        let answer = await task.value
+        #expect(answer == nil)
         #expect(wake.isFired)
+        wake.fire(with: .success(Self.answer(version: 3)))
+        #expect(await wake.wait() == nil, "the first firing (the cancellation's, with no answer) stands")
+    }
+
+    private static func answer(version: Int) -> AnswerResponse {
+        AnswerResponse(released: true, state: .waiting, requirements: [], answer: NodeAnswer(version: version, identities: [], roles: [], data: []))
     }
 
     @Test func `the gate lets one through at a time with a limit of one, the next when it leaves`() async throws {

@@ -11,42 +11,65 @@ enum AnswerPoll: Sendable {
 
 /// One held long-poll's wake-up: fired by the state (the node has news, the wait passed, its context ended, the
 /// broker stops), awaited by the request outside the state actor. Firing before the wait begins is not lost,
-/// and firing twice is harmless.
+/// and only the first firing counts.
+///
+/// The state fires it with the node's answer as of that moment (read on the actor, after the change that fired it
+/// is committed), so the request does not go back to the actor to read it: at a mass release, 10,000 trips
+/// through the actor fewer.
 final class AnswerWake: Sendable {
+    /// What the state answers when it fires: the node's answer, or why there is none (its node or context is gone).
+    typealias Answer = Result<AnswerResponse, BrokerError>
+
     private enum Phase {
         case idle
-        case waiting(CheckedContinuation<Void, Never>)
-        case fired
+        case waiting(CheckedContinuation<Answer?, Never>)
+        case fired(Answer?)
     }
 
+    /// The answer version the node already has.
+    let after: Int
     private let phase = Mutex(Phase.idle)
 
-    /// Ends the wait (now, or as soon as it begins).
-    func fire() {
-        let waiting = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
-            defer { phase = .fired }
-            if case .waiting(let continuation) = phase { return continuation }
-            return nil
+    /// A wake-up for a long-poll that has version `after` of its node's answer.
+    init(after: Int) {
+        self.after = after
+    }
+
+    /// Ends the wait (now, or as soon as it begins) with `answer`; `nil` when the waiter is to read the answer
+    /// itself (its task was cancelled). Only the first firing counts.
+    func fire(with answer: Answer?) {
+        let waiting = phase.withLock { phase -> CheckedContinuation<Answer?, Never>? in
+            switch phase {
+            case .idle:
+                phase = .fired(answer)
+                return nil
+            case .waiting(let continuation):
+                phase = .fired(answer)
+                return continuation
+            case .fired:
+                return nil
+            }
         }
-        waiting?.resume()
+        waiting?.resume(returning: answer)
     }
 
     /// Whether it was fired.
     var isFired: Bool { phase.withLock { if case .fired = $0 { true } else { false } } }
 
-    /// Waits until it is fired, or the task is cancelled (a broker shutting down).
-    func wait() async {
+    /// Waits until it is fired, or the task is cancelled (a broker shutting down); returns the answer it was fired
+    /// with, `nil` if none.
+    func wait() async -> Answer? {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let fired = phase.withLock { phase -> Bool in
-                    if case .fired = phase { return true }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Answer?, Never>) in
+                let fired = phase.withLock { phase -> Answer?? in
+                    if case .fired(let answer) = phase { return .some(answer) }
                     phase = .waiting(continuation)
-                    return false
+                    return .none
                 }
-                if fired { continuation.resume() }
+                if let fired { continuation.resume(returning: fired) }
             }
         } onCancel: {
-            fire()
+            fire(with: nil)
         }
     }
 }

@@ -35,14 +35,14 @@ extension BrokerState {
     }
 
     /// Long-poll: the answer now if the node has one newer than `after`, has stopped, its context has ended, or
-    /// there is no `wait`; else a wake-up, fired as soon as one of those happens or `wait` passes, after which
-    /// the caller reads ``answerResponse(_:after:)``. The caller waits outside the actor (``BrokerResponder``).
+    /// there is no `wait`; else a wake-up, fired with the answer as soon as one of those happens or `wait` passes.
+    /// The caller waits outside the actor (``BrokerResponder``).
     /// An `ok` node's agent that stays attached is held like any other: idle nodes cost one request per `wait`,
     /// not a busy loop.
     func pollAnswer(_ key: NodeKey, after: Int, wait: Duration) throws(BrokerError) -> AnswerPoll {
         let first = try answerResponse(key, after: after)
         if first.answer != nil || first.isFinal || wait <= .zero || isShuttingDown { return .now(first) }
-        let wake = AnswerWake()
+        let wake = AnswerWake(after: after)
         answerWaiters[key, default: []].append(wake)
         answerDeadlines.add(.now + wait, key: key, id: wake)
         armAnswerTimer()
@@ -73,14 +73,24 @@ extension BrokerState {
 
     func wakeAnswerWaiters(_ key: NodeKey) {
         guard let waiters = answerWaiters.removeValue(forKey: key) else { return }
-        for wake in waiters { wake.fire() }
+        for wake in waiters { fire(wake, key) }
     }
 
     private func wakeAnswerWaiter(_ key: NodeKey, _ wake: AnswerWake) {
-        wake.fire()
+        fire(wake, key)
         guard var waiters = answerWaiters[key], let index = waiters.firstIndex(where: { $0 === wake }) else { return }
         waiters.remove(at: index)
         answerWaiters[key] = waiters.isEmpty ? nil : waiters
+    }
+
+    /// Fires `wake` with `key`'s answer as it is now (or why there is none: the node or its context is gone).
+    private func fire(_ wake: AnswerWake, _ key: NodeKey) {
+        if wake.isFired { return }
+        do throws(BrokerError) {
+            wake.fire(with: .success(try answerResponse(key, after: wake.after)))
+        } catch {
+            wake.fire(with: .failure(error))
+        }
     }
 
     // MARK: Scripts and reports
