@@ -167,7 +167,7 @@ public final class BrokerServer: Service, Sendable {
             ),
             onServerRunning: { channel in
                 // The listening socket must never outlive the broker in a child process.
-                CloseOnExec.markAllOpenDescriptors()
+                CloseOnExec.markInternetSockets()
                 let port = channel.localAddress?.port ?? 0
                 let shown = advertisedHost ?? (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host)
                 let urlHost = shown.contains(":") ? "[\(shown)]" : shown

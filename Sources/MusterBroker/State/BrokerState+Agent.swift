@@ -99,8 +99,7 @@ extension BrokerState {
     /// running its scripts, but further runs are not recorded (and counted as dropped); their finish reports are
     /// accepted and ignored the same way.
     func scriptReport(_ key: NodeKey, report: ScriptReport) async throws(BrokerError) {
-        _ = try node(key)
-        guard let command = scriptCommands(key, [report]).first else { return }
+        guard let command = scriptCommands(key, [report], timeline: try node(key).timeline).first else { return }
         _ = try await perform([command])
     }
 
@@ -123,9 +122,9 @@ extension BrokerState {
     }
 
     /// The engine commands for a report's script reports, in order, leaving out the runs a full timeline no longer
-    /// records (see ``scriptReport(_:report:)``).
-    func scriptCommands(_ key: NodeKey, _ scripts: [ScriptReport]) -> [EngineCommand] {
-        var timeline = (try? node(key).timeline) ?? []
+    /// records (see ``scriptReport(_:report:)``), given the node's `timeline` so far.
+    func scriptCommands(_ key: NodeKey, _ scripts: [ScriptReport], timeline: [ScriptRun]) -> [EngineCommand] {
+        var timeline = timeline
         var commands: [EngineCommand] = []
         for report in scripts {
             if timeline.count >= limits.maxTimelineEntries, !timeline.contains(where: { $0.script == report.script && $0.finished == nil }) {

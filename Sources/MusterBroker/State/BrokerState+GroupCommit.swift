@@ -141,8 +141,9 @@ extension BrokerState {
         }
         let next = output?.next ?? stagedOutput(of: key).next
         var commands: [EngineCommand] = []
-        if let scripts = report.scripts, !scripts.isEmpty, !Self.stands(try node(key), at: report.result) {
-            commands = scriptCommands(key, scripts)
+        if let scripts = report.scripts, !scripts.isEmpty {
+            let node = try node(key)
+            if !Self.stands(node, at: report.result) { commands = scriptCommands(key, scripts, timeline: node.timeline) }
         }
         let scriptCount = commands.count
         commands.append(.report(context: key.context, node: key.node, result: report.result))
