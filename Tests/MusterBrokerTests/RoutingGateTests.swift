@@ -55,6 +55,7 @@ struct RoutingGateTests {
         early.fire(with: .success(Self.answer(version: 1)))
         #expect(try await early.wait()?.get().answer?.version == 1)
         #expect(early.isFired)
+        #expect(await early.wait() == nil, "the answer is handed over once, not kept for as long as the wake lives")
 
         let late = AnswerWake(after: 1)
         async let waited = late.wait()
@@ -62,6 +63,7 @@ struct RoutingGateTests {
         late.fire(with: .success(Self.answer(version: 2)))
         let result = await waited
         #expect(throws: BrokerError.self) { try result?.get() }
+        #expect(await late.wait() == nil)
         #expect(late.after == 1)
     }
 

@@ -15,7 +15,8 @@ enum AnswerPoll: Sendable {
 ///
 /// The state fires it with the node's answer as of that moment (read on the actor, after the change that fired it
 /// is committed), so the request does not go back to the actor to read it: at a mass release, 10,000 trips
-/// through the actor fewer.
+/// through the actor fewer. The answer is handed over once and not kept: the wake itself stays in the state's
+/// deadlines until its wait would have ended.
 final class AnswerWake: Sendable {
     /// What the state answers when it fires: the node's answer, or why there is none (its node or context is gone).
     typealias Answer = Result<AnswerResponse, BrokerError>
@@ -44,7 +45,7 @@ final class AnswerWake: Sendable {
                 phase = .fired(answer)
                 return nil
             case .waiting(let continuation):
-                phase = .fired(answer)
+                phase = .fired(nil)
                 return continuation
             case .fired:
                 return nil
@@ -57,12 +58,15 @@ final class AnswerWake: Sendable {
     var isFired: Bool { phase.withLock { if case .fired = $0 { true } else { false } } }
 
     /// Waits until it is fired, or the task is cancelled (a broker shutting down); returns the answer it was fired
-    /// with, `nil` if none.
+    /// with, `nil` if none or if an earlier wait took it.
     func wait() async -> Answer? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Answer?, Never>) in
                 let fired = phase.withLock { phase -> Answer?? in
-                    if case .fired(let answer) = phase { return .some(answer) }
+                    if case .fired(let answer) = phase {
+                        phase = .fired(nil)
+                        return .some(answer)
+                    }
                     phase = .waiting(continuation)
                     return .none
                 }
