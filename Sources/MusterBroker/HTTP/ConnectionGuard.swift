@@ -110,18 +110,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var inProgress = 0
     private var registered = false
 
-    /// Receive buffers start at 1 KB (NIO's default starts at 2 KB) and adapt to what arrives.
-    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
-
     init(limiter: ConnectionLimiter, headerTimeout: TimeAmount) {
         self.limiter = limiter
         self.headerTimeout = headerTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        // NIO keeps each connection's last receive buffer for reuse (2 KB to start with): an agent's requests fit
-        // in 1 KB, and 10,000 held connections then keep 10 MB less. A larger request grows the next buffer.
-        try? context.channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
         if context.channel.isActive { register(context) }
     }
 

@@ -3,8 +3,9 @@ import MusterAgent
 import MusterCore
 
 extension TemporaryNode {
-    /// A phase runner for the seed's provisioner in this node root.
-    func phases(_ reporter: RecordingReporter, timeout: Duration = .seconds(30), generation: Int = 0) throws -> PhaseRunner {
+    /// A phase runner for the seed's provisioner in this node root. No test here is about the script timeout, and in
+    /// a full test run on two cores a trivial script's exit has taken over 30 s to be seen: the default is generous.
+    func phases(_ reporter: RecordingReporter, timeout: Duration = .seconds(300), generation: Int = 0) throws -> PhaseRunner {
         let progress = try ProgressStore.open(layout: layout, context: "ctx", node: "provisioner-0", generation: generation)
         return PhaseRunner(
             layout: layout,
