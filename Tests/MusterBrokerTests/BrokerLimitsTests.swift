@@ -12,7 +12,8 @@ struct BrokerLimitsTests {
         let broker = try await TestBroker.start(limits: BrokerLimits(headerTimeout: .milliseconds(300)))
         let connection = try RawConnection(port: broker.port)
         try connection.send("GET /v1/heal")
-        let (_, closed) = await connection.readUntilClosed(timeout: .seconds(30))
+        // The close comes 300 ms in; a full test run on two cores has stalled the test process for over 30 s.
+        let (_, closed) = await connection.readUntilClosed(timeout: .seconds(120))
         #expect(closed)
         #expect(try await broker.request(.GET, BrokerRoutes.metrics, auth: .none).text.contains("muster_connection_header_timeouts_total 1"))
         try await broker.stop()
@@ -24,7 +25,7 @@ struct BrokerLimitsTests {
         let broker = try await TestBroker.start(limits: BrokerLimits(idleTimeout: .seconds(3)))
         let connection = try RawConnection(port: broker.port)
         try connection.send(RawConnection.request(BrokerRoutes.health))
-        let (data, closed) = await connection.readUntilClosed(timeout: .seconds(30))
+        let (data, closed) = await connection.readUntilClosed(timeout: .seconds(120))
         #expect(String(decoding: data, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         #expect(closed)
         try await broker.stop()

@@ -123,7 +123,7 @@ struct ReadmeTourTests {
         #expect(lines.count == 3, "\(up.stdout)")
         #expect(up.stdout.contains("status 141"), "\(up.stdout)")
         #expect(!up.stderr.contains("Fatal error") && !up.stderr.contains("Broken pipe"), "\(up.stderr)")
-        let gone = await eventually(timeout: .seconds(30)) { processes(mentioning: tour.folder.path).isEmpty }
+        let gone = await eventually(timeout: .seconds(120)) { processes(mentioning: tour.folder.path).isEmpty }
         #expect(gone, "muster up stopped every node it started")
 
         let keep = try tour.start("muster up Examples/failing/cluster.xml --headless --keep")
