@@ -84,12 +84,12 @@ struct NodeRequestContext: ChildRequestContext {
 
     /// The response to a long-poll's first look: the answer now, or the long-poll left for ``BrokerResponder``
     /// to hold once the route returns (the route's own response is then a placeholder, never sent).
-    func respond(to poll: AnswerPoll, answers: AnswerEncoder, after: Int) throws -> Response {
+    func respond(to poll: AnswerPoll, answers: AnswerEncoder) throws -> Response {
         switch poll {
         case .now(let response):
             return try answers.response(response, context: node.context)
         case .held(let wake):
-            held.hold(HeldAnswer(node: node, after: after, wake: wake))
+            held.hold(HeldAnswer(node: node, wake: wake))
             return Response(status: .accepted)
         }
     }

@@ -32,7 +32,7 @@ struct BrokerResponder<Router: HTTPResponder>: HTTPResponder where Router.Contex
             if let fired = await held.wake.wait() {
                 answer = try fired.get()
             } else {
-                answer = try await state.answerResponse(held.node, after: held.after)
+                answer = try await state.answerResponse(held.node, after: held.wake.after)
             }
             answered = try answers.response(answer, context: held.node.context)
         } catch {

@@ -185,13 +185,13 @@ struct BrokerRouter {
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: 0)
             let body = try await HTTPSupport.decode(CheckInRequest.self, from: &request)
             let poll = try await state.checkIn(context.node, identities: body.identities, wait: .seconds(min(wait, longPollSeconds)))
-            return try context.respond(to: poll, answers: answers, after: 0)
+            return try context.respond(to: poll, answers: answers)
         }
         routes.get("/v1/contexts/:context/nodes/:node/answer") { request, context in
             let after = try HTTPSupport.integer(request, "after", in: 0...Int.max, default: 0)
             let wait = try HTTPSupport.integer(request, "wait", in: 0...Int.max, default: longPollSeconds)
             let poll = try await state.pollAnswer(context.node, after: after, wait: .seconds(min(wait, longPollSeconds)))
-            return try context.respond(to: poll, answers: answers, after: after)
+            return try context.respond(to: poll, answers: answers)
         }
         routes.post("/v1/contexts/:context/nodes/:node/output") { request, context in
             var request = request

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// A long-poll a route has accepted but not yet answered: the node, the answer version it has, and the wake-up
-/// the state fires when there is news or the wait has passed.
+/// A long-poll a route has accepted but not yet answered: the node, and the wake-up the state fires (with the
+/// answer) when there is news or the wait has passed; the wake holds the answer version the node has.
 ///
 /// The route (authenticated, its parameters read) only records it; ``BrokerResponder`` then waits for the answer
 /// at the top of the request, once the router's frames have returned. A connection's task keeps the memory of
@@ -10,8 +10,6 @@ import Synchronization
 struct HeldAnswer: Sendable {
     /// The node that asked (verified by its token).
     var node: NodeKey
-    /// The answer version the node already has.
-    var after: Int
     /// Fired when the node's answer is to be read.
     var wake: AnswerWake
 }
