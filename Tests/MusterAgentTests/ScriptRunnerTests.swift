@@ -2,6 +2,7 @@ import Foundation
 import MusterAgent
 import MusterCore
 import MusterSystem
+import Synchronization
 import Testing
 
 @Suite("Script runner", .timeLimit(.minutes(1)))
@@ -239,6 +240,48 @@ struct ScriptRunnerTests {
             task.cancel()
             #expect(await task.value == .cancelled)
             #expect(!ProcessGroup.isAlive(child))
+        }
+    }
+
+    @Test("a script file held open for writing is tried again, and runs once it is closed")
+    func busyFileRetried() async throws {
+        try await TemporaryNode.with { node in
+            let script = try node.script("busy", "#!/bin/sh\necho ran\n")
+            // A writer still holding the file (as a child forked by another thread does until it execs): exec fails
+            // with ETXTBSY until the descriptor is closed.
+            let writer = try FileHandle(forWritingTo: script)
+            let closed = Mutex(false)
+            var lines: [String] = []
+            let invocation = ScriptInvocation(script: script, workingDirectory: node.scripts, timeout: .seconds(30))
+            let outcome = await ScriptRunner(busyRetryLimit: .seconds(60)).run(invocation) { line in
+                lines.append("\(line.stream.rawValue): \(line.text)")
+                if line.stream == .agent, line.text.contains("busy") {
+                    closed.withLock {
+                        if !$0 {
+                            try? writer.close()
+                            $0 = true
+                        }
+                    }
+                }
+            }
+            #expect(outcome == .exited(0))
+            #expect(lines == ["agent: \(script.path) is busy (open for writing elsewhere); trying again", "stdout: ran"])
+        }
+    }
+
+    @Test("a script file that stays open for writing fails to start after the retry limit, saying why")
+    func busyFileGivesUp() async throws {
+        try await TemporaryNode.with { node in
+            let script = try node.script("busy", "#!/bin/sh\necho ran\n")
+            let writer = try FileHandle(forWritingTo: script)
+            defer { try? writer.close() }
+            let invocation = ScriptInvocation(script: script, workingDirectory: node.scripts, timeout: .seconds(30))
+            let outcome = await ScriptRunner(busyRetryLimit: .milliseconds(200)).run(invocation) { _ in }
+            guard case .failedToStart(let reason) = outcome else {
+                Issue.record("expected a failed start, got \(outcome)")
+                return
+            }
+            #expect(reason.localizedCaseInsensitiveContains("busy"))
         }
     }
 }

@@ -27,11 +27,20 @@ public struct ScriptRunner: Sendable {
     public var grace: Duration
     /// The longest output line delivered whole; longer lines arrive in pieces.
     public var maximumLineBytes: Int
+    /// How long a start refused because the script file is busy (`ETXTBSY`) is tried again.
+    ///
+    /// `ETXTBSY` says the file is open for writing somewhere. Right after a file is written that is usually a copy of
+    /// the writer's descriptor in a child that another thread has forked and not yet exec'd (the fork/exec window of
+    /// every multi-threaded program on Linux): it passes within milliseconds, or seconds on a machine under heavy
+    /// load. A file that stays open for writing still fails, after this long. The first retry says so in the
+    /// agent's own output stream.
+    public var busyRetryLimit: Duration
 
     /// Creates a runner.
-    public init(grace: Duration = .seconds(5), maximumLineBytes: Int = 16 * 1024) {
+    public init(grace: Duration = .seconds(5), maximumLineBytes: Int = 16 * 1024, busyRetryLimit: Duration = .seconds(10)) {
         self.grace = grace
         self.maximumLineBytes = maximumLineBytes
+        self.busyRetryLimit = busyRetryLimit
     }
 
     /// Runs a script to its end, handing each output line to `onLine` in order, one at a time, on the calling
@@ -61,6 +70,39 @@ public struct ScriptRunner: Sendable {
         guard FileManager.default.fileExists(atPath: command.executable) else {
             return .failedToStart("\(command.executable) does not exist")
         }
+        let clock = ContinuousClock()
+        let giveUp = clock.now.advanced(by: busyRetryLimit)
+        var pause = Duration.milliseconds(5)
+        while true {
+            switch await attempt(command, invocation, sink) {
+            case .ended(let outcome):
+                return outcome
+            case .busy(let reason):
+                guard clock.now < giveUp else { return .failedToStart(reason) }
+                if pause == .milliseconds(5) {
+                    sink.yield(ScriptOutputLine(stream: .agent, text: "\(command.executable) is busy (open for writing elsewhere); trying again"))
+                }
+                guard (try? await Task.sleep(for: pause)) != nil else { return .cancelled }
+                pause = min(pause * 2, .milliseconds(500))
+            }
+        }
+    }
+
+    /// What one try at starting the script came to.
+    private enum Attempt {
+        /// The script ran (or could not be started for good).
+        case ended(ScriptOutcome)
+        /// The start was refused with `ETXTBSY`; nothing ran and nothing was read.
+        case busy(String)
+    }
+
+    private func attempt(
+        _ command: ScriptCommand,
+        _ invocation: ScriptInvocation,
+        _ sink: AsyncStream<ScriptOutputLine>.Continuation
+    ) async
+        -> Attempt
+    {
         var options = PlatformOptions()
         // A process group of its own (so a timeout can signal the script and its children together), but in the
         // agent's session: the local launcher ends a node by ending its whole session, scripts and the services
@@ -79,7 +121,7 @@ public struct ScriptRunner: Sendable {
         do {
             pipes = (try FileDescriptor.pipe(), try FileDescriptor.pipe())
         } catch {
-            return .failedToStart("cannot create pipes for the script's output: \(error)")
+            return .ended(.failedToStart("cannot create pipes for the script's output: \(error)"))
         }
         let (stdout, stderr) = pipes
         let reader = OutputReader(output: stdout.readEnd.rawValue, error: stderr.readEnd.rawValue, maximumLineBytes: lineLimit, into: sink)
@@ -120,12 +162,12 @@ public struct ScriptRunner: Sendable {
             }
             if Task.isCancelled {
                 await ProcessGroup(id: result.processIdentifier.value).terminate(grace: grace)
-                return .cancelled
+                return .ended(.cancelled)
             }
-            if result.closureResult { return .timedOut(after: limit) }
+            if result.closureResult { return .ended(.timedOut(after: limit)) }
             switch result.terminationStatus {
-            case .exited(let code): return .exited(code)
-            case .signaled(let signal): return .signaled(signal)
+            case .exited(let code): return .ended(.exited(code))
+            case .signaled(let signal): return .ended(.signaled(signal))
             }
         } catch {
             // The body never throws: the start failed, or monitoring the process did (then end what is left).
@@ -135,8 +177,11 @@ public struct ScriptRunner: Sendable {
                 // Never spawned: nothing will write; the reader stops and closes the pipes.
                 reader.abandon()
                 await reader.finished()
+                if !Task.isCancelled, (error as? SubprocessError)?.underlyingError == .textFileBusy {
+                    return .busy(Self.reason(error))
+                }
             }
-            return Task.isCancelled ? .cancelled : .failedToStart(Self.reason(error))
+            return .ended(Task.isCancelled ? .cancelled : .failedToStart(Self.reason(error)))
         }
     }
 
