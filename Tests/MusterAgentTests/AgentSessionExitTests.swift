@@ -9,7 +9,7 @@ import Testing
 
 /// How the agent ends when the broker refuses it: each refusal retrying cannot fix stops it with a Nimbus exit
 /// status and a line in its log; what retrying can fix is retried.
-@Suite("Agent session against a refusing broker", .timeLimit(.minutes(1)))
+@Suite("Agent session against a refusing broker", .timeLimit(.minutes(5)))
 struct AgentSessionExitTests {
     static let node = "/v1/contexts/c1/nodes/n-0"
 

@@ -100,7 +100,7 @@ let quietLogger: Logger = {
 /// Short waits, for tests.
 let quickRetries = RetryPolicy(maximumAttempts: nil, baseDelay: .milliseconds(10), maximumDelay: .milliseconds(50), jitter: 0)
 
-@Suite("Broker outbox", .timeLimit(.minutes(1)))
+@Suite("Broker outbox", .timeLimit(.minutes(5)))
 struct BrokerOutboxTests {
     static let script = ScriptRef(phase: 2, script: "2-thishost/publicnic", arguments: ["10.0.0.7", "n-0", "n-0.c1.muster.local"])
 

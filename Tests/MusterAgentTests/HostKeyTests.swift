@@ -6,7 +6,7 @@ import Testing
 /// ssh-keygen, where this machine has it.
 private let sshKeygenPath = ["/usr/bin/ssh-keygen", "/bin/ssh-keygen"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-@Suite("Host key", .timeLimit(.minutes(1)))
+@Suite("Host key", .timeLimit(.minutes(5)))
 struct HostKeyTests {
     /// Runs ssh-keygen and returns its exit status and standard output.
     func sshKeygen(_ arguments: [String]) throws -> (Int32, String) {

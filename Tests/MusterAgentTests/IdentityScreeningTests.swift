@@ -5,7 +5,7 @@ import Testing
 
 /// An answer from a broker that did not validate identities (one from before the rule, or a compromised one): the
 /// agent checks every identity again and writes nothing of an invalid one.
-@Suite("Identities screened before host files are written", .timeLimit(.minutes(1)))
+@Suite("Identities screened before host files are written", .timeLimit(.minutes(5)))
 struct IdentityScreeningTests {
     typealias Seed = SeedCluster
 

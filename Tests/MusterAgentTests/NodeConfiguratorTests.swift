@@ -3,7 +3,7 @@ import MusterAgent
 import MusterCore
 import Testing
 
-@Suite("Node configurator", .timeLimit(.minutes(1)))
+@Suite("Node configurator", .timeLimit(.minutes(5)))
 struct NodeConfiguratorTests {
     typealias Seed = SeedCluster
 

@@ -3,7 +3,7 @@ import MusterAgent
 import MusterCore
 import Testing
 
-@Suite("Phase runner", .timeLimit(.minutes(1)))
+@Suite("Phase runner", .timeLimit(.minutes(5)))
 struct PhaseRunnerTests {
     typealias Seed = SeedCluster
 

@@ -5,7 +5,7 @@ import MusterSystem
 import Synchronization
 import Testing
 
-@Suite("Script runner", .timeLimit(.minutes(1)))
+@Suite("Script runner", .timeLimit(.minutes(5)))
 struct ScriptRunnerTests {
     /// Runs a script and collects its lines as "stream: text".
     func run(

@@ -9,7 +9,7 @@ import Testing
 
 /// Group commit: changes that arrive while a commit is in flight are committed together, in one transaction, and
 /// each is answered only after it.
-@Suite("Group commit", .timeLimit(.minutes(1)))
+@Suite("Group commit", .timeLimit(.minutes(5)))
 struct GroupCommitTests {
     /// A head and `workers` workers that require it.
     static func document(workers: Int) -> String {

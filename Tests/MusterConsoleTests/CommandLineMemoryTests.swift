@@ -90,7 +90,7 @@ struct CommandLineMemoryTests {
 
     static func keys(_ text: String) -> [ConsoleInput] { text.map { .key(.character($0)) } }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func `commands typed in one run are recalled with ↑ in the next, from the history file`() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("muster-history-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
