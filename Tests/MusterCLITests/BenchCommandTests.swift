@@ -164,4 +164,25 @@ struct BenchCommandTests {
         #expect(perNode >= 0 && perNode <= 1, "\(result)")
         #expect(Self.number(result, "broker_cpu_pct") >= 0 && Self.number(result, "agents_cpu_pct") >= 0)
     }
+
+    @Test func `connections: each state is measured on a fresh broker, per connection, and closing them is seen`() async throws {
+        let run = try await CommandRunner.muster(["bench", "connections", "--connections", "200", "--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let results = try Self.results(run.stdout)
+        #expect(results.map { $0["scenario"] as? String } == ["connections-partial", "connections-idle"])
+        for result in results {
+            #expect(result["connections"] as? Int == 200)
+            #expect(Self.number(result, "broker_rss_mb") > Self.number(result, "broker_rss_before_mb"), "\(result)")
+            // Debug build on a busy machine: a connection costs the broker kilobytes, not bytes nor megabytes.
+            let perConnection = Self.number(result, "kb_per_connection")
+            #expect(perConnection > 1 && perConnection < 1_000, "\(result)")
+            #expect(Self.number(result, "broker_rss_after_close_mb") > 0)
+        }
+    }
+
+    @Test func `connections refuses a state it does not know`() async throws {
+        let run = try await CommandRunner.muster(["bench", "connections", "--states", "open"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("'open' is not partial or idle"), "\(run.stderr)")
+    }
 }

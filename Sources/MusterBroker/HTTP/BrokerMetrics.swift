@@ -167,6 +167,10 @@ public final class BrokerMetrics: Sendable {
                 "connection_header_timeouts", "Connections closed for not sending a request head in time",
                 connections.headerTimeouts - connectionsBefore.headerTimeouts
             ),
+            (
+                "memory_returns", "Times freed memory was handed back to the system after a burst of connections closed",
+                connections.memoryReturns - connectionsBefore.memoryReturns
+            ),
         ]
         for increment in increments {
             let counter = registry.makeCounter(

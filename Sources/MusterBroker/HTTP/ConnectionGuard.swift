@@ -25,7 +25,12 @@ final class ConnectionLimiter: Sendable {
         var entries: [UInt64: Entry] = [:]
         var nextID: UInt64 = 0
         var counts = Counts()
+        /// The most connections open at once since memory was last handed back.
+        var peak = 0
     }
+
+    /// The fewest connections at a peak for their closing to hand memory back (see ``close(_:)``).
+    static let burstToReturn = 1024
 
     /// What the limiter did, for `/metrics`.
     struct Counts: Sendable, Hashable {
@@ -37,6 +42,8 @@ final class ConnectionLimiter: Sendable {
         var refused = 0
         /// Connections closed for not sending a request head in time.
         var headerTimeouts = 0
+        /// Times freed memory was handed back to the system after a burst of connections closed.
+        var memoryReturns = 0
     }
 
     private let state = Mutex(State())
@@ -69,15 +76,25 @@ final class ConnectionLimiter: Sendable {
             state.nextID += 1
             state.entries[state.nextID] = Entry(channel: channel, busy: false, idleSince: .now)
             state.counts.open = state.entries.count
+            state.peak = max(state.peak, state.entries.count)
             return .admitted(id: state.nextID, evict: evict)
         }
     }
 
+    /// Forgets a closed connection. When a burst of at least ``burstToReturn`` connections has come down to a
+    /// quarter, the memory they held is handed back to the system (``FreeMemory``), off the event loop: each
+    /// connection keeps 14–23 KB (its task's frames, the channel, buffers), and without this a broker that booted
+    /// 10,000 agents kept their 250 MB after they left.
     func close(_ id: UInt64) {
-        state.withLock { state in
+        let burstEnded = state.withLock { state in
             state.entries[id] = nil
             state.counts.open = state.entries.count
+            guard state.peak >= Self.burstToReturn, state.entries.count <= state.peak / 4 else { return false }
+            state.peak = state.entries.count
+            state.counts.memoryReturns += 1
+            return true
         }
+        if burstEnded { Task.detached(priority: .background) { FreeMemory.returnToSystem() } }
     }
 
     func setBusy(_ id: UInt64, _ busy: Bool) {

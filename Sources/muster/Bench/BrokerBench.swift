@@ -196,8 +196,9 @@ struct BrokerProcess: Sendable {
     let folder: String
     let process: Process
 
-    /// Starts a broker; with `store`, on that PostgreSQL URL (replicas share one, and their operator `token`).
-    static func start(store: String? = nil, token given: String? = nil) async throws -> BrokerProcess {
+    /// Starts a broker; with `store`, on that PostgreSQL URL (replicas share one, and their operator `token`);
+    /// `arguments` are added to its command line.
+    static func start(store: String? = nil, token given: String? = nil, arguments extra: [String] = []) async throws -> BrokerProcess {
         let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("muster-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let token = given ?? "mst_op_bench-\(UUID().uuidString)"
@@ -211,7 +212,7 @@ struct BrokerProcess: Sendable {
                 "60",
                 // The bench's event readers all use the one operator token.
                 "--max-streams-per-token", "100000",
-            ] + (store.map { ["--store", $0] } ?? [])
+            ] + (store.map { ["--store", $0] } ?? []) + extra
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
