@@ -14,6 +14,7 @@ struct ScriptRunnerTests {
         _ arguments: [String] = [],
         timeout: Duration = .seconds(30),
         grace: Duration = .seconds(5),
+        busyRetryLimit: Duration = .seconds(10),
         environment: [String: String?] = [:]
     )
         async -> (ScriptOutcome, [String])
@@ -26,7 +27,9 @@ struct ScriptRunnerTests {
             environment: environment,
             timeout: timeout
         )
-        let outcome = await ScriptRunner(grace: grace).run(invocation) { line in lines.append("\(line.stream.rawValue): \(line.text)") }
+        let outcome = await ScriptRunner(grace: grace, busyRetryLimit: busyRetryLimit).run(invocation) { line in
+            lines.append("\(line.stream.rawValue): \(line.text)")
+        }
         return (outcome, lines)
     }
 
@@ -275,8 +278,7 @@ struct ScriptRunnerTests {
             let script = try node.script("busy", "#!/bin/sh\necho ran\n")
             let writer = try FileHandle(forWritingTo: script)
             defer { try? writer.close() }
-            let invocation = ScriptInvocation(script: script, workingDirectory: node.scripts, timeout: .seconds(30))
-            let outcome = await ScriptRunner(busyRetryLimit: .milliseconds(200)).run(invocation) { _ in }
+            let (outcome, _) = await run(node, script, busyRetryLimit: .milliseconds(200))
             guard case .failedToStart(let reason) = outcome else {
                 Issue.record("expected a failed start, got \(outcome)")
                 return

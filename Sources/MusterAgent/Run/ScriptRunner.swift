@@ -73,13 +73,15 @@ public struct ScriptRunner: Sendable {
         let clock = ContinuousClock()
         let giveUp = clock.now.advanced(by: busyRetryLimit)
         var pause = Duration.milliseconds(5)
+        var retried = false
         while true {
             switch await attempt(command, invocation, sink) {
             case .ended(let outcome):
                 return outcome
             case .busy(let reason):
                 guard clock.now < giveUp else { return .failedToStart(reason) }
-                if pause == .milliseconds(5) {
+                if !retried {
+                    retried = true
                     sink.yield(ScriptOutputLine(stream: .agent, text: "\(command.executable) is busy (open for writing elsewhere); trying again"))
                 }
                 guard (try? await Task.sleep(for: pause)) != nil else { return .cancelled }
