@@ -118,6 +118,7 @@ let package = Package(
             dependencies: [
                 "MusterCore",
                 "MusterClient",
+                "MusterSystem",
                 "CNcurses",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -82,7 +82,8 @@ public final class ThrowawayPostgres: Sendable {
     /// when it fails.
     ///
     /// Spawned and waited for directly (posix_spawn, waitpid on a thread of its own): `pg_ctl start` leaves a
-    /// daemon behind that would hold a pipe open, and initdb takes a while on the tests' few threads.
+    /// daemon behind that would hold a pipe open, and initdb takes a while on the tests' few threads. The child gets
+    /// standard input, output and error and no other descriptor.
     @discardableResult
     private func run(_ arguments: [String]) async throws -> String {
         let asPostgres = geteuid() == 0 && !arguments[0].hasSuffix("psql")
@@ -97,6 +98,10 @@ public final class ThrowawayPostgres: Sendable {
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
+                // Nothing else of this process: `pg_ctl start` leaves a server behind that would hold, for its whole
+                // life, whatever descriptor another thread had open without close-on-exec (a script file being
+                // written, which then cannot be run: ETXTBSY).
+                SpawnCloseFrom.add(to: &actions)
                 var cArguments = argv.map { strdup($0) } + [nil]
                 defer { for argument in cArguments { free(argument) } }
                 var pid: pid_t = 0

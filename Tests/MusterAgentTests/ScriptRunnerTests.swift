@@ -251,8 +251,9 @@ struct ScriptRunnerTests {
         try await TemporaryNode.with { node in
             let script = try node.script("busy", "#!/bin/sh\necho ran\n")
             // A writer still holding the file (as a child forked by another thread does until it execs): exec fails
-            // with ETXTBSY until the descriptor is closed.
-            let writer = try FileHandle(forWritingTo: script)
+            // with ETXTBSY until the descriptor is closed. Close-on-exec, so that no process another test starts
+            // meanwhile keeps a copy.
+            let writer = try #require(WriteDescriptor(script))
             let closed = Mutex(false)
             var lines: [String] = []
             let invocation = ScriptInvocation(script: script, workingDirectory: node.scripts, timeout: .seconds(30))
@@ -261,7 +262,7 @@ struct ScriptRunnerTests {
                 if line.stream == .agent, line.text.contains("busy") {
                     closed.withLock {
                         if !$0 {
-                            try? writer.close()
+                            writer.close()
                             $0 = true
                         }
                     }
@@ -276,8 +277,8 @@ struct ScriptRunnerTests {
     func busyFileGivesUp() async throws {
         try await TemporaryNode.with { node in
             let script = try node.script("busy", "#!/bin/sh\necho ran\n")
-            let writer = try FileHandle(forWritingTo: script)
-            defer { try? writer.close() }
+            let writer = try #require(WriteDescriptor(script))
+            defer { writer.close() }
             let (outcome, _) = await run(node, script, busyRetryLimit: .milliseconds(200))
             guard case .failedToStart(let reason) = outcome else {
                 Issue.record("expected a failed start, got \(outcome)")

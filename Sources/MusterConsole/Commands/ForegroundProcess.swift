@@ -1,4 +1,5 @@
 import Foundation
+import MusterSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -34,12 +35,17 @@ enum ForegroundProcess {
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // The terminal's three streams and nothing else: not the console's connections to the broker, nor its log.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        SpawnCloseFrom.add(to: &actions)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let envp = command.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, argv[0]!, nil, &attributes, argv, envp)
+        let spawned = posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             return .failure(Failure(description: "cannot run \(program): \(String(cString: strerror(spawned)))"))
         }

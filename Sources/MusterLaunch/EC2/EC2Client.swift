@@ -151,7 +151,7 @@ public struct EC2Client: Sendable {
         guard mkdir(folder, 0o700) == 0 else {
             throw AWSError(.failed, message: "cannot create \(folder): \(String(cString: strerror(errno)))")
         }
-        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw AWSError(.failed, message: "cannot create \(path): \(String(cString: strerror(errno)))")
         }

@@ -8,13 +8,18 @@ struct FileLogHandler: LogHandler {
     final class Sink: Sendable {
         private let handle: Mutex<FileHandle>
 
+        /// Why the file could not be opened, as `strerror` says it.
+        struct OpenFailure: LocalizedError {
+            var reason: String
+            var errorDescription: String? { reason }
+        }
+
+        /// Opens `path` for appending, creating it readable by its owner only. The descriptor is close-on-exec:
+        /// a process the console or `muster up` starts (a node, a shell) does not inherit the log.
         init(path: String) throws {
-            if !FileManager.default.fileExists(atPath: path) {
-                _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-            }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            handle.seekToEndOfFile()
-            self.handle = Mutex(handle)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw OpenFailure(reason: String(cString: strerror(errno))) }
+            self.handle = Mutex(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
         }
 
         func write(_ line: String) {

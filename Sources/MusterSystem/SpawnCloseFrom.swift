@@ -1,0 +1,29 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `posix_spawn_file_actions_addclosefrom_np`: a spawned child closes every descriptor from a number up, whatever
+/// the parent holds without close-on-exec (SwiftNIO's sockets, Foundation's `FileHandle`s, another thread's files).
+///
+/// glibc has it since 2.34, but Swift's `Glibc` module does not import it; it is looked up once by name.
+public enum SpawnCloseFrom {
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    private static let function: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
+
+    /// Whether this C library has it.
+    public static var isAvailable: Bool { function != nil }
+
+    /// Adds "close every descriptor from `lowest` up" to `actions`; false when the C library cannot (older than
+    /// glibc 2.34) or refuses.
+    @discardableResult
+    public static func add(to actions: inout posix_spawn_file_actions_t, from lowest: Int32 = 3) -> Bool {
+        guard let function else { return false }
+        return function(&actions, lowest) == 0
+    }
+}
