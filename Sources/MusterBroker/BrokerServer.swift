@@ -76,7 +76,7 @@ public final class BrokerServer: Service, Sendable {
                 throw BrokerServerError(error.inUse ? .stateInUse : .storeUnreachable, error.message)
             }
         } else if let path = configuration.databasePath {
-            opened = try SQLiteStore(path: path)
+            opened = try SQLiteStore(path: path, logger: logger)
         } else {
             opened = MemoryStore()
         }

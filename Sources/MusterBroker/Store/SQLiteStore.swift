@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import MusterCore
 
 /// The broker's embedded state: one SQLite file in WAL mode, written through GRDB.
@@ -7,16 +8,20 @@ import MusterCore
 /// WAL with `synchronous=NORMAL` makes each commit durable against a crash of the broker process (even
 /// `kill -9`) without an fsync per request; a power loss may lose the last commits, never corrupt the file.
 /// The file holds the cluster documents, data values included, so it is created readable by its owner only.
+/// The log is copied back into the file off the commit path (``SQLiteCheckpointer``).
 public final class SQLiteStore: BrokerStore {
     private let pool: DatabasePool
+    private let checkpointer: SQLiteCheckpointer
     public var kind: String { "sqlite" }
     private let decoder = WireFormat.decoder()
     /// Commands are stored with the engine's own Codable form (not the wire form), so replay is exact
     /// (``EngineCommand/storedJSON()``).
     private let commandDecoder = JSONDecoder()
 
-    /// Opens (creating if needed) the state file at `path`.
-    public init(path: String) throws(StoreError) {
+    /// Opens (creating if needed) the state file at `path`; `logger` hears of checkpoints.
+    public init(path: String, logger: Logger = Logger(label: "muster.store")) throws(StoreError) {
+        let checkpointer = SQLiteCheckpointer(path: path, logger: logger)
+        self.checkpointer = checkpointer
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -28,6 +33,7 @@ public final class SQLiteStore: BrokerStore {
             configuration.busyMode = .timeout(5)
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                checkpointer.install(on: db)
             }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
