@@ -94,7 +94,7 @@ final class ConnectionLimiter: Sendable {
             state.counts.memoryReturns += 1
             return true
         }
-        if burstEnded { Task.detached(priority: .background) { FreeMemory.returnToSystem() } }
+        if burstEnded { FreeMemory.shared.returnToSystem() }
     }
 
     func setBusy(_ id: UInt64, _ busy: Bool) {

@@ -118,7 +118,7 @@ extension BrokerState {
     private func releaseStream(_ owner: TokenOwner) {
         guard let open = streamsByOwner[owner] else { return }
         streamsByOwner[owner] = open > 1 ? open - 1 : nil
-        if streamsByOwner.isEmpty { FreeMemory.returnToSystem() }
+        if streamsByOwner.isEmpty { FreeMemory.shared.returnToSystem() }
     }
 
     // MARK: Publishing

@@ -19,9 +19,8 @@ final class SQLiteCheckpointer: Sendable {
 
     private struct State {
         var connection: DatabaseQueue?
-        var running = false
-        /// The log passed the threshold again while a checkpoint ran.
-        var again = false
+        /// The log may pass the threshold again while a checkpoint runs.
+        var runs = CoalescedRuns()
     }
 
     private let path: String
@@ -52,15 +51,7 @@ final class SQLiteCheckpointer: Sendable {
 
     /// Starts a checkpoint unless one runs (then it runs once more when it is done).
     func request() {
-        let start = state.withLock { state in
-            if state.running {
-                state.again = true
-                return false
-            }
-            state.running = true
-            return true
-        }
-        if start { Task.detached(priority: .utility) { await self.run() } }
+        if state.withLock({ $0.runs.requested() }) { Task.detached(priority: .utility) { await self.run() } }
     }
 
     private func run() async {
@@ -81,13 +72,6 @@ final class SQLiteCheckpointer: Sendable {
             } catch {
                 logger.warning("checkpoint failed; the log is copied back at the next one", metadata: ["error": "\(error)"])
             }
-        } while state.withLock { state in
-            if state.again {
-                state.again = false
-                return true
-            }
-            state.running = false
-            return false
-        }
+        } while state.withLock { $0.runs.ended() }
     }
 }
