@@ -38,11 +38,11 @@ final class SQLiteCheckpointer: Sendable {
         sqlite3_wal_hook(db.sqliteConnection, SQLiteCheckpointer.hook, context)
     }
 
-    private static let hook: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
-        context,
-        _,
-        _,
-        pages in
+    /// `sqlite3_wal_hook`'s callback: the context (this checkpointer), the connection, the database's name, and
+    /// the pages now in the log.
+    private typealias Hook = @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32
+
+    private static let hook: Hook = { context, _, _, pages in
         if pages >= SQLiteCheckpointer.threshold, let context {
             Unmanaged<SQLiteCheckpointer>.fromOpaque(context).takeUnretainedValue().request()
         }
