@@ -2,11 +2,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import MusterAgent
 import MusterClient
 import MusterCore
 import Synchronization
 import Testing
+
+@testable import MusterAgent
 
 /// A broker stand-in that is away until told otherwise, and then behaves as the broker does for one node: script
 /// reports, output deduplicated by index (a gap refused with the index it expects), the final report (with its
@@ -135,7 +136,10 @@ struct BrokerOutboxTests {
         let broker = FlakyNodeBroker()
         try await StubBroker.run(broker.router) { url in
             try await withAgentClient(url) { client in
-                let outbox = BrokerOutbox(client: client, policy: quickRetries, logger: quietLogger)
+                // A window no loaded machine outlasts between two of these calls (the standard 150 ms was, once):
+                // the final report, not the window, sends what is queued.
+                let limits = OutboxStateMachine.Limits(window: .seconds(600), batchLines: 500, batchBytes: 128 * 1024)
+                let outbox = BrokerOutbox(client: client, policy: quickRetries, limits: limits, maximumBacklog: 100_000, logger: quietLogger)
                 await outbox.scriptStarted(Self.script)
                 for index in 0..<3 { await outbox.output(Self.line(index)) }
                 await outbox.scriptFinished(Self.script, exitCode: 0)

@@ -59,17 +59,26 @@ struct ScriptRunnerTests {
     @Test("stdout and stderr lines keep the order the script wrote them in, across both streams")
     func streamsInterleavedInOrder() async throws {
         try await TemporaryNode.with { node in
-            // As in a real script, the streams take turns a moment apart (one command's output, then the next one's
-            // error). One reader waiting on both pipes sees each line as it is written; two readers raced each other.
+            // The streams take turns, each line written only once the one before it has been handed over (the
+            // callback leaves a file the script waits for): each line must arrive while the script is still
+            // running, on the stream it was written to, however loaded the machine. (Written a fixed moment apart
+            // instead, a test process starved for longer than that moment saw two lines at once.)
             let script = try node.script(
                 "interleaved",
                 """
                 #!/bin/sh
+                seen() { while [ ! -e "seen-$1" ]; do sleep 0.005; done; }
                 i=1
-                while [ $i -le 20 ]; do echo "out $i"; sleep 0.05; echo "err $i" >&2; sleep 0.05; i=$((i+1)); done
+                while [ $i -le 20 ]; do echo "out $i"; seen "out-$i"; echo "err $i" >&2; seen "err-$i"; i=$((i+1)); done
                 """
             )
-            let (outcome, lines) = await run(node, script)
+            var lines: [String] = []
+            let invocation = ScriptInvocation(script: script, workingDirectory: node.scripts, timeout: .seconds(120))
+            let outcome = await ScriptRunner().run(invocation) { line in
+                lines.append("\(line.stream.rawValue): \(line.text)")
+                let marker = line.text.replacingOccurrences(of: " ", with: "-")
+                _ = FileManager.default.createFile(atPath: node.scripts.appendingPathComponent("seen-\(marker)").path, contents: nil)
+            }
             #expect(outcome == .exited(0))
             #expect(lines == (1...20).flatMap { ["stdout: out \($0)", "stderr: err \($0)"] })
         }
