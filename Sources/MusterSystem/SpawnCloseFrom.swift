@@ -11,13 +11,9 @@ import Glibc
 public enum SpawnCloseFrom {
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
-    private static let function: AddCloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)
-    }()
-
-    /// Whether this C library has it.
-    public static var isAvailable: Bool { function != nil }
+    private static let function: AddCloseFrom? = CLibrarySymbol.address("posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
+    }
 
     /// Adds "close every descriptor from `lowest` up" to `actions`; false when the C library cannot (older than
     /// glibc 2.34) or refuses.

@@ -1,8 +1,5 @@
+import MusterSystem
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Gives memory freed by the allocator back to the system.
 ///
@@ -18,14 +15,7 @@ import Glibc
 final class FreeMemory: Sendable {
     private typealias Trim = @convention(c) (Int) -> Int32
 
-    private static let trim: Trim? = {
-        #if canImport(Glibc)
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: Trim.self)
-        #else
-        return nil
-        #endif
-    }()
+    private static let trim: Trim? = CLibrarySymbol.address("malloc_trim").map { unsafeBitCast($0, to: Trim.self) }
 
     /// The process's one trimmer.
     static let shared = FreeMemory { _ = trim?(0) }

@@ -17,15 +17,13 @@ final class SQLiteCheckpointer: Sendable {
     /// The log size, in pages, that starts a checkpoint: SQLite's default for its automatic one.
     static let threshold: Int32 = 1_000
 
-    private struct State {
-        var connection: DatabaseQueue?
-        /// The log may pass the threshold again while a checkpoint runs.
-        var runs = CoalescedRuns()
-    }
-
     private let path: String
     private let logger: Logger
-    private let state = Mutex(State())
+    /// Taken by the writer's hook: the log may pass the threshold again while a checkpoint runs.
+    private let runs = Mutex(CoalescedRuns())
+    /// The checkpoint's own connection, opened at the first one. Only the one running checkpoint takes this lock,
+    /// so opening the file never holds up the hook, which runs inside a commit.
+    private let connection = Mutex<DatabaseQueue?>(nil)
 
     init(path: String, logger: Logger) {
         self.path = path
@@ -51,19 +49,19 @@ final class SQLiteCheckpointer: Sendable {
 
     /// Starts a checkpoint unless one runs (then it runs once more when it is done).
     func request() {
-        if state.withLock({ $0.runs.requested() }) { Task.detached(priority: .utility) { await self.run() } }
+        if runs.withLock({ $0.requested() }) { Task.detached(priority: .utility) { await self.run() } }
     }
 
     private func run() async {
         repeat {
             do {
-                let connection = try state.withLock { state in
-                    if let connection = state.connection { return connection }
+                let connection = try self.connection.withLock { connection in
+                    if let connection { return connection }
                     var configuration = Configuration()
                     configuration.label = "muster-checkpoint"
                     configuration.busyMode = .timeout(5)
                     let made = try DatabaseQueue(path: path, configuration: configuration)
-                    state.connection = made
+                    connection = made
                     return made
                 }
                 // GRDB runs this on the queue's own thread, not on the tasks' pool.
@@ -72,6 +70,6 @@ final class SQLiteCheckpointer: Sendable {
             } catch {
                 logger.warning("checkpoint failed; the log is copied back at the next one", metadata: ["error": "\(error)"])
             }
-        } while state.withLock { $0.runs.ended() }
+        } while runs.withLock { $0.ended() }
     }
 }

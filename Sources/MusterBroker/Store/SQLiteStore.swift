@@ -11,6 +11,7 @@ import MusterCore
 /// The log is copied back into the file off the commit path (``SQLiteCheckpointer``).
 public final class SQLiteStore: BrokerStore {
     private let pool: DatabasePool
+    /// Held for the pool's life: the writer's WAL hook refers to it without retaining it.
     private let checkpointer: SQLiteCheckpointer
     public var kind: String { "sqlite" }
     private let decoder = WireFormat.decoder()
